@@ -1,0 +1,69 @@
+"""Shared fixtures: a running simulator, a client on it, and an isolated HOME."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Awaitable, Callable
+
+import pytest
+import pytest_asyncio
+
+from tui.service.ollama import OllamaClient
+
+
+@pytest.fixture
+def sim():
+    """A started Simulator on a random loopback port, as fast as possible; stopped afterwards."""
+    from tui.service.simulator import Simulator
+
+    simulator = Simulator(port=0, token_rate=0, pull_rate=1e12, pull_tick=0.001).start()
+    try:
+        yield simulator
+    finally:
+        simulator.stop()
+
+
+@pytest_asyncio.fixture
+async def client(sim):
+    """An OllamaClient on the simulator, with short backoff so retry tests stay fast."""
+    c = OllamaClient(sim.url, connect_timeout=2.0, request_timeout=10.0, retries=2, backoff=0.01)
+    try:
+        yield c
+    finally:
+        await c.aclose()
+
+
+@pytest.fixture
+def tmp_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """HOME and the XDG dirs inside a temp dir; OLLAMA_HOST unset."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for var, sub in (
+        ("XDG_CONFIG_HOME", ".config"),
+        ("XDG_DATA_HOME", ".local/share"),
+        ("XDG_STATE_HOME", ".local/state"),
+        ("XDG_CACHE_HOME", ".cache"),
+    ):
+        path = home / sub
+        path.mkdir(parents=True)
+        monkeypatch.setenv(var, str(path))
+    monkeypatch.delenv("OLLAMA_HOST", raising=False)
+    return home
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, interval: float = 0.005) -> None:
+    """Poll `predicate` on the event loop until true; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(interval)
+
+
+@pytest.fixture
+def until() -> Callable[..., Awaitable[None]]:
+    """`await until(lambda: cond)`: a bounded wait on an observable condition."""
+    return wait_until

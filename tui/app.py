@@ -1,0 +1,197 @@
+"""The App: wires the services in, switches panes, owns the global keys and the palette."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer
+
+from .service.connection import ConnectionMonitor, ConnectionState
+from .ui.chat.pane import ChatPane
+from .ui.shell.banner import ConnectionBanner
+from .ui.shell.pane_bar import PANES, PaneBar
+from .ui.shell.placeholder import NotBuiltYet
+from .ui.shell.status_line import StatusLine
+from .ui.themes import builtin_theme_dir, load_themes
+
+
+class OllamaTUI(App[None]):
+    """ollama-tui: Chat, Models, Monitor and Settings over one Ollama server."""
+
+    TITLE = "ollama-tui"
+    CSS_PATH = ["app.tcss", "ui/chat/chat.tcss"]
+    BINDINGS = [
+        Binding("f1,alt+1", "show_pane('chat')", "Chat", priority=True),
+        Binding("f2,alt+2", "show_pane('models')", "Models", priority=True),
+        Binding("f3,alt+3", "show_pane('monitor')", "Monitor", priority=True),
+        Binding("f4,alt+4", "show_pane('settings')", "Settings", priority=True),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("question_mark", "help", "Help (outside text fields)"),
+        Binding("r", "retry", "Retry connection now (outside text fields)"),
+        Binding("h", "change_host", "Change host (outside text fields)"),
+    ]
+    KEY_SCOPES = [("Chat", ChatPane)]
+
+    def __init__(
+        self,
+        *,
+        client: Any,
+        config_store: Any,
+        db_path: Path | str,
+        default_model: str | None = None,
+        theme: str | None = None,
+        demo: bool = False,
+        config_issues: Iterable[Any] = (),
+    ) -> None:
+        super().__init__()
+        self.client = client
+        self.config_store = config_store
+        self.config = config_store.config
+        self.db_path = db_path
+        self.default_model = default_model or self.config.chat.default_model
+        self.demo = demo
+        self.config_issues = list(config_issues)
+        self.connection = ConnectionMonitor(client, self._on_connection_change)
+        self._wanted_theme = theme or self.config.ui.theme
+        self.history: Any = None  # HistoryStore, opened on mount
+
+    # -- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield PaneBar()
+        yield ConnectionBanner()
+        with ContentSwitcher(initial="chat", id="panes"):
+            yield ChatPane(id="chat")
+            for pane_id, _key, title in PANES[1:]:
+                yield NotBuiltYet(title, id=pane_id)
+        yield StatusLine()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        themes, problems = load_themes(builtin_theme_dir(), self._user_theme_dir())
+        for theme in themes:
+            self.register_theme(theme)
+        for problem in problems:
+            self.notify(problem, title="Theme not loaded", severity="warning")
+        if self._wanted_theme in self.available_themes:
+            self.theme = self._wanted_theme
+        else:
+            self.notify(f"Unknown theme {self._wanted_theme!r}; using ollama-dark", severity="warning")
+            self.theme = "ollama-dark"
+        self.query_one(StatusLine).demo = self.demo
+        if self.demo:
+            self.notify("Demo mode: connected to the built-in Ollama simulator, not a real server.",
+                        title="Demo", timeout=8)
+        for issue in self.config_issues[:5]:
+            self.notify(str(issue), title="Config problem (defaults used)", severity="warning", timeout=10)
+        self.run_worker(self._open_history(), name="history", exit_on_error=False,
+                        description="open the chat history")
+        self.run_worker(self.connection.run(), name="connection", group="connection",
+                        exclusive=True, exit_on_error=False, description="watch the Ollama server")
+
+    async def _open_history(self) -> None:
+        from .service.history import HistoryStore, HistoryUnavailable
+
+        try:
+            self.history = await HistoryStore.open(self.db_path)
+        except HistoryUnavailable as exc:
+            self.notify(f"{exc} — chats in this run are kept in memory only.",
+                        title="History unavailable", severity="error", timeout=15)
+            self.history = await HistoryStore.open(":memory:")
+        else:
+            interrupted = await self.history.mark_interrupted()
+            if interrupted:
+                self.notify(f"{interrupted} reply(ies) cut off by the last exit were kept as 'stopped'.")
+        await self.query_one(ChatPane).attach_history(self.history)
+
+    def _user_theme_dir(self) -> Path:
+        from .service.paths import config_dir
+
+        return config_dir() / "themes"
+
+    # -- connection -----------------------------------------------------------------------------
+
+    def _on_connection_change(self, state: ConnectionState) -> None:
+        self.query_one(StatusLine).state = state
+        self.query_one(ConnectionBanner).show_state(state)
+        self.refresh_bindings()
+        if state.up and getattr(self, "_was_down", False):
+            self.notify(f"Connected to {state.host} (Ollama {state.version})", title="Server is back")
+        self._was_down = state.status == "down"
+        for pane in self.query("#panes > *"):
+            if hasattr(pane, "on_connection"):
+                pane.on_connection(state)
+
+    def action_retry(self) -> None:
+        self.connection.retry_now()
+        self.notify("Retrying…", timeout=2)
+
+    def action_change_host(self) -> None:
+        from .ui.shell.host_dialog import HostDialog
+
+        def done(url: str | None) -> None:
+            if url and url != self.client.base_url:
+                self.client.set_base_url(url)
+                self.connection.reset()
+                self.notify(f"Host set to {url}")
+
+        self.push_screen(HostDialog(self.client.base_url), done)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "retry":
+            return self.connection.state.status == "down"
+        return True
+
+    # -- panes ----------------------------------------------------------------------------------
+
+    def action_show_pane(self, pane_id: str) -> None:
+        switcher = self.query_one("#panes", ContentSwitcher)
+        switcher.current = pane_id
+        self.query_one(PaneBar).current = pane_id
+        pane = switcher.get_child_by_id(pane_id)
+        if hasattr(pane, "focus_default"):
+            pane.focus_default()
+        else:
+            self.screen.set_focus(None)
+        self.refresh_bindings()
+
+    @property
+    def current_pane(self) -> str:
+        return self.query_one("#panes", ContentSwitcher).current or "chat"
+
+    def action_help(self) -> None:
+        from .ui.shell.help_screen import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for pane_id, key, title in PANES:
+            yield SystemCommand(f"Go to {title}", f"Show the {title} pane ({key})",
+                                lambda p=pane_id: self.action_show_pane(p))
+        yield SystemCommand("Help: keys", "List every key binding", self.action_help)
+        yield SystemCommand("Change host", "Point the app at another Ollama server", self.action_change_host)
+        yield SystemCommand("Retry connection", "Try to reach the server now", self.action_retry)
+        yield from super().get_system_commands(screen)
+
+    def watch_theme(self, theme: str) -> None:
+        """Remember a theme chosen in the app (palette → Theme) in the config file."""
+        if not self.is_mounted or theme == self.config.ui.theme or theme not in self._registered_themes:
+            return
+        try:
+            self.config_store.set("ui.theme", theme)
+            self.config_store.save()
+            self.config = self.config_store.config
+        except Exception as exc:  # a conflict or an unwritable file must not break theming
+            self.notify(f"Theme not saved to the config: {exc}", severity="warning")
+
+    async def on_unmount(self) -> None:
+        await self.client.aclose()
+        if self.history is not None:
+            await self.history.close()
+

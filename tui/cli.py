@@ -1,0 +1,103 @@
+"""Command line: `ollama-tui [--host URL] [--model NAME] [--config PATH] [--db PATH] [--theme NAME] [--demo]`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ollama-tui",
+        description="Chat with, manage and monitor your Ollama models from the terminal.",
+        epilog="Host order: --host, then $OLLAMA_HOST, then [server] host in the config, "
+        "then http://127.0.0.1:11434.",
+    )
+    parser.add_argument("--host", help="Ollama server: host, host:port, :port or http(s)://host[:port]")
+    parser.add_argument("--model", help="model for new chat sessions (default: [chat] default_model)")
+    parser.add_argument("--config", type=Path, help="config file (default: $OLLAMA_TUI_CONFIG or "
+                        "$XDG_CONFIG_HOME/ollama-tui/config.toml)")
+    parser.add_argument("--db", type=Path, help="history database (default: $OLLAMA_TUI_DB or "
+                        "$XDG_DATA_HOME/ollama-tui/history.sqlite3)")
+    parser.add_argument("--theme", help="theme name (ollama-dark, ollama-light, high-contrast, term-256, …)")
+    parser.add_argument("--demo", action="store_true",
+                        help="start the built-in Ollama simulator and connect to it (no Ollama needed)")
+    parser.add_argument("--version", action="version", version=f"ollama-tui {__version__}")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+
+    from .service.config import ConfigStore
+    from .service.hosts import resolve_host
+    from .service.paths import default_config_path, default_db_path
+
+    store = ConfigStore(args.config or default_config_path())
+    config, issues = store.load()
+    simulator = server = None
+    if args.demo:
+        from .service.simulator import Simulator
+
+        simulator = Simulator(token_rate=60.0, pull_rate=40e6).start()
+        host = simulator.url
+    else:
+        try:
+            host = resolve_host(args.host, os.environ, config.server.host)
+        except ValueError as exc:
+            print(f"ollama-tui: {exc}", file=sys.stderr)
+            return 2
+        from .service.autostart import can_auto_start, start_server
+
+        executable = can_auto_start(host, config.server.auto_start)
+        if executable and not _answers(host):
+            server = start_server(executable, host)
+
+    from .app import OllamaTUI
+    from .service.ollama import OllamaClient
+
+    client = OllamaClient(
+        host,
+        headers=dict(config.server.headers),
+        connect_timeout=config.server.connect_timeout,
+        request_timeout=config.server.request_timeout,
+        retries=config.server.retries,
+    )
+    app = OllamaTUI(
+        client=client,
+        config_store=store,
+        db_path=args.db or default_db_path(),
+        default_model=args.model,
+        theme=args.theme,
+        demo=args.demo,
+        config_issues=issues,
+    )
+    try:
+        app.run()
+    finally:
+        if server is not None:
+            server.stop()
+        if simulator is not None:
+            simulator.stop()
+    return app.return_code or 0
+
+
+def _answers(host: str) -> bool:
+    """A quick synchronous probe before the UI starts (only used to decide on auto-start)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(host)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 80), timeout=0.3):
+            return True
+    except OSError:
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""One chat turn end to end: persist the prompt, stream the reply, save it however it ends."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+from .errors import OllamaError, StreamError
+
+DeltaCallback = Callable[[str, str], None]
+"""Called in the event loop for every chunk: (content piece, thinking piece)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRequest:
+    """Everything one request needs, resolved from the session, its preset and the config."""
+
+    model: str
+    options: dict[str, Any]
+    think: bool | str | None = None
+    format: str | None = None
+    keep_alive: str | int | None = None
+    system_prompt: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyResult:
+    message_id: int
+    content: str
+    thinking: str
+    status: str  # complete | stopped | error
+    error: str | None
+    stats: dict[str, Any] | None
+
+
+class ChatService:
+    """Sends a turn of a session and keeps the history store in step with what was received.
+
+    The user's message is written before the request goes out; the reply row is created at once
+    with status 'streaming', saved every `save_interval` seconds while it grows (in the
+    background, so a slow disk never stalls the stream), and written a last time when the
+    stream ends — complete, stopped (cancelled) or error.
+    """
+
+    def __init__(self, client: Any, store: Any, *, save_interval: float = 1.0) -> None:
+        self.client = client
+        self.store = store
+        self.save_interval = save_interval
+
+    async def request_messages(self, session_id: int, system_prompt: str | None) -> list[dict[str, Any]]:
+        """The active conversation as Ollama `messages` (images re-read from the store)."""
+        count = await self.store.count_messages(session_id)
+        history = await self.store.messages(session_id, limit=max(count, 1))
+        messages: list[dict[str, Any]] = []
+        if system_prompt:
+            messages.append({"role": "system", "content": system_prompt})
+        for message in history:
+            if message.role not in ("user", "assistant", "system") or message.status == "streaming":
+                continue
+            if message.role == "assistant" and not message.content and message.status != "complete":
+                continue
+            entry: dict[str, Any] = {"role": message.role, "content": message.content}
+            if message.role == "user" and getattr(message, "has_images", True):
+                attachments = await self.store.attachments(message.id)
+                if attachments:
+                    entry["images"] = [base64.b64encode(a.data).decode("ascii") for a in attachments]
+            messages.append(entry)
+        return messages
+
+    async def add_user_message(
+        self, session_id: int, text: str, model: str, images: list[tuple[str, str, bytes]] = ()
+    ) -> Any:
+        return await self.store.add_message(session_id, "user", text, model=model, images=list(images))
+
+    async def stream_reply(
+        self, session_id: int, request: TurnRequest, on_delta: DeltaCallback
+    ) -> ReplyResult:
+        """Stream the assistant's answer to the conversation as stored; returns how it ended.
+
+        Cancelling the task that awaits this (Esc) stores the partial reply as 'stopped' and
+        re-raises CancelledError.
+        """
+        messages = await self.request_messages(session_id, request.system_prompt)
+        reply = await self.store.add_message(
+            session_id, "assistant", "", model=request.model, status="streaming"
+        )
+        content: list[str] = []
+        thinking: list[str] = []
+        started = time.perf_counter()
+        first_token: float | None = None
+        last_save = started
+        pending_save: asyncio.Task[None] | None = None
+        stats: dict[str, Any] | None = None
+
+        def snapshot_save() -> None:
+            nonlocal pending_save
+            if pending_save is not None and not pending_save.done():
+                return  # the previous save is still running: skip, the next tick catches up
+            pending_save = asyncio.create_task(
+                self.store.update_message(reply.id, content="".join(content), thinking="".join(thinking))
+            )
+
+        async def finish(status: str, error: str | None) -> ReplyResult:
+            if pending_save is not None:
+                await asyncio.gather(pending_save, return_exceptions=True)
+            text, thought = "".join(content), "".join(thinking)
+            await self.store.update_message(
+                reply.id, content=text, thinking=thought, status=status, stats=stats, error=error
+            )
+            return ReplyResult(reply.id, text, thought, status, error, stats)
+
+        try:
+            async for chunk in self.client.chat(
+                request.model,
+                messages,
+                options=request.options or None,
+                think=request.think,
+                format=request.format or None,
+                keep_alive=request.keep_alive,
+            ):
+                piece, thought = chunk.content, chunk.thinking or ""
+                if piece or thought:
+                    if first_token is None:
+                        first_token = time.perf_counter() - started
+                    if piece:
+                        content.append(piece)
+                    if thought:
+                        thinking.append(thought)
+                    on_delta(piece, thought)
+                if chunk.done and chunk.stats is not None:
+                    stats = asdict(chunk.stats)
+                    if first_token is not None:
+                        stats["ttft"] = first_token
+                now = time.perf_counter()
+                if now - last_save >= self.save_interval:
+                    last_save = now
+                    snapshot_save()
+        except asyncio.CancelledError:
+            # Esc: keep what arrived. Shield the write so the cancellation can't cut it short.
+            await asyncio.shield(finish("stopped", None))
+            raise
+        except StreamError as exc:
+            return await finish("error", exc.message)
+        except OllamaError as exc:
+            return await finish("error", exc.message)
+        if stats is None and first_token is not None:
+            stats = {"ttft": first_token}
+        return await finish("complete", None)
+
+
+def build_request(config: Any, session: Any, capabilities: tuple[str, ...] | None) -> TurnRequest:
+    """Layer the options: preset < per-model overrides (config) < the session's own overrides.
+
+    `think` is sent only to models that can think (Ollama answers 400 otherwise); `format`
+    ("json") and `think` come from the preset unless the session overrides them.
+    """
+    model = session.model
+    override = config.models.get(model) or config.models.get(model.split(":")[0])
+    preset_name = session.preset or (override.preset if override and override.preset else None) \
+        or config.chat.default_preset
+    preset = config.presets.get(preset_name) or config.presets.get(config.chat.default_preset)
+    options: dict[str, Any] = dict(preset.to_options()) if preset else {}
+    if override is not None and override.options:
+        options.update(override.options)
+    session_options = dict(session.options or {})
+    fmt = session_options.pop("format", None)
+    if fmt is None and preset is not None:
+        fmt = preset.format or None
+    options.update({k: v for k, v in session_options.items() if v is not None})
+    think: bool | str | None = session.think
+    if think is None:
+        think = preset.think if preset is not None and preset.think is not None else config.chat.think
+    if capabilities is not None and "thinking" not in capabilities:
+        think = None
+    system = session.system_prompt or (override.system_prompt if override else None) or config.chat.system_prompt
+    keep_alive = session.keep_alive or (override.keep_alive if override else None) or config.server.keep_alive
+    return TurnRequest(model, options, think, fmt or None, keep_alive, system or None)

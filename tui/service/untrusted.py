@@ -1,0 +1,16 @@
+"""Model output is untrusted: make it inert before it reaches a terminal."""
+
+from __future__ import annotations
+
+# C0 controls (except tab and newline), DEL and the C1 range become visible symbols, so an
+# escape sequence from a model (colours, OSC 52 clipboard writes, title changes, cursor moves)
+# is shown as text and never acted on by the terminal.
+_TABLE = {c: 0x2400 + c for c in range(0x20) if c not in (0x09, 0x0A)}
+_TABLE[0x0D] = None  # a bare carriage return would only confuse layout: drop it
+_TABLE[0x7F] = 0x2421  # ␡
+_TABLE.update({c: 0xFFFD for c in range(0x80, 0xA0)})
+
+
+def inert(text: str) -> str:
+    """`text` with every terminal control character replaced by a visible stand-in."""
+    return text.translate(_TABLE)

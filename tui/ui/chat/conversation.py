@@ -1,0 +1,54 @@
+"""The scrolling conversation: follows a streaming reply unless the user scrolled up."""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+
+
+class Conversation(VerticalScroll):
+    """`follow` is cleared by any user scroll upwards and set again at the bottom or by Ctrl+B."""
+
+    follow = True
+
+    def _user_scrolled_up(self) -> None:
+        self.follow = False
+
+    def _maybe_resume(self) -> None:
+        if self.scroll_y >= self.max_scroll_y - 1:
+            self.follow = True
+
+    def action_scroll_up(self) -> None:
+        self._user_scrolled_up()
+        super().action_scroll_up()
+
+    def action_page_up(self) -> None:
+        self._user_scrolled_up()
+        super().action_page_up()
+
+    def action_scroll_home(self) -> None:
+        self._user_scrolled_up()
+        super().action_scroll_home()
+
+    def action_scroll_down(self) -> None:
+        super().action_scroll_down()
+        self.call_after_refresh(self._maybe_resume)
+
+    def action_page_down(self) -> None:
+        super().action_page_down()
+        self.call_after_refresh(self._maybe_resume)
+
+    def _on_mouse_scroll_up(self, event) -> None:
+        self._user_scrolled_up()
+        super()._on_mouse_scroll_up(event)
+
+    def _on_mouse_scroll_down(self, event) -> None:
+        super()._on_mouse_scroll_down(event)
+        self.call_after_refresh(self._maybe_resume)
+
+    def jump_to_bottom(self) -> None:
+        self.follow = True
+        self.scroll_end(animate=False)
+
+    def keep_following(self) -> None:
+        if self.follow:
+            self.scroll_end(animate=False, immediate=False)

@@ -1,0 +1,80 @@
+"""The multi-line prompt: Enter sends, Ctrl+J (or Alt/Shift+Enter) inserts a newline, ↑/↓ recall."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import TextArea
+
+NEWLINE_KEYS = ("ctrl+j", "alt+enter", "shift+enter")
+
+
+class PromptArea(TextArea):
+    BINDINGS = [
+        Binding("enter", "submit", "Send", show=True),
+        Binding("ctrl+j", "newline", "Newline", show=False),
+    ]
+
+    class Submitted(Message):
+        def __init__(self, prompt: "PromptArea", text: str) -> None:
+            super().__init__()
+            self.prompt = prompt
+            self.text = text
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
+                         compact=True, highlight_cursor_line=False, **kwargs)
+        self.history: list[str] = []
+        self._recall_index: int | None = None
+        self._draft = ""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.prevent_default()
+            event.stop()
+            self.action_submit()
+            return
+        if event.key in NEWLINE_KEYS:
+            event.prevent_default()
+            event.stop()
+            self.insert("\n")
+            return
+        if event.key == "up" and self.cursor_location[0] == 0 and self.history:
+            event.prevent_default()
+            event.stop()
+            self._recall(-1)
+            return
+        if event.key == "down" and self._recall_index is not None and \
+                self.cursor_location[0] == self.document.line_count - 1:
+            event.prevent_default()
+            event.stop()
+            self._recall(+1)
+            return
+        await super()._on_key(event)
+
+    def _recall(self, step: int) -> None:
+        if self._recall_index is None:
+            self._draft = self.text
+            index = len(self.history)
+        else:
+            index = self._recall_index
+        index += step
+        if index >= len(self.history):
+            self._recall_index = None
+            self.text = self._draft
+        else:
+            self._recall_index = max(0, index)
+            self.text = self.history[self._recall_index]
+        self.move_cursor(self.document.end)
+
+    def action_newline(self) -> None:
+        self.insert("\n")
+
+    def action_submit(self) -> None:
+        self.post_message(self.Submitted(self, self.text))
+
+    def remember(self, text: str) -> None:
+        if text.strip() and (not self.history or self.history[-1] != text):
+            self.history.append(text)
+        self._recall_index = None

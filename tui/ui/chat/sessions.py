@@ -1,0 +1,69 @@
+"""The session list: title, model and when, most recent first."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from ...service.untrusted import inert
+
+
+def ago(when: Any, now: datetime | None = None) -> str:
+    if when is None:
+        return ""
+    if isinstance(when, (int, float)):
+        when = datetime.fromtimestamp(when, timezone.utc)
+    elif isinstance(when, str):
+        try:
+            when = datetime.fromisoformat(when)
+        except ValueError:
+            return when
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    seconds = ((now or datetime.now(timezone.utc)) - when).total_seconds()
+    for limit, div, unit in ((60, 1, "s"), (3600, 60, "m"), (86400, 3600, "h"), (86400 * 30, 86400, "d")):
+        if seconds < limit:
+            return f"{max(0, int(seconds // div))}{unit} ago"
+    return when.strftime("%Y-%m-%d")
+
+
+class SessionList(OptionList):
+    BINDINGS = [
+        Binding("n", "command('new')", "New session"),
+        Binding("r", "command('rename')", "Rename session"),
+        Binding("d,delete", "command('delete')", "Delete session"),
+        Binding("e", "command('export_md')", "Export Markdown"),
+        Binding("j", "command('export_json')", "Export JSON"),
+    ]
+
+    class Command(Message):
+        """A session-list key, handled by the chat pane."""
+
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    def action_command(self, name: str) -> None:
+        self.post_message(self.Command(name))
+
+    def show_sessions(self, sessions: list[Any], current_id: int | None) -> None:
+        highlighted = None
+        options = []
+        for index, session in enumerate(sessions):
+            label = Content.assemble(
+                (inert(session.title or "New chat"), "bold"),
+                "\n",
+                (f"{inert(session.model)} · {ago(session.updated_at)}", "$text-muted"),
+            )
+            options.append(Option(label, id=str(session.id)))
+            if session.id == current_id:
+                highlighted = index
+        self.set_options(options)
+        if highlighted is not None:
+            self.highlighted = highlighted

@@ -1,0 +1,49 @@
+"""Every key binding of the app in one table: for the help screen, the README and its test."""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+# Keys are shown the way a user types them.
+_KEY_NAMES = {"question_mark": "?", "escape": "Esc", "enter": "Enter", "tab": "Tab", "delete": "Del",
+              "pageup": "PgUp", "pagedown": "PgDn", "up": "↑", "down": "↓", "home": "Home", "end": "End"}
+
+
+def key_label(key: str) -> str:
+    """'ctrl+shift+x' → 'Ctrl+Shift+X', 'f1' → 'F1', 'question_mark' → '?'."""
+    out = []
+    for part in key.split("+"):
+        if part in _KEY_NAMES:
+            out.append(_KEY_NAMES[part])
+        elif len(part) == 1:
+            out.append(part)
+        else:
+            out.append(part[:1].upper() + part[1:])
+    return "+".join(out)
+
+
+def _rows(where: str, bindings: list[BindingType]) -> list[tuple[str, str, str]]:
+    rows = []
+    for binding in bindings:
+        if not isinstance(binding, Binding) or not binding.description:
+            continue
+        keys = " / ".join(key_label(k.strip()) for k in binding.key.split(","))
+        rows.append((where, keys, binding.description))
+    return rows
+
+
+def scopes(app_class: type[App]) -> list[tuple[str, list[BindingType]]]:
+    """(where, bindings) for the app and every class it declares in KEY_SCOPES."""
+    result = [("Everywhere", list(app_class.BINDINGS))]
+    for where, cls in getattr(app_class, "KEY_SCOPES", ()):
+        result.append((where, list(cls.BINDINGS)))
+    return result
+
+
+def binding_rows(app: App | type[App]) -> list[tuple[str, str, str]]:
+    app_class = app if isinstance(app, type) else type(app)
+    rows: list[tuple[str, str, str]] = [("Everywhere", "Ctrl+P", "Command palette")]
+    for where, bindings in scopes(app_class):
+        rows.extend(_rows(where, bindings))
+    return rows
