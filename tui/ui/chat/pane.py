@@ -13,9 +13,12 @@ from textual.content import Content
 from textual.widgets import Static
 
 from ...service.chats import ChatService, build_request
-from ...service.errors import OllamaError
+from ...service.errors import ModelNotFound, OllamaError
 from ...service.names import same_model
+from ...service.session_options import format_overrides
 from ...service.untrusted import inert
+from ..widgets.dialogs import ConfirmDialog
+from .actions import ChatActions, think_label
 from .conversation import Conversation
 from .messages import AssistantTurn, Notice, UserTurn
 from .prompt import PromptArea
@@ -24,14 +27,23 @@ from .sessions import SessionList
 PAGE = 40  # messages rendered when a session opens; older ones on demand
 
 
-class ChatPane(Horizontal):
-    DEFAULT_CSS = ""
+class ChatPane(ChatActions, Horizontal):
     BINDINGS = [
-        Binding("escape", "stop", "Stop reply", priority=True),
+        Binding("escape", "stop", "Stop reply / cancel edit", priority=True),
         Binding("ctrl+n", "new_session", "New session", priority=True),
-        Binding("ctrl+l", "focus_sessions", "Sessions list ↔ prompt", priority=True),
+        Binding("ctrl+l", "focus_sessions", "Sessions ↔ prompt", priority=True),
+        Binding("ctrl+o", "change_model", "Model", priority=True),
+        Binding("ctrl+t", "pick_preset", "Preset", priority=True),
+        Binding("f12", "session_options", "Session options (temperature, num_ctx…)", priority=True),
+        Binding("f9", "cycle_think", "Thinking on/off/level", priority=True),
+        Binding("ctrl+r", "regenerate", "Regenerate last reply", priority=True),
+        Binding("ctrl+g", "edit_last", "Edit last message and resend", priority=True),
+        Binding("ctrl+f", "search", "Search all chats", priority=True),
         Binding("ctrl+b", "bottom", "Jump to bottom", priority=True),
-        Binding("ctrl+o", "older", "Load older messages", priority=True, show=False),
+        Binding("ctrl+up", "older", "Load older messages", priority=True, show=False),
+        Binding("f5", "copy_code", "Copy last code block", priority=True),
+        Binding("f6", "copy_reply", "Copy last reply", priority=True, show=False),
+        Binding("f8", "attach", "Attach image", priority=True, show=False),
     ]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -41,6 +53,8 @@ class ChatPane(Horizontal):
         self.session: Any = None  # the open Session (None = a new chat not yet stored)
         self.session_model: str | None = None
         self.streaming: AssistantTurn | None = None
+        self.editing: UserTurn | None = None
+        self.attachments: list[tuple[str, str, bytes]] = []
         self.oldest_id: int | None = None
         self.more_older = False
         self._store_ready = asyncio.Event()
@@ -73,21 +87,29 @@ class ChatPane(Horizontal):
         self.query_one(SessionList).show_sessions(sessions, self.session.id if self.session else None)
 
     def _show_header(self) -> None:
-        model = self.session.model if self.session else self.session_model
-        title = self.session.title if self.session else "New chat"
+        s = self.session
         config = self.app.config
-        preset = (self.session.preset if self.session else None) or config.chat.default_preset
-        header = Content.assemble(
-            (inert(title), "bold"), "  ",
+        model = s.model if s else self.session_model
+        preset = (s.preset if s else None) or config.chat.default_preset
+        parts: list[Any] = [
+            (inert(s.title if s else "New chat"), "bold"), "  ",
             ("model ", "$text-muted"), (inert(model or "?"), "$text-secondary"), "  ",
             ("preset ", "$text-muted"), (preset or "-", ""),
-        )
-        self.query_one("#chat-header", Static).update(header)
+        ]
+        if s is not None and s.options:
+            parts += ["  ", (format_overrides(s.options), "$text-accent")]
+        if s is not None and s.think is not None:
+            parts += ["  ", ("think ", "$text-muted"), think_label(s.think)]
+        if self.attachments:
+            parts += ["  ", (f"📎 {', '.join(inert(n) for n, _m, _d in self.attachments)}", "$text-accent")]
+        if self.editing is not None:
+            parts += ["  ", ("✎ editing", "bold $text-warning")]
+        self.query_one("#chat-header", Static).update(Content.assemble(*parts))
 
     # -- sending --------------------------------------------------------------------------------
 
     @on(PromptArea.Submitted)
-    def on_prompt_submitted(self, event: PromptArea.Submitted) -> None:
+    async def on_prompt_submitted(self, event: PromptArea.Submitted) -> None:
         event.stop()
         text = event.text
         if not text.strip():
@@ -99,21 +121,63 @@ class ChatPane(Horizontal):
         prompt = self.query_one(PromptArea)
         prompt.remember(text)
         prompt.text = ""
-        self.send(text)
+        if self.editing is not None:
+            await self.resend_edited(text)
+        else:
+            self.send(text)
 
-    @work(group="reply", exclusive=True, exit_on_error=False, description="stream a reply")
-    async def send(self, text: str, images: list[tuple[str, str, bytes]] | None = None) -> None:
+    @work(group="reply", exclusive=True, exit_on_error=False, description="send a prompt")
+    async def send(self, text: str) -> None:
+        images, self.attachments = self.attachments, []
         conversation = self.query_one(Conversation)
-        await conversation.mount(UserTurn(text, tuple(name for name, _m, _d in images or ())))
+        turn = UserTurn(text, tuple(name for name, _m, _d in images))
+        await conversation.mount(turn)
         conversation.jump_to_bottom()
         await self._store_ready.wait()
         if self.session is None:
             title = " ".join(text.split())[:48] or "New chat"
             self.session = await self.store.create_session(
                 title=title, model=self.session_model, preset=self.app.config.chat.default_preset)
-            self._show_header()
-        await self.service.add_user_message(self.session.id, text, self.session.model, images or [])
+        elif self.session.title == "New chat":
+            self.session = await self.store.update_session(self.session.id, title=" ".join(text.split())[:48])
+        self._show_header()
+        if images:
+            capabilities = await self._capabilities(self.session.model)
+            if capabilities is not None and "vision" not in capabilities:
+                await turn.remove()
+                self.attachments = images
+                self.query_one(PromptArea).text = text
+                self.notice(f"✕ {self.session.model} can't read images (no 'vision' capability). "
+                            "Pick a vision model (Ctrl+O) or remove the attachment (Ctrl+N starts over).",
+                            error=True)
+                return
+        message = await self.service.add_user_message(self.session.id, text, self.session.model, images)
+        turn.message_id = message.id
+        if not await self._model_installed(self.session.model):
+            return
         await self._stream_reply()
+
+    @work(group="reply", exclusive=True, exit_on_error=False, description="regenerate a reply")
+    async def regenerate(self) -> None:
+        await self._stream_reply()
+
+    async def _model_installed(self, model: str) -> bool:
+        try:
+            installed = [m.name for m in await self.app.client.tags()]
+        except OllamaError:
+            return True  # let the chat request report what is wrong
+        if any(same_model(model, name) for name in installed):
+            return True
+        self.notice(f"Model {model} is not installed. Your message is saved; pull the model, then "
+                    "Ctrl+R sends it.", error=True)
+        request_pull = getattr(self.app, "request_pull", None)
+        if request_pull is not None:
+            def answer(yes: bool) -> None:
+                if yes:
+                    request_pull(model)
+
+            self.app.push_screen(ConfirmDialog(f"{model} is not installed. Pull it now?"), answer)
+        return False
 
     async def _stream_reply(self) -> None:
         conversation = self.query_one(Conversation)
@@ -132,17 +196,34 @@ class ChatPane(Horizontal):
         except asyncio.CancelledError:
             await turn.finish("stopped", None, None)
             raise
-        except Exception as exc:  # the reply row is saved by the service; show it, keep going
+        except Exception as exc:  # the service saved the row; show what happened, keep going
             await turn.finish("error", None, str(exc))
         else:
             await turn.finish(result.status, result.stats, result.error, result.message_id)
             if result.status == "error":
-                self.notify(result.error or "error", title="Reply failed", severity="error")
+                self._offer_fallback(result.error or "")
         finally:
             self.streaming = None
             self.refresh_bindings()
             conversation.keep_following()
+            self.session = await self.store.get_session(session.id)
             await self.refresh_sessions()
+
+    def _offer_fallback(self, error: str) -> None:
+        fallback = self.app.config.chat.fallback_model
+        model = self.session.model
+        if not fallback or same_model(fallback, model):
+            self.notify(error, title="Reply failed", severity="error")
+            return
+
+        async def answer(yes: bool) -> None:
+            if yes:
+                await self.set_model(fallback)
+                self.regenerate()
+
+        self.app.push_screen(ConfirmDialog(
+            f"{model} failed: {error}\nSwitch this session to the fallback model {fallback} and retry?"),
+            answer)
 
     async def _capabilities(self, model: str) -> tuple[str, ...] | None:
         cache: dict[str, tuple[str, ...]] = self.app.__dict__.setdefault("_capabilities", {})
@@ -150,6 +231,8 @@ class ChatPane(Horizontal):
             return cache[model]
         try:
             show = await self.app.client.show(model)
+        except ModelNotFound:
+            return None
         except OllamaError:
             return None
         cache[model] = tuple(show.capabilities)
@@ -157,31 +240,44 @@ class ChatPane(Horizontal):
 
     # -- sessions -------------------------------------------------------------------------------
 
-    async def open_session(self, session_id: int) -> None:
+    async def open_session(self, session_id: int, *, focus_message: int | None = None) -> None:
         if self.streaming is not None:
             self.notify("A reply is streaming — Esc stops it first.", severity="warning")
             return
         self.session = await self.store.get_session(session_id)
+        self.editing = None
         self._show_header()
         conversation = self.query_one(Conversation)
         await conversation.remove_children()
         messages = await self.store.messages(session_id, limit=PAGE)
+        if focus_message is not None and messages and all(m.id != focus_message for m in messages):
+            # A search hit further back: load from it onwards (an earlier branch is shown too).
+            messages = await self.store.messages(session_id, before_id=focus_message + PAGE, limit=PAGE,
+                                                 include_superseded=True)
         total = await self.store.count_messages(session_id)
         self.oldest_id = messages[0].id if messages else None
-        self.more_older = total > len(messages)
+        self.more_older = bool(messages) and total > len(messages)
         widgets = self._widgets_for(messages)
         if self.more_older:
-            widgets.insert(0, Notice(f"{total - len(messages)} earlier messages — Ctrl+O loads more"))
+            widgets.insert(0, Notice("Earlier messages — Ctrl+↑ loads more"))
         await conversation.mount_all(widgets)
-        prompt = self.query_one(PromptArea)
-        prompt.history = await self.store.user_prompts(session_id)
-        conversation.jump_to_bottom()
+        self.query_one(PromptArea).history = await self.store.user_prompts(session_id)
+        await self.refresh_sessions()
+        target = None
+        if focus_message is not None:
+            target = next((w for w in self._turns() if w.message_id == focus_message), None)
+        if target is not None:
+            conversation.follow = False
+            conversation.call_after_refresh(conversation.scroll_to_widget, target, animate=False, top=True)
+        else:
+            conversation.call_after_refresh(conversation.jump_to_bottom)
 
     def _widgets_for(self, messages: list[Any]) -> list[Any]:
         widgets = []
         for message in messages:
             if message.role == "user":
-                widgets.append(UserTurn(message.content, message_id=message.id))
+                names = tuple(a.name for a in getattr(message, "attachments", ()))
+                widgets.append(UserTurn(message.content, names, message_id=message.id))
             elif message.role == "assistant":
                 widgets.append(AssistantTurn(message.model or "", content=message.content,
                                              thinking=message.thinking or "", message_id=message.id,
@@ -194,13 +290,14 @@ class ChatPane(Horizontal):
             return
         older = await self.store.messages(self.session.id, before_id=self.oldest_id, limit=PAGE)
         conversation = self.query_one(Conversation)
-        notice = conversation.query(Notice).first() if conversation.query(Notice) else None
+        notices = conversation.query(Notice)
         if older:
             self.oldest_id = older[0].id
-            await conversation.mount_all(self._widgets_for(older), before=0)
-        self.more_older = bool(older) and len(older) == PAGE
-        if notice is not None and not self.more_older:
-            await notice.remove()
+            await conversation.mount_all(self._widgets_for(older), after=notices.first() if notices else None,
+                                         before=None if notices else 0)
+        self.more_older = len(older) == PAGE
+        if notices and not self.more_older:
+            await notices.first().remove()
 
     @on(SessionList.OptionSelected)
     async def on_session_selected(self, event: SessionList.OptionSelected) -> None:
@@ -208,26 +305,45 @@ class ChatPane(Horizontal):
         await self.open_session(int(event.option.id))
         self.focus_default()
 
+    @on(SessionList.Command)
+    async def on_session_command(self, event: SessionList.Command) -> None:
+        event.stop()
+        handlers = {"new": self.action_new_session, "rename": self.action_rename,
+                    "delete": self.action_delete_session}
+        if event.name in handlers:
+            await handlers[event.name]()
+        elif event.name.startswith("export_"):
+            await self.action_export(event.name.removeprefix("export_"))
+
     async def action_new_session(self) -> None:
         if self.streaming is not None:
             self.notify("A reply is streaming — Esc stops it first.", severity="warning")
             return
         self.session = None
+        self.editing = None
+        self.attachments = []
         self.session_model = self.app.default_model
         await self.query_one(Conversation).remove_children()
         self.query_one(PromptArea).history = []
         self._show_header()
+        if self.store is not None:
+            await self.refresh_sessions()
         self.focus_default()
 
     # -- keys -----------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
-            return self.streaming is not None
+            return self.streaming is not None or self.editing is not None
         return True
 
     def action_stop(self) -> None:
-        self.app.workers.cancel_group(self, "reply")
+        if self.streaming is not None:
+            self.app.workers.cancel_group(self, "reply")
+        elif self.editing is not None:
+            self.editing = None
+            self.query_one(PromptArea).text = ""
+            self._show_header()
 
     def action_focus_sessions(self) -> None:
         sessions = self.query_one(SessionList)
@@ -238,6 +354,3 @@ class ChatPane(Horizontal):
 
     def action_bottom(self) -> None:
         self.query_one(Conversation).jump_to_bottom()
-
-    def on_connection(self, state: Any) -> None:
-        pass

@@ -1,0 +1,44 @@
+"""Pilot fixtures: the real App wired to a simulator over HTTP, a real config file and database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui.app import OllamaTUI
+from tui.service.config import ConfigStore
+from tui.service.ollama import OllamaClient
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """make_app(url, **kw) → an OllamaTUI on `url` with its files under tmp_path."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "OLLAMA_HOST"):
+        monkeypatch.delenv(var, raising=False)
+    created: list[OllamaTUI] = []
+
+    def factory(url: str, **kwargs) -> OllamaTUI:
+        store = ConfigStore(kwargs.pop("config_path", tmp_path / "config.toml"))
+        _config, issues = store.load()
+        client = OllamaClient(url, connect_timeout=0.5, retries=0)
+        app = OllamaTUI(client=client, config_store=store,
+                        db_path=kwargs.pop("db_path", tmp_path / "history.sqlite3"),
+                        config_issues=issues, **kwargs)
+        created.append(app)
+        return app
+
+    return factory
+
+
+async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
+    """Let the app run until `condition()` holds (bounded; fails loudly instead of hoping)."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s: {condition}")
+        await pilot.pause(0.02)
