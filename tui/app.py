@@ -14,9 +14,13 @@ from textual.widgets import ContentSwitcher, Footer
 
 from .service.connection import ConnectionMonitor, ConnectionState
 from .ui.chat.pane import ChatPane
+from .ui.chat.prompt import PromptArea
+from .ui.chat.sessions import SessionList
 from .ui.shell.banner import ConnectionBanner
 from .ui.shell.pane_bar import PANES, PaneBar
-from .ui.shell.placeholder import NotBuiltYet
+from .ui.models.pane import ModelsPane
+from .ui.monitor.pane import MonitorPane
+from .ui.settings.pane import SettingsPane
 from .ui.shell.status_line import StatusLine
 from .ui.themes import builtin_theme_dir, load_themes
 
@@ -25,7 +29,8 @@ class OllamaTUI(App[None]):
     """ollama-tui: Chat, Models, Monitor and Settings over one Ollama server."""
 
     TITLE = "ollama-tui"
-    CSS_PATH = ["app.tcss", "ui/chat/chat.tcss"]
+    CSS_PATH = ["app.tcss", "ui/chat/chat.tcss", "ui/models/models.tcss", "ui/monitor/monitor.tcss",
+                "ui/settings/settings.tcss"]
     BINDINGS = [
         Binding("f1,alt+1", "show_pane('chat')", "Chat", priority=True),
         Binding("f2,alt+2", "show_pane('models')", "Models", priority=True),
@@ -36,7 +41,8 @@ class OllamaTUI(App[None]):
         Binding("r", "retry", "Retry connection now (outside text fields)"),
         Binding("h", "change_host", "Change host (outside text fields)"),
     ]
-    KEY_SCOPES = [("Chat", ChatPane)]
+    KEY_SCOPES = [("Chat", ChatPane), ("Chat: session list", SessionList), ("Chat: prompt", PromptArea),
+                  ("Models", ModelsPane), ("Monitor", MonitorPane), ("Settings", SettingsPane)]
 
     def __init__(
         self,
@@ -68,8 +74,9 @@ class OllamaTUI(App[None]):
         yield ConnectionBanner()
         with ContentSwitcher(initial="chat", id="panes"):
             yield ChatPane(id="chat")
-            for pane_id, _key, title in PANES[1:]:
-                yield NotBuiltYet(title, id=pane_id)
+            yield ModelsPane(id="models")
+            yield MonitorPane(id="monitor")
+            yield SettingsPane(id="settings")
         yield StatusLine()
         yield Footer()
 
@@ -164,6 +171,15 @@ class OllamaTUI(App[None]):
     @property
     def current_pane(self) -> str:
         return self.query_one("#panes", ContentSwitcher).current or "chat"
+
+    def request_pull(self, name: str) -> None:
+        """Hand a model name to the Models pane's pull flow (from the chat's 'not installed')."""
+        models = self.query_one(ModelsPane)
+        if hasattr(models, "start_pull"):
+            self.action_show_pane("models")
+            models.start_pull(name)
+        else:
+            self.notify(f"Pull {name} with `ollama pull {name}` (the Models pane is not built yet).")
 
     def action_help(self) -> None:
         from .ui.shell.help_screen import HelpScreen

@@ -183,3 +183,14 @@ async def test_show_cache_by_digest(raw: RawServer) -> None:
         assert len(raw.requests) == 2
         await client.show("m")  # no digest: always asks
         assert len(raw.requests) == 3
+
+
+def test_invalid_base_url_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="invalid Ollama URL"):
+        OllamaClient("http://[::1")
+
+
+async def test_url_without_scheme_is_unreachable_not_a_crash() -> None:
+    async with OllamaClient("garbage", retries=0) as client:
+        with pytest.raises(errors.Unreachable):
+            await client.version()

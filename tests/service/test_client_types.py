@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -132,7 +132,7 @@ def test_chat_chunk_and_stats() -> None:
         }
     )
     assert mid.content == "Hel" and mid.thinking == "" and not mid.done and mid.stats is None
-    assert mid.created_at == datetime(2025, 5, 1, 10, 11, 12, 123456, tzinfo=timezone.utc)
+    assert mid.created_at == datetime(2025, 5, 1, 10, 11, 12, 123456, tzinfo=UTC)
     final = ChatChunk.from_json(
         {
             "model": "llama3.2",

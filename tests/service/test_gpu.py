@@ -266,8 +266,7 @@ def test_nvml_gpu_lost_mid_run_blanks_that_gpu_only(code: int) -> None:
     assert g1.error == "GPU lost"
     assert (g1.name, g1.uuid) == ("Second", "GPU-2")  # remembered from before
     assert all(
-        v is None
-        for v in (g1.util_percent, g1.mem_used, g1.mem_total, g1.temperature_c, g1.power_w, g1.fan_percent)
+        v is None for v in (g1.util_percent, g1.mem_used, g1.mem_total, g1.temperature_c, g1.power_w, g1.fan_percent)
     )
     assert g1.processes == ()
 
@@ -302,7 +301,9 @@ def test_nvml_process_names_use_psutil_and_unknown_pid_is_question_mark() -> Non
 
 
 def test_nvml_process_list_errors_are_empty() -> None:
-    nvml = FakeNvml([device(compute=Err(pynvml.NVML_ERROR_NO_PERMISSION), graphics=Err(pynvml.NVML_ERROR_NOT_SUPPORTED))])
+    nvml = FakeNvml(
+        [device(compute=Err(pynvml.NVML_ERROR_NO_PERMISSION), graphics=Err(pynvml.NVML_ERROR_NOT_SUPPORTED))]
+    )
     (g,) = backend(nvml).sample().gpus
     assert g.processes == () and g.util_percent == 37.0
 

@@ -88,8 +88,10 @@ async def test_migrate_from_version_0(tmp_path):
         c.execute("CREATE TABLE t(x)")
         c.execute("DROP TABLE t")
     c.close()
+    os.chmod(path, 0o644)
     assert path.read_bytes().startswith(schema.SQLITE_MAGIC)
     s = await HistoryStore.open(path)
+    assert _mode(path) == 0o600  # an adopted database is made private too
     ses = await s.create_session(model="m")
     await s.add_message(ses.id, "user", "hello there")
     assert [h.message_id for h in await s.search("hello")] == [1]
@@ -208,6 +210,19 @@ async def test_other_programs_database_is_left_untouched(tmp_path):
     assert path2.read_bytes() == before
 
 
+async def test_in_memory_fallback(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    s = await HistoryStore.open(":memory:")
+    try:
+        ses = await s.create_session(model="m")
+        m = await s.add_message(ses.id, "user", "ephemeral", images=[("a.png", "image/png", b"1")])
+        assert m.has_images
+        assert [h.message_id for h in await s.search("ephemeral")] == [m.id]
+    finally:
+        await s.close()
+    assert list(tmp_path.iterdir()) == []  # no file named ":memory:" was created
+
+
 async def test_directory_path_is_unavailable(tmp_path):
     (tmp_path / "adir").mkdir()
     with pytest.raises(HistoryUnavailable):
@@ -216,7 +231,15 @@ async def test_directory_path_is_unavailable(tmp_path):
 
 async def test_closed_store_raises(tmp_path):
     s = await HistoryStore.open(tmp_path / "h.db")
+    ses = await s.create_session(model="m")
+    pending = [asyncio.create_task(s.add_message(ses.id, "user", f"{i}")) for i in range(5)]
+    await asyncio.sleep(0)
     await s.close()
+    for task in pending:  # operations queued behind close() fail cleanly
+        try:
+            await task
+        except HistoryError:
+            pass
     await s.close()  # idempotent
     with pytest.raises(HistoryError):
         await s.list_sessions()

@@ -132,3 +132,12 @@ def test_redact_url() -> None:
     assert redact_url("https://user:secret@example.com:443/x") == "https://user:***@example.com:443/x"
     assert "tok" not in redact_url("https://tok@example.com:443")
     assert redact_url("http://127.0.0.1:11434") == "http://127.0.0.1:11434"
+
+
+async def test_a_parsed_host_reaches_the_server(sim) -> None:
+    from tui.service.ollama import OllamaClient
+
+    url = resolve_host(None, {"OLLAMA_HOST": f" '0.0.0.0:{sim.port}' "}, None)
+    assert url == sim.url
+    async with OllamaClient(url) as client:
+        assert await client.version() == "0.33.0"

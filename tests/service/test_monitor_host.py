@@ -47,9 +47,7 @@ class FakePsutil:
     def net_io_counters(self, pernic: bool = False) -> Any:
         assert pernic
         self._maybe_fail("net")
-        return {
-            n: SimpleNamespace(bytes_recv=self.rx[n], bytes_sent=self.tx[n]) for n in self.rx
-        }
+        return {n: SimpleNamespace(bytes_recv=self.rx[n], bytes_sent=self.tx[n]) for n in self.rx}
 
 
 class Clock:

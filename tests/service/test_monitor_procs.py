@@ -34,9 +34,7 @@ def rec(pid: int, ppid: int | None, name: str | None, *cmd: str, unknown_cmd: bo
 
 SYSTEMD = rec(1, 0, "systemd", "/sbin/init")
 SERVER = rec(100, 1, "ollama", "/usr/local/bin/ollama", "serve")
-RUNNER = rec(
-    110, 100, "ollama", "/usr/local/bin/ollama", "runner", "--model", "/m/sha256-abc", "--port", "40000"
-)
+RUNNER = rec(110, 100, "ollama", "/usr/local/bin/ollama", "runner", "--model", "/m/sha256-abc", "--port", "40000")
 CLIENT = rec(200, 50, "ollama", "ollama", "run", "llama3")
 SHELL = rec(50, 1, "bash", "bash")
 
@@ -55,7 +53,7 @@ def test_ollama_run_client_is_not_server_or_runner() -> None:
 def test_match_prefers_port_listener() -> None:
     other = rec(300, 1, "ollama", "ollama", "serve")
     m = match_ollama_processes([SERVER, RUNNER, other], listening_pids={300})
-    assert m == OllamaMatch(300, (110,), "port")
+    assert m == OllamaMatch(300, (), "port")  # 110 is the other server's runner
 
 
 def test_non_ollama_listener_is_ignored() -> None:
@@ -75,6 +73,15 @@ def test_several_servers_prefers_the_one_with_runners_then_lowest_pid() -> None:
     r = rec(610, 600, "ollama", "ollama", "runner")
     assert match_ollama_processes([a, b, r]).server == 600
     assert match_ollama_processes([b, a]).server == 500
+
+
+def test_runners_of_another_server_are_not_ours() -> None:
+    other = rec(300, 1, "ollama", "ollama", "serve")
+    other_runner = rec(310, 300, "ollama", "ollama", "runner", "--model", "y")
+    m = match_ollama_processes([SERVER, RUNNER, other, other_runner], listening_pids={100})
+    assert m == OllamaMatch(100, (110,), "port")
+    m = match_ollama_processes([SERVER, RUNNER, other, other_runner], listening_pids={300})
+    assert m == OllamaMatch(300, (310,), "port")
 
 
 def test_every_descendant_of_server_is_a_runner() -> None:
@@ -218,7 +225,7 @@ class FakeWorld:
             for pid, port in self.listen.items()
         ]
 
-    def Process(self, pid: int) -> FakeProcess:  # noqa: N802 - mimics psutil
+    def Process(self, pid: int) -> FakeProcess:  # mimics psutil
         if pid not in self.records:
             raise NoSuchProcess(pid)
         self.created.append(pid)

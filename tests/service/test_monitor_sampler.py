@@ -7,6 +7,7 @@ import asyncio
 import threading
 import time
 from dataclasses import FrozenInstanceError
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,7 @@ class Clock:
 
 
 def host_sample(t: float, cpu: float = 10.0, ram: float = 50.0) -> HostSample:
-    return HostSample(
-        t, cpu, (cpu,), (0.1, 0.1, 0.1), 8, 16, 8, ram, 0, 0, 0.0, "/", 1, 2, 1, 50.0, 100.0, 50.0
-    )
+    return HostSample(t, cpu, (cpu,), (0.1, 0.1, 0.1), 8, 16, 8, ram, 0, 0, 0.0, "/", 1, 2, 1, 50.0, 100.0, 50.0)
 
 
 class FakeHost:
@@ -117,7 +116,7 @@ async def test_interval_minus_elapsed_with_fake_clock() -> None:
     # a slow sample (1.5s > 1s) is followed immediately by the next one, never skipped
     assert delays[:4] == pytest.approx([0.8, 0.0, 0.7, 0.0])
     starts = [s.time for s in snaps]
-    assert [round(b - a, 6) for a, b in zip(starts, starts[1:], strict=False)] == [1.0, 1.5, 1.0, 1.0]
+    assert [round(b - a, 6) for a, b in pairwise(starts)] == [1.0, 1.5, 1.0, 1.0]
     assert [s.seq for s in snaps] == [1, 2, 3, 4, 5]
 
 
@@ -183,8 +182,8 @@ async def test_slow_samples_never_overlap_and_follow_each_other() -> None:
 async def test_interval_is_honoured_with_real_clock() -> None:
     sampler = make(interval=0.05)
     snaps = await run_for(sampler, 5)
-    gaps = [b.time - a.time for a, b in zip(snaps, snaps[1:], strict=False)]
-    assert all(g >= 0.045 for g in gaps), gaps
+    gaps = [b.time - a.time for a, b in pairwise(snaps)]
+    assert all(g >= 0.05 - 1e-6 for g in gaps), gaps  # measured from collection starts
     assert all(g < 1.0 for g in gaps), gaps
 
 
@@ -512,6 +511,14 @@ async def test_ps_timeout_is_an_error_not_a_hang() -> None:
     sampler = make(interval=0.001, ps_fetch=ps, ps_timeout=0.05)
     (snap,) = await run_for(sampler, 1)
     assert snap.ps_error == "no answer from Ollama within 0.05s"
+
+
+def test_default_ps_timeout_follows_interval() -> None:
+    sampler = make(interval=0.2)
+    assert sampler.ps_timeout == 1.0
+    sampler.set_interval(3.0)
+    assert sampler.ps_timeout == 3.0
+    assert make(ps_timeout=0.5).ps_timeout == 0.5
 
 
 def test_ps_model_from_objects() -> None:

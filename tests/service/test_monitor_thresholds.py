@@ -191,7 +191,15 @@ def test_format_used_total() -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0, "0s"), (45, "45s"), (245, "4m 05s"), (7380, "2h 03m"), (3 * 86400 + 4 * 3600, "3d 04h"), (-5, "-5s"), (None, "N/A")],
+    [
+        (0, "0s"),
+        (45, "45s"),
+        (245, "4m 05s"),
+        (7380, "2h 03m"),
+        (3 * 86400 + 4 * 3600, "3d 04h"),
+        (-5, "-5s"),
+        (None, "N/A"),
+    ],
 )
 def test_format_duration(seconds: float | None, text: str) -> None:
     assert format_duration(seconds) == text

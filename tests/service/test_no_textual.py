@@ -49,6 +49,11 @@ def test_no_service_module_imports_textual_or_rich() -> None:
 
 
 def test_checker_catches_textual_imports() -> None:
-    for src in ("import textual", "from textual.app import App", "import rich.text", "import importlib\nimportlib.import_module('textual.widgets')"):
+    for src in (
+        "import textual",
+        "from textual.app import App",
+        "import rich.text",
+        "import importlib\nimportlib.import_module('textual.widgets')",
+    ):
         assert _imported_roots(ast.parse(src)) & FORBIDDEN, src
     assert not _imported_roots(ast.parse("from . import textual_free\nimport httpx")) & FORBIDDEN

@@ -206,8 +206,8 @@ async def test_transport_error_and_unexpected_exception_become_error_states():
 
 async def test_on_change_is_coalesced_to_about_ten_per_second():
     c = ScriptedClient()
-    # 400 events over roughly a second (about 400 events/s)
-    c.scripts["m"] = script(total=400_000, steps=400, sleep=0.0025)
+    # 200 events over half a second or more (about 400 events/s)
+    c.scripts["m"] = script(total=200_000, steps=200, sleep=0.0025)
     calls: list[PullJob] = []
     m = PullManager(c, on_change=calls.append)
     t0 = time.monotonic()
@@ -315,3 +315,20 @@ def test_ensure_free_space(tmp_path):
     warning = ensure_free_space(tmp_path, 10**18)
     assert warning is not None and warning.startswith("not enough disk space: needs 1000000 TB")
     assert f"free on {tmp_path}" in warning
+
+
+async def test_times_come_from_the_injected_clock():
+    c = ScriptedClient()
+    c.scripts["m"] = script()
+    ticks = iter(range(1000, 100000))
+    m = PullManager(c, clock=lambda: float(next(ticks)))
+    final = await m.wait(m.start("m").id)
+    assert 1000 <= final.queued_at <= final.started_at < final.ended_at < 2000
+    assert final.elapsed == final.ended_at - final.started_at
+
+
+def test_start_needs_a_running_loop():
+    m = PullManager(ScriptedClient())
+    with pytest.raises(RuntimeError):
+        m.start("m")
+    assert m.jobs() == ()

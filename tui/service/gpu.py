@@ -230,13 +230,13 @@ class NvmlBackend:
             self._nvml = nvml
             try:
                 nvml.nvmlInit()
-            except Exception as exc:  # noqa: BLE001 - every failure becomes a reason
+            except Exception as exc:  # every failure becomes a reason
                 self._reason = self._init_reason(exc)
                 return
             self._initialized = True
             try:
                 count = int(nvml.nvmlDeviceGetCount())
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self._reason = f"cannot count GPUs ({map_nvml_error(exc, nvml)})"
                 return
             if count <= 0:
@@ -246,11 +246,11 @@ class NvmlBackend:
             for i in range(count):
                 try:
                     self._handles.append(nvml.nvmlDeviceGetHandleByIndex(i))
-                except Exception:  # noqa: BLE001 - a device we cannot open reads as lost
+                except Exception:  # a device we cannot open reads as lost
                     self._handles.append(None)
             try:
                 self._driver = _text(nvml.nvmlSystemGetDriverVersion())
-            except Exception:  # noqa: BLE001
+            except Exception:
                 self._driver = None
 
     def _init_reason(self, exc: BaseException) -> str:
@@ -267,7 +267,7 @@ class NvmlBackend:
                 self._initialized = False
                 try:
                     self._nvml.nvmlShutdown()
-                except Exception:  # noqa: BLE001
+                except Exception:
                     pass
             # a later init() starts over
             self._tried = False
@@ -294,7 +294,7 @@ class NvmlBackend:
                 gpus = tuple(self._sample_device(i, h) for i, h in enumerate(self._handles))
                 self._prune_names(gpus)
                 return GpuReport(True, None, gpus, self._driver)
-        except Exception as exc:  # noqa: BLE001 - last line of defence: never raise
+        except Exception as exc:  # last line of defence: never raise
             return GpuReport(False, f"GPU read failed: {exc}", ())
 
     def _sample_device(self, index: int, handle: Any) -> GpuSample:
@@ -330,7 +330,7 @@ class NvmlBackend:
         nvml = self._nvml
         try:
             return nvml.nvmlDeviceGetEnforcedPowerLimit(handle) / 1000.0
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if _is_lost(exc, nvml):
                 raise
             return nvml.nvmlDeviceGetPowerManagementLimit(handle) / 1000.0
@@ -341,7 +341,7 @@ class NvmlBackend:
             return None
         try:
             return fn()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if _is_lost(exc, self._nvml):
                 raise _DeviceLost("GPU lost") from exc
             if map_nvml_error(exc, self._nvml) == "not supported":

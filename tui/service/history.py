@@ -59,6 +59,8 @@ __all__ = [
 ROLES = frozenset({"system", "user", "assistant"})
 STATUSES = frozenset({"complete", "streaming", "stopped", "error"})
 BUSY_TIMEOUT_MS = 5000
+MEMORY = ":memory:"
+JOURNAL_SIZE_LIMIT = 32 * 1024 * 1024
 SNIPPET_OPEN = "«"
 SNIPPET_CLOSE = "»"
 SNIPPET_ELLIPSIS = "…"
@@ -159,6 +161,11 @@ class Message:
     @property
     def superseded(self) -> bool:
         return self.branch != 0
+
+    @property
+    def has_images(self) -> bool:
+        """Whether the message has attachments (all attachments are images sent to Ollama)."""
+        return bool(self.attachments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,15 +422,22 @@ class HistoryStore:
     async def open(cls, path: Path | str) -> HistoryStore:
         """Open (creating and/or migrating as needed) the history database at ``path``.
 
+        ``":memory:"`` opens a private in-memory database (nothing is saved) - a fallback
+        when the file is unavailable.
+
         Raises :class:`HistoryUnavailable` - without modifying the file - when it is not a
         SQLite database, is another program's database, or has a newer schema version.
         """
-        path = Path(path).expanduser()
-        if not path.is_absolute():
-            path = Path.cwd() / path
-        _prepare_file(path)
+        in_memory = str(path) == MEMORY
+        if in_memory:
+            path = Path(MEMORY)
+        else:
+            path = Path(path).expanduser()
+            if not path.is_absolute():
+                path = Path.cwd() / path
+            _prepare_file(path)
         try:
-            conn = aiosqlite.connect(path, isolation_level=None)
+            conn = aiosqlite.connect(MEMORY if in_memory else path, isolation_level=None)
             thread = getattr(conn, "_thread", None)
             if thread is not None:
                 # Do not keep the interpreter alive if the app forgets close() or crashes.
@@ -439,7 +453,7 @@ class HistoryStore:
                 await db.close()
             raise
         with contextlib.suppress(OSError):
-            if stat.S_IMODE(os.stat(path).st_mode) & 0o077:
+            if not in_memory and stat.S_IMODE(os.stat(path).st_mode) & 0o077:
                 os.chmod(path, 0o600)
         return cls(db, path)
 
@@ -467,6 +481,8 @@ class HistoryStore:
                     )
             await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA synchronous = NORMAL")
+            # Attachments can make the WAL big; do not keep it that big after a checkpoint.
+            await db.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
             await db.execute("PRAGMA foreign_keys = ON")
             if version < schema.schema_version():
                 await HistoryStore._migrate(db, path)
@@ -494,11 +510,14 @@ class HistoryStore:
             raise
 
     async def close(self) -> None:
+        """Finish the operation in progress, then close. Later calls raise HistoryError."""
         if self._closed:
             return
-        self._closed = True
         _LIVE_WRITERS.discard(self._writer)
         async with self._lock:
+            if self._closed:
+                return
+            self._closed = True
             with contextlib.suppress(sqlite3.Error):
                 await self._db.execute("PRAGMA optimize")
             await self._db.close()
@@ -517,9 +536,9 @@ class HistoryStore:
 
     @contextlib.asynccontextmanager
     async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
-        if self._closed:
-            raise HistoryError("the history store is closed")
         async with self._lock:
+            if self._closed:
+                raise HistoryError("the history store is closed")
             try:
                 yield self._db
             except sqlite3.Error as e:
@@ -529,9 +548,9 @@ class HistoryStore:
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
         """One small IMMEDIATE transaction (takes the write lock up front, so concurrent
         writers wait in busy_timeout instead of failing with 'database is locked')."""
-        if self._closed:
-            raise HistoryError("the history store is closed")
         async with self._lock:
+            if self._closed:
+                raise HistoryError("the history store is closed")
             try:
                 await self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as e:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import urllib.parse
-from typing import Mapping
+from collections.abc import Mapping
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "parse_host", "resolve_host", "is_loopback", "redact_url"]
 

@@ -113,7 +113,7 @@ class Sampler:
         ollama_port: int | None = None,
         ps_fetch: PsFetch | None = None,
         clock: Callable[[], float] = time.monotonic,
-        ps_timeout: float = 5.0,
+        ps_timeout: float | None = None,
         thresholds: ThresholdWatcher | None = None,
         find_ollama: bool = True,
         host_probe: HostProbe | None = None,
@@ -129,7 +129,7 @@ class Sampler:
         self._clock = clock
         self._wall_clock = wall_clock
         self._ps_fetch = ps_fetch
-        self.ps_timeout = ps_timeout
+        self._ps_timeout = ps_timeout
         self.thresholds = thresholds
         self._host = host_probe if host_probe is not None else HostProbe(models_dir, clock=clock)
         self._procs = process_scanner
@@ -156,6 +156,12 @@ class Sampler:
     @property
     def window(self) -> float:
         return self._window
+
+    @property
+    def ps_timeout(self) -> float:
+        """How long one ``ps_fetch`` may take: the configured value, else ``max(1s, interval)``
+        (a hung server must not stall the host/GPU readings for long)."""
+        return self._ps_timeout if self._ps_timeout is not None else max(1.0, self._interval)
 
     @property
     def paused(self) -> bool:
@@ -208,7 +214,7 @@ class Sampler:
             self._started = False
             try:
                 self.gpu.shutdown()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("GPU backend shutdown failed")
 
     def _resize(self) -> None:
@@ -240,11 +246,11 @@ class Sampler:
             self._started = True
             try:
                 self.gpu.init()
-            except Exception:  # noqa: BLE001 - reported through sample()
+            except Exception:  # reported through sample()
                 log.exception("GPU backend init failed")
             try:
                 self._host.prime()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("host probe prime failed")
 
     def collect(self) -> RawSample:
@@ -260,7 +266,7 @@ class Sampler:
             start = self._clock()
             try:
                 host = self._host.sample()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 errors["host"] = _error_text(exc)
             costs["host"] = self._clock() - start
 
@@ -269,14 +275,14 @@ class Sampler:
                 start = self._clock()
                 try:
                     ollama = self._procs.scan()
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     errors["procs"] = _error_text(exc)
                 costs["procs"] = self._clock() - start
 
             start = self._clock()
             try:
                 report = self.gpu.sample()
-            except Exception as exc:  # noqa: BLE001 - a backend that breaks its contract
+            except Exception as exc:  # a backend that breaks its contract
                 report = GpuReport(False, f"GPU read failed: {_error_text(exc)}", ())
                 errors["gpu"] = _error_text(exc)
             costs["gpu"] = self._clock() - start
@@ -297,13 +303,14 @@ class Sampler:
             return (), None, None
         start = self._clock()
         try:
-            async with asyncio.timeout(self.ps_timeout):
+            timeout = self.ps_timeout
+            async with asyncio.timeout(timeout):
                 items = await self._ps_fetch()
             models = tuple(PsModel.from_any(m) for m in _ps_items(items))
             error = None
         except TimeoutError:
-            models, error = (), f"no answer from Ollama within {self.ps_timeout:g}s"
-        except Exception as exc:  # noqa: BLE001 - shown in the UI, never raised
+            models, error = (), f"no answer from Ollama within {timeout:g}s"
+        except Exception as exc:  # shown in the UI, never raised
             models, error = (), _error_text(exc)
         return models, error, self._clock() - start
 
@@ -361,7 +368,6 @@ class Sampler:
                 if self._paused:
                     await self._wait_wake(None)
                     continue
-                t0 = self._clock()
                 raw = await asyncio.to_thread(self.collect)
                 if self._stop_requested:
                     break
@@ -371,9 +377,11 @@ class Sampler:
                 snap = self._build(raw, models, ps_error, ps_cost)
                 try:
                     on_snapshot(snap)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.exception("on_snapshot callback failed")
-                await self._between(t0)
+                # measured from when collection really began (not when the thread was asked
+                # for), so consecutive snapshot times are never closer than the interval
+                await self._between(raw.time)
         finally:
             self._running = False
             self._stop_requested = False
@@ -381,7 +389,9 @@ class Sampler:
             self._loop = None
 
     async def _wait_wake(self, timeout: float | None) -> bool:
-        """Wait for a poke (True) or the timeout (False)."""
+        """Wait for a poke (True) or the timeout (False).
+
+        This is also where ``stop()`` lands, so a sampler sleeping a long interval ends at once."""
         wake = self._wake
         assert wake is not None
         wake.clear()
@@ -406,10 +416,9 @@ class Sampler:
         while not self._stop_requested and not self._paused:
             delay = t0 + self._interval - self._clock()
             if delay <= 0:
-                await asyncio.sleep(0)
+                await asyncio.sleep(0)  # a slow sample: go again at once, but let others run
                 return
-            if not await self._wait_wake(delay):
-                return
+            await self._wait_wake(delay)  # woken early by a poke: recompute
 
 
 def _check_positive(name: str, value: float) -> None:

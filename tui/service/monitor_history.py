@@ -65,6 +65,7 @@ def buffer_length(window: float, interval: float) -> int:
 
 # --------------------------------------------------------------------------- ps
 
+
 def _parse_time(value: Any) -> datetime | None:
     """RFC 3339 as Ollama writes it (nanoseconds, ``Z``) -> aware datetime; else ``None``."""
     if value is None or isinstance(value, datetime):
@@ -77,7 +78,7 @@ def _parse_time(value: Any) -> datetime | None:
     head, dot, rest = text.partition(".")
     if dot:  # trim fractional seconds to the 6 digits datetime understands
         digits = len(rest) - len(rest.lstrip("0123456789"))
-        text = f"{head}.{rest[:min(digits, 6)]}{rest[digits:]}"
+        text = f"{head}.{rest[: min(digits, 6)]}{rest[digits:]}"
     try:
         return datetime.fromisoformat(text)
     except ValueError:

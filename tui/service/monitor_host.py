@@ -87,7 +87,7 @@ class HostProbe:
         try:
             self._ps.cpu_percent(interval=None)
             self._ps.cpu_percent(interval=None, percpu=True)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         self._last_net = self._net_totals()  # baseline for rates
 
@@ -95,7 +95,7 @@ class HostProbe:
         """(time, bytes received, bytes sent) summed over non-loopback interfaces."""
         try:
             per_nic = self._ps.net_io_counters(pernic=True) or {}
-        except Exception:  # noqa: BLE001
+        except Exception:
             return None
         rx = tx = 0
         for name, counters in per_nic.items():
@@ -114,18 +114,18 @@ class HostProbe:
         per_cpu: tuple[float, ...]
         try:
             cpu = float(ps.cpu_percent(interval=None))
-        except Exception:  # noqa: BLE001
+        except Exception:
             cpu = None
         try:
             per_cpu = tuple(float(x) for x in ps.cpu_percent(interval=None, percpu=True))
-        except Exception:  # noqa: BLE001
+        except Exception:
             per_cpu = ()
 
         load: tuple[float, float, float] | None
         try:
             a, b, c = ps.getloadavg()
             load = (float(a), float(b), float(c))
-        except Exception:  # noqa: BLE001
+        except Exception:
             load = None
 
         ram_used = ram_total = ram_available = None
@@ -135,7 +135,7 @@ class HostProbe:
             ram_total, ram_available = int(vm.total), int(vm.available)
             ram_used = ram_total - ram_available  # what "in use" means to a user (htop-like)
             ram_percent = float(vm.percent)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
 
         swap_used = swap_total = None
@@ -143,7 +143,7 @@ class HostProbe:
         try:
             sw = ps.swap_memory()
             swap_used, swap_total, swap_percent = int(sw.used), int(sw.total), float(sw.percent)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
 
         disk_used = disk_total = disk_free = None
@@ -152,7 +152,7 @@ class HostProbe:
             du = ps.disk_usage(self.models_dir)
             disk_used, disk_total, disk_free = int(du.used), int(du.total), int(du.free)
             disk_percent = float(du.percent)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
 
         rx_rate = tx_rate = None

@@ -96,9 +96,7 @@ def _is_llama_server(rec: ProcRecord) -> bool:
     return _base(rec.name or "") == "llama-server"
 
 
-def match_ollama_processes(
-    procs: Iterable[ProcRecord], *, listening_pids: Collection[int] = ()
-) -> OllamaMatch:
+def match_ollama_processes(procs: Iterable[ProcRecord], *, listening_pids: Collection[int] = ()) -> OllamaMatch:
     """Pick the Ollama server and its runners out of a process list. Pure function.
 
     Server: an ``ollama``-named process listening on the configured port (``listening_pids``)
@@ -106,9 +104,9 @@ def match_ollama_processes(
     the lowest pid); else an ``ollama`` process with an unreadable command line that has
     children. A listener not named ``ollama`` (docker-proxy, a reverse proxy) is ignored.
 
-    Runners: every descendant of the server, plus ``ollama runner`` /
-    ``ollama_llama_server`` anywhere, plus ``llama-server`` when no server was found
-    (otherwise only as the server's descendant). ``ollama run`` (the CLI client) is neither.
+    Runners: every descendant of the server. When no server is visible (another user's or
+    namespace's), ``ollama runner`` / ``ollama_llama_server`` / ``llama-server`` processes
+    anywhere. ``ollama run`` (the CLI client) is neither.
     """
     records = {r.pid: r for r in procs}
     children: dict[int, list[int]] = {}
@@ -142,24 +140,18 @@ def match_ollama_processes(
         servers = [pid for pid, r in records.items() if _is_server(r)]
         if not servers:
             servers = [
-                pid
-                for pid, r in records.items()
-                if _ollama_named(r) and r.cmdline is None and children.get(pid)
+                pid for pid, r in records.items() if _ollama_named(r) and r.cmdline is None and children.get(pid)
             ]
         if servers:
             servers.sort(key=lambda pid: (not has_runner_child(pid), pid))
             server, method = servers[0], "name"
 
-    runners: set[int] = set(named_runner)
+    runners: set[int]
     if server is not None:
-        runners.update(descendants(server))
+        runners = set(descendants(server))  # another server's runners are not ours
     else:
-        runners.update(pid for pid, r in records.items() if _is_llama_server(r))
-    runners.discard(server)  # type: ignore[arg-type]
-    if server is None and not runners:
-        method = "none"
-    elif server is None:
-        method = "name"
+        runners = named_runner | {pid for pid, r in records.items() if _is_llama_server(r)}
+        method = "name" if runners else "none"
     return OllamaMatch(server, tuple(sorted(runners)), method)
 
 
@@ -254,7 +246,7 @@ class ProcessScanner:
             return set()
         try:
             conns = self._ps.net_connections(kind="tcp")
-        except Exception:  # noqa: BLE001 - AccessDenied on macOS without root
+        except Exception:  # AccessDenied on macOS without root
             return set()
         return {
             c.pid
@@ -277,7 +269,7 @@ class ProcessScanner:
                         tuple(cmd) if cmd else None,
                     )
                 )
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         return out
 
@@ -293,7 +285,7 @@ class ProcessScanner:
             return proc
         try:
             proc = self._ps.Process(pid)
-        except Exception:  # noqa: BLE001
+        except Exception:
             return None
         self._procs[pid] = proc
         return proc
@@ -304,7 +296,7 @@ class ProcessScanner:
         proc = self._process(pid)
         try:
             return bool(proc is not None and proc.is_running())
-        except Exception:  # noqa: BLE001
+        except Exception:
             return False
 
     def _refresh_children(self) -> None:
@@ -313,15 +305,11 @@ class ProcessScanner:
             return
         try:
             kids = server.children(recursive=True)
-        except Exception:  # noqa: BLE001
+        except Exception:
             return
-        pids = set()
         for kid in kids:
-            pids.add(kid.pid)
             self._procs.setdefault(kid.pid, kid)
-        # runners found by name elsewhere (not our children) stay until the next full scan
-        extra = {pid for pid in self._runner_pids if pid not in pids and self._alive(pid)}
-        self._runner_pids = tuple(sorted(pids | extra))
+        self._runner_pids = tuple(sorted(kid.pid for kid in kids))
 
     def scan(self) -> OllamaProcs:
         try:
@@ -335,7 +323,7 @@ class ProcessScanner:
                 self._server_pid = None
                 self._runner_pids = tuple(pid for pid in self._runner_pids if self._alive(pid))
             return self._read()
-        except Exception:  # noqa: BLE001 - never raise out of a sample
+        except Exception:  # never raise out of a sample
             return NO_OLLAMA
 
     # -- metrics
@@ -353,7 +341,7 @@ class ProcessScanner:
             self._procs.pop(pid, None)
             self._primed.discard(pid)
             return None
-        except Exception:  # noqa: BLE001 - AccessDenied and anything odd: keep the pid, no numbers
+        except Exception:  # AccessDenied and anything odd: keep the pid, no numbers
             return ProcInfo(pid, "?", role, None, None)
         first = pid not in self._primed
         self._primed.add(pid)
@@ -363,9 +351,7 @@ class ProcessScanner:
         server = self._info(self._server_pid, "server") if self._server_pid is not None else None
         if server is None:
             self._server_pid = None
-        runners = tuple(
-            info for info in (self._info(pid, "runner") for pid in self._runner_pids) if info is not None
-        )
+        runners = tuple(info for info in (self._info(pid, "runner") for pid in self._runner_pids) if info is not None)
         self._runner_pids = tuple(r.pid for r in runners)
         keep = set(self._runner_pids) | ({self._server_pid} if self._server_pid is not None else set())
         for pid in list(self._procs):

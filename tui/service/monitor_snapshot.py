@@ -107,5 +107,3 @@ def threshold_values(host: HostSample | None, gpu: GpuReport) -> dict[str, float
         values[metric_key("vram", g.index)] = g.mem_percent
         values[metric_key("gpu_temp", g.index)] = g.temperature_c
     return values
-
-

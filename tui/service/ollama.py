@@ -31,9 +31,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from http import HTTPStatus
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import aclosing, asynccontextmanager
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, TypeVar
+from http import HTTPStatus
+from typing import Any, TypeVar
 
 import httpx
 
@@ -63,7 +64,7 @@ def _short(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _describe_transport_error(exc: httpx.HTTPError) -> str:
+def _describe_transport_error(exc: Exception) -> str:
     """A short reason for a transport failure; never includes request headers."""
     if isinstance(exc, httpx.ConnectTimeout):
         return "connection timed out"
@@ -102,16 +103,35 @@ class OllamaClient:
         retries: int = 2,
         backoff: float = 0.2,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
         self.connect_timeout = connect_timeout
         self.request_timeout = request_timeout
         self.retries = max(0, retries)
         self.backoff = backoff
         #: Streams whose HTTP response is open right now (observable for tests and the UI).
         self.active_streams = 0
+        self._headers = {"User-Agent": _USER_AGENT, **(headers or {})}
+        self._show_cache: dict[tuple[str, bool], tuple[str, ModelShow]] = {}
+        self._open(base_url)
+
+    def set_base_url(self, base_url: str) -> None:
+        """Point the client at another server (the old pool is closed in the background)."""
+        old = self._http
+        self._open(base_url)
+        self._show_cache.clear()
+        try:
+            asyncio.get_running_loop().create_task(old.aclose())
+        except RuntimeError:
+            pass
+
+    def _open(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
         self._display_url = redact_url(self.base_url)
-        all_headers = {"User-Agent": _USER_AGENT}
-        all_headers.update(headers or {})
+        connect_timeout, request_timeout = self.connect_timeout, self.request_timeout
+        all_headers = self._headers
+        try:
+            httpx.URL(self.base_url)
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"invalid Ollama URL {self._display_url!r}: {exc}") from None
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers=all_headers,
@@ -122,7 +142,6 @@ class OllamaClient:
             # A proxy from the environment must never swallow loopback traffic.
             trust_env=not is_loopback(self.base_url),
         )
-        self._show_cache: dict[tuple[str, bool], tuple[str, ModelShow]] = {}
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -144,7 +163,7 @@ class OllamaClient:
 
     # -- plumbing -----------------------------------------------------------------------------
 
-    def _unreachable(self, exc: httpx.HTTPError) -> errors.Unreachable:
+    def _unreachable(self, exc: Exception) -> errors.Unreachable:
         return errors.Unreachable(f"Ollama not reachable at {self._display_url}: {_describe_transport_error(exc)}")
 
     @staticmethod
@@ -211,7 +230,7 @@ class OllamaClient:
             kwargs["timeout"] = timeout
         try:
             response = await self._http.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, httpx.InvalidURL) as exc:
             raise self._unreachable(exc) from None
         if response.status_code >= 400:
             raise self._error_for_status(response.status_code, response.content, path)
@@ -255,7 +274,7 @@ class OllamaClient:
                     yield response
                 finally:
                     self.active_streams -= 1
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, httpx.InvalidURL) as exc:
             # Only reached before the body is consumed: failures while reading are turned into
             # _StreamIncomplete by _lines() inside the with-block.
             raise self._unreachable(exc) from None
@@ -270,7 +289,9 @@ class OllamaClient:
                 try:
                     obj = json.loads(line)
                 except ValueError:
-                    raise _StreamIncomplete(f"malformed line in the stream from Ollama: {_short(line, 120)!r}") from None
+                    raise _StreamIncomplete(
+                        f"malformed line in the stream from Ollama: {_short(line, 120)!r}"
+                    ) from None
                 if not isinstance(obj, dict):
                     raise _StreamIncomplete(f"unexpected line in the stream from Ollama: {_short(line, 120)!r}")
                 err = obj.get("error")
@@ -553,7 +574,9 @@ class OllamaClient:
         suffix: str | None = None,
     ) -> GenerateChunk:
         """`POST /api/generate` with `stream: false`."""
-        body = self._generate_body(model, prompt, False, system, images, options, think, format, keep_alive, raw, suffix)
+        body = self._generate_body(
+            model, prompt, False, system, images, options, think, format, keep_alive, raw, suffix
+        )
         data = await self._request_json("POST", "/api/generate", json_body=body, timeout=self._long_timeout())
         if not isinstance(data, dict):
             raise errors.ServerError("unexpected answer from /api/generate (not a JSON object)")

@@ -296,7 +296,11 @@ class PullProgress:
 
     @property
     def eta(self) -> float | None:
-        """Seconds left at the smoothed rate; None when the rate or the size is unknown or 0."""
+        """Seconds left at the smoothed rate; None when the rate or the size is unknown or 0.
+
+        Until `total_known` the remaining bytes are those of the layers seen so far (or of the
+        `expected_total` hint), so an early ETA can be short by the layers still to come.
+        """
         if self.stage in ("success", "error"):
             return None
         remaining = self.remaining

@@ -358,6 +358,7 @@ class PullManager:
                     queued_at=self._clock())
 
     def _enqueue(self, job: _Job) -> PullJob:
+        asyncio.get_running_loop()  # fail before recording a job that could never run
         self._jobs[job.id] = job
         self._queue.append(job.id)
         self._pump()

@@ -1,6 +1,6 @@
 """HTTP plumbing of the Ollama simulator: server, request handler, response writer, faults.
 
-Stdlib only (no textual). The endpoints themselves live in `simulator.py`; this module knows
+Stdlib only (no textual). The endpoints live in `sim_registry.py` and `sim_infer.py`; this module knows
 how to speak HTTP the way Go's net/http + gin do (chunked NDJSON streams, plain-text 404/405,
 `Content-Length` on whole bodies) and how to misbehave on purpose (`inject`).
 """
@@ -253,6 +253,13 @@ class Handler(BaseHTTPRequestHandler):
         # Go sends a Date header but no Server header.
         self.send_response_only(code, message)
         self.send_header("Date", self.date_time_string())
+
+    def setup(self) -> None:
+        super().setup()
+        try:  # like Go: no Nagle, so small writes (headers, NDJSON lines) leave at once
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
 
     def handle(self) -> None:
         try:

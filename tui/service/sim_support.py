@@ -158,7 +158,7 @@ def rfc3339_local(epoch: float) -> str:
     if math.isinf(epoch):
         dt = _dt.datetime.now().astimezone() + _FOREVER_DELTA
         return _format_local(dt, dt.microsecond * 1000)
-    ns = int(epoch * 1e9)
+    ns = round(epoch * 1e6) * 1000  # a float epoch is only good to ~0.2 µs
     secs, frac = divmod(ns, 1_000_000_000)
     dt = _dt.datetime.fromtimestamp(secs).astimezone()
     return _format_local(dt, frac)

@@ -7,9 +7,10 @@ zero values (`omitempty`), so an absent count means 0 and an absent string means
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = [
     "ModelDetails",

@@ -26,7 +26,7 @@ def _scaled(value: float, base: float, units: tuple[str, ...], precision: int) -
         value /= base
         index += 1
     if index == 0:
-        return f"{sign}{int(round(value))} {units[0]}"
+        return f"{sign}{round(value)} {units[0]}"
     # 1023.96 KiB would print as "1024.0 KiB": promote to the next unit instead.
     if round(value, precision) >= base and index < len(units) - 1:
         value /= base
@@ -104,7 +104,7 @@ def format_duration(seconds: float | None, *, na: str = NA) -> str:
         return na
     assert seconds is not None
     sign = "-" if seconds < 0 else ""
-    total = int(round(abs(seconds)))
+    total = round(abs(seconds))
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)

@@ -89,7 +89,7 @@ class AssistantTurn(Vertical):
         self._pending_thinking: list[str] = []
         self._flusher: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
-        self._closed = False
+        self._stream_done = False
         self.on_flushed: Any = None  # callback after each frame (the view follows the stream)
 
     def compose(self) -> ComposeResult:
@@ -140,7 +140,7 @@ class AssistantTurn(Vertical):
                 await self._wake.wait()
                 self._wake.clear()
                 await self._flush_once()
-                if self._closed:
+                if self._stream_done:
                     return
                 await asyncio.sleep(self.FRAME_INTERVAL)
         except asyncio.CancelledError:
@@ -149,7 +149,7 @@ class AssistantTurn(Vertical):
     async def finish(self, status: str, stats: dict[str, Any] | None, error: str | None,
                      message_id: int | None = None) -> None:
         """The stream ended: render what is still buffered, then the stats line."""
-        self._closed = True
+        self._stream_done = True
         if self._flusher is not None:
             self._wake.set()
             await self._flusher

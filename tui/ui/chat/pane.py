@@ -261,7 +261,7 @@ class ChatPane(ChatActions, Horizontal):
         if self.more_older:
             widgets.insert(0, Notice("Earlier messages — Ctrl+↑ loads more"))
         await conversation.mount_all(widgets)
-        self.query_one(PromptArea).history = await self.store.user_prompts(session_id)
+        self.query_one(PromptArea).recall = await self.store.user_prompts(session_id)
         await self.refresh_sessions()
         target = None
         if focus_message is not None:
@@ -324,7 +324,7 @@ class ChatPane(ChatActions, Horizontal):
         self.attachments = []
         self.session_model = self.app.default_model
         await self.query_one(Conversation).remove_children()
-        self.query_one(PromptArea).history = []
+        self.query_one(PromptArea).recall = []
         self._show_header()
         if self.store is not None:
             await self.refresh_sessions()

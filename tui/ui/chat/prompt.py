@@ -25,7 +25,7 @@ class PromptArea(TextArea):
     def __init__(self, **kwargs) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
                          compact=True, highlight_cursor_line=False, **kwargs)
-        self.history: list[str] = []
+        self.recall: list[str] = []
         self._recall_index: int | None = None
         self._draft = ""
 
@@ -40,7 +40,7 @@ class PromptArea(TextArea):
             event.stop()
             self.insert("\n")
             return
-        if event.key == "up" and self.cursor_location[0] == 0 and self.history:
+        if event.key == "up" and self.cursor_location[0] == 0 and self.recall:
             event.prevent_default()
             event.stop()
             self._recall(-1)
@@ -56,16 +56,16 @@ class PromptArea(TextArea):
     def _recall(self, step: int) -> None:
         if self._recall_index is None:
             self._draft = self.text
-            index = len(self.history)
+            index = len(self.recall)
         else:
             index = self._recall_index
         index += step
-        if index >= len(self.history):
+        if index >= len(self.recall):
             self._recall_index = None
             self.text = self._draft
         else:
             self._recall_index = max(0, index)
-            self.text = self.history[self._recall_index]
+            self.text = self.recall[self._recall_index]
         self.move_cursor(self.document.end)
 
     def action_newline(self) -> None:
@@ -75,6 +75,6 @@ class PromptArea(TextArea):
         self.post_message(self.Submitted(self, self.text))
 
     def remember(self, text: str) -> None:
-        if text.strip() and (not self.history or self.history[-1] != text):
-            self.history.append(text)
+        if text.strip() and (not self.recall or self.recall[-1] != text):
+            self.recall.append(text)
         self._recall_index = None

@@ -1,0 +1,221 @@
+"""The installed-models table: sortable columns, the filter field and the one-line summary."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import DataTable, Input, Static
+
+from ...service.progress import format_bytes
+from ...service.types import ModelInfo, ModelShow
+from ...service.untrusted import inert
+
+# (key, label, width); the name column takes whatever width is left.
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("name", "Name", 0),
+    ("size", "Size", 7),
+    ("params", "Params", 6),
+    ("quant", "Quant", 7),
+    ("family", "Family", 10),
+    ("modified", "Modified", 8),
+)
+SORT_KEYS = tuple(key for key, _label, _width in COLUMNS)
+MIN_NAME_WIDTH = 12
+# DataTable pads every cell by one column on each side; the vertical scrollbar takes two.
+_CELL_PADDING = 2
+_SCROLLBAR = 2
+
+CAPABILITY_ORDER = ("completion", "tools", "vision", "thinking", "embedding", "insert")
+
+_PARAMS = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([KMBT]?)\s*$", re.IGNORECASE)
+_SCALE = {"": 1.0, "K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
+
+
+def cell(text: str, *, right: bool = False) -> Text:
+    """A table cell shown literally (never markup), cut with an ellipsis when too long."""
+    return Text(inert(text), no_wrap=True, overflow="ellipsis", justify="right" if right else "left")
+
+
+def parameter_count(size: str) -> float:
+    """'8.2B' → 8.2e9, '137M' → 1.37e8; 0 when unknown (sorts first)."""
+    match = _PARAMS.match(size or "")
+    if not match:
+        return 0.0
+    return float(match.group(1)) * _SCALE[match.group(2).upper()]
+
+
+def ago(when: datetime | None, now: datetime | None = None) -> str:
+    """'5m ago', '3h ago', '12d ago', or the date for anything older than a year."""
+    if when is None:
+        return "?"
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    seconds = ((now or datetime.now(timezone.utc)) - when).total_seconds()
+    for limit, div, unit in ((60, 1, "s"), (3600, 60, "m"), (86400, 3600, "h"), (86400 * 365, 86400, "d")):
+        if seconds < limit:
+            return f"{max(0, int(seconds // div))}{unit} ago"
+    return when.strftime("%Y-%m-%d")
+
+
+def sort_value(info: ModelInfo, column: str) -> Any:
+    d = info.details
+    if column == "size":
+        return info.size
+    if column == "params":
+        return parameter_count(d.parameter_size)
+    if column == "quant":
+        return d.quantization_level.lower()
+    if column == "family":
+        return d.family.lower()
+    if column == "modified":
+        return info.modified_at.timestamp() if info.modified_at else 0.0
+    return info.name.lower()
+
+
+def matches(info: ModelInfo, needle: str) -> bool:
+    """Case-insensitive substring match on the name, family and quantization."""
+    needle = needle.strip().lower()
+    if not needle:
+        return True
+    d = info.details
+    return any(needle in text.lower() for text in (info.name, d.family, d.quantization_level))
+
+
+def arrange(models: Iterable[ModelInfo], column: str, reverse: bool, needle: str) -> list[ModelInfo]:
+    """The models to show: filtered by `needle`, sorted by `column` (ties by name)."""
+    shown = [m for m in models if matches(m, needle)]
+    shown.sort(key=lambda m: m.name.lower())
+    shown.sort(key=lambda m: sort_value(m, column), reverse=reverse)
+    return shown
+
+
+def badges(capabilities: Sequence[str]) -> str:
+    """`[tools] [vision]` — capabilities as words, never by colour alone."""
+    known = [c for c in CAPABILITY_ORDER if c in capabilities]
+    known += sorted(c for c in capabilities if c not in CAPABILITY_ORDER)
+    return " ".join(f"[{inert(c)}]" for c in known)
+
+
+class FilterInput(Input):
+    """The filter field: Esc clears it (or goes back to the table), Enter/↓ go to the table."""
+
+    BINDINGS = [
+        Binding("escape", "leave(True)", "Clear filter", show=False),
+        Binding("down,enter", "leave(False)", "To the table", show=False),
+    ]
+
+    class Leave(Message):
+        """The user is done filtering."""
+
+    def action_leave(self, clear: bool) -> None:
+        if clear and self.value:
+            self.value = ""
+            return
+        self.post_message(self.Leave())
+
+
+class LibraryTable(DataTable):
+    """Installed models, one row each; row keys are the model names."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.shown: list[ModelInfo] = []
+        self.sort_column = "name"
+        self.sort_reverse = False
+        self._name_width = MIN_NAME_WIDTH
+        self._models: list[ModelInfo] = []
+        self._needle = ""
+
+    def on_mount(self) -> None:
+        self._build_columns()
+
+    def _fitting_name_width(self) -> int:
+        fixed = sum(width + _CELL_PADDING for _k, _l, width in COLUMNS[1:])
+        return max(MIN_NAME_WIDTH, self.size.width - fixed - _CELL_PADDING - _SCROLLBAR)
+
+    def _build_columns(self) -> None:
+        self.clear(columns=True)
+        for key, label, width in COLUMNS:
+            arrow = ""
+            if key == self.sort_column:
+                arrow = " ▼" if self.sort_reverse else " ▲"
+            header = Content(label + arrow)
+            self.add_column(header, key=key, width=width or self._name_width)
+
+    def on_resize(self) -> None:
+        width = self._fitting_name_width()
+        if width != self._name_width:
+            self._name_width = width
+            self.show_models(self._models, self._needle)
+
+    @property
+    def selected(self) -> ModelInfo | None:
+        if not self.shown or self.cursor_row < 0 or self.cursor_row >= len(self.shown):
+            return None
+        return self.shown[self.cursor_row]
+
+    def show_models(self, models: Sequence[ModelInfo], needle: str, *, select: str | None = None) -> None:
+        """Fill the table; keep the cursor on `select` (default: the model selected now)."""
+        current = self.selected
+        keep = select or (current.name if current else None)
+        self._models = list(models)
+        self._needle = needle
+        self.shown = arrange(models, self.sort_column, self.sort_reverse, needle)
+        self._build_columns()
+        for info in self.shown:
+            d = info.details
+            self.add_row(
+                cell(info.name),
+                cell(format_bytes(info.size) if info.size else "?", right=True),
+                cell(d.parameter_size or "?", right=True),
+                cell(d.quantization_level or "?"),
+                cell(d.family or "?"),
+                cell(ago(info.modified_at)),
+                key=info.name,
+            )
+        names = [m.name for m in self.shown]
+        if keep in names:
+            self.move_cursor(row=names.index(keep), animate=False, scroll=True)
+        elif names:
+            self.move_cursor(row=0, animate=False)
+
+    def sort_by(self, column: str, reverse: bool | None = None) -> None:
+        if reverse is None:
+            reverse = not self.sort_reverse if column == self.sort_column else False
+        self.sort_column, self.sort_reverse = column, reverse
+        self.show_models(self._models, self._needle)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(str(event.column_key.value))
+
+
+class ModelSummary(Static):
+    """One line under the table: the selected model's capabilities and context length."""
+
+    def show(self, info: ModelInfo | None, details: ModelShow | None, *, error: str | None = None,
+             list_error: str | None = None) -> None:
+        if list_error:
+            self.update(Content.assemble(("✕ could not list models: ", "bold $text-error"),
+                                         (inert(list_error), "$text-error"), ("  R retries", "$text-muted")))
+            return
+        if info is None:
+            self.update(Content("No model selected"))
+            return
+        parts: list[Content | tuple[str, str] | str] = [("▸ ", "$text-muted"), (inert(info.name), "bold")]
+        if details is not None:
+            parts += ["  ", (badges(details.capabilities) or "[no capabilities reported]", "$text-accent")]
+            if details.context_length:
+                parts += ["  ", ("ctx ", "$text-muted"), f"{details.context_length:,}"]
+        elif error:
+            parts += ["  ", (f"details unavailable: {inert(error)}", "$text-error")]
+        else:
+            parts += ["  ", ("…", "$text-muted")]
+        self.update(Content.assemble(*parts))

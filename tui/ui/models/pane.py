@@ -1,0 +1,656 @@
+"""The Models pane: installed models, their details, pulls with live progress, running models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.css.query import NoMatches
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Label, Static, TextArea
+from textual.worker import Worker, WorkerState
+
+from ...service.errors import InvalidModelName, OllamaError
+from ...service.hosts import is_loopback
+from ...service.names import normalize_model_name, same_model, validate_model_name
+from ...service.progress import format_bytes
+from ...service.pulls import PullJob, PullManager
+from ...service.types import ModelInfo, ModelShow
+from ...service.untrusted import inert
+from ..shell.status_line import StatusLine
+from ..widgets.dialogs import ConfirmDialog, TextDialog
+from .create_form import CreateModelDialog, CreateRequest
+from .details import ModelDetails
+from .library import COLUMNS, SORT_KEYS, FilterInput, LibraryTable, ModelSummary
+from .pull_rows import PullChanged, PullList, PullRow
+from .running import RunningTable
+
+# Actions bound to plain letters: never while a text field has focus.
+_LETTER_ACTIONS = frozenset({
+    "sort_next", "sort_reverse", "details", "pull", "cancel_pull", "toggle_layers", "clear_pulls",
+    "update", "update_all", "delete", "copy", "create", "load", "unload", "refresh",
+})
+
+
+def name_error(name: str) -> str | None:
+    """Why `name` is not a model name Ollama accepts, or None."""
+    try:
+        validate_model_name(name.strip())
+    except InvalidModelName as exc:
+        return str(exc)
+    return None
+
+
+class ModelsPane(Vertical):
+    """Keys act on the selected model (the running table's when it has focus, for k / l)."""
+
+    BINDINGS = [
+        Binding("/", "focus_filter", "Filter"),
+        Binding("s", "sort_next", "Sort by next column"),
+        Binding("S", "sort_reverse", "Reverse sort order", show=False),
+        Binding("i", "details", "Details of the model (also Enter)", show=False),
+        Binding("p", "pull", "Pull"),
+        Binding("x", "cancel_pull", "Cancel selected pull"),
+        Binding("t", "toggle_layers", "Layers of selected pull", show=False),
+        Binding("X", "clear_pulls", "Clear finished pulls", show=False),
+        Binding("u", "update", "Check model for update", show=False),
+        Binding("U", "update_all", "Check all models for updates", show=False),
+        Binding("d", "delete", "Delete"),
+        Binding("c", "copy", "Copy/tag", show=False),
+        Binding("n", "create", "Create", show=False),
+        Binding("l", "load", "Load / keep loaded (config keep_alive)", show=False),
+        Binding("k", "unload", "Unload", show=False),
+        Binding("R", "refresh", "Refresh lists", show=False),
+        Binding("escape", "back", "Back to the model list", show=False),
+    ]
+
+    #: Seconds between `/api/ps` samples while the pane is visible.
+    PS_INTERVAL = 3.0
+    #: Pane width from which the details sit beside the table.
+    WIDE = 110
+    #: Seconds the cursor must rest on a model before its details are fetched.
+    DETAILS_DELAY = 0.15
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.models: list[ModelInfo] = []
+        self.pulls: PullManager | None = None
+        self.list_error: str | None = None
+        self._shows: dict[tuple[str, str], ModelShow] = {}
+        self._show_errors: dict[tuple[str, str], str] = {}
+        self._tags_dirty = True
+        self._was_up: bool | None = None
+        self._ps_timer: Timer | None = None
+        self._details_timer: Timer | None = None
+        self._update_checks: set[int] = set()
+        self._reported: set[int] = set()
+        self._cleared: set[int] = set()
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="models-toolbar"):
+            yield Label("Filter (/)", id="filter-label")
+            yield FilterInput(placeholder="name, family or quantization", id="models-filter", compact=True)
+            yield Static(id="models-status")
+        with Horizontal(id="models-main"):
+            with Vertical(id="library-box"):
+                yield LibraryTable(id="library")
+                yield ModelSummary(id="model-summary")
+            yield ModelDetails(id="model-details")
+        with Vertical(id="pulls-box"):
+            yield Static(id="pulls-title")
+            yield PullList(id="pull-list")
+        with Vertical(id="running-box"):
+            yield Static(id="running-title")
+            yield RunningTable(id="running")
+
+    def on_mount(self) -> None:
+        config = getattr(self.app, "config", None)
+        concurrent = getattr(getattr(config, "pulls", None), "concurrent", 2)
+        self.pulls = PullManager(self.app.client, concurrent=concurrent,
+                                 on_change=lambda job: self.post_message(PullChanged(job)))
+        self.query_one("#pulls-box").display = False
+        self.query_one(ModelSummary).show(None, None)
+        self._show_status()
+        self._show_running_title(None)
+
+    async def on_unmount(self) -> None:
+        if self.pulls is not None:
+            try:
+                await self.pulls.aclose()
+            except Exception:  # the client may already be closed on the way out
+                pass
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Model names and server messages are literal text: no markup unless asked for."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    # -- parts ----------------------------------------------------------------------------------
+
+    @property
+    def library(self) -> LibraryTable:
+        return self.query_one(LibraryTable)
+
+    @property
+    def running(self) -> RunningTable:
+        return self.query_one(RunningTable)
+
+    @property
+    def pull_list(self) -> PullList:
+        return self.query_one(PullList)
+
+    @property
+    def details(self) -> ModelDetails:
+        return self.query_one(ModelDetails)
+
+    @property
+    def filter_text(self) -> str:
+        return self.query_one(FilterInput).value
+
+    # -- visibility: poll only while someone looks ----------------------------------------------
+
+    @property
+    def visible(self) -> bool:
+        if not self.is_attached or not self.display:
+            return False
+        current = getattr(self.app, "current_pane", None)
+        return current is None or current == self.id
+
+    def focus_default(self) -> None:
+        if self.has_class("-details-full"):
+            self.details.focus()
+        else:
+            self.library.focus()
+
+    def on_show(self) -> None:
+        self._became_visible()
+
+    def on_hide(self) -> None:
+        self._stop_ps_timer()
+
+    def _became_visible(self) -> None:
+        if not self.visible:
+            return
+        if self._tags_dirty:
+            self.refresh_models()
+        self.refresh_running()
+
+    def on_connection(self, state: Any) -> None:
+        up = bool(getattr(state, "up", False))
+        came_back = up and self._was_up is False
+        self._was_up = up
+        if came_back:
+            self._tags_dirty = True
+            self._became_visible()
+
+    def on_resize(self) -> None:
+        wide = self.size.width >= self.WIDE
+        self.set_class(wide, "-wide")
+        if wide and self.has_class("-details-full"):
+            self.remove_class("-details-full")
+
+    # -- the installed models -------------------------------------------------------------------
+
+    @work(group="tags", exclusive=True, exit_on_error=False, description="list installed models")
+    async def refresh_models(self, select: str | None = None) -> None:
+        try:
+            models = await self.app.client.tags()
+        except OllamaError as exc:
+            self.list_error = exc.message
+            self._show_status()
+            self._selection_changed()
+            return
+        self.list_error = None
+        self._tags_dirty = False
+        self.models = models
+        keep = None
+        if select is not None:
+            keep = next((m.name for m in models if same_model(m.name, select)), None)
+        self.library.show_models(models, self.filter_text, select=keep)
+        self._show_status()
+        self._selection_changed()
+
+    def _show_status(self) -> None:
+        table = self.library
+        label = dict((k, lbl) for k, lbl, _w in COLUMNS)[table.sort_column].lower()
+        arrow = "▼" if table.sort_reverse else "▲"
+        count = (f"{len(table.shown)} of {len(self.models)}" if self.filter_text
+                 else f"{len(self.models)}")
+        parts: list[Any] = [f"{count} model{'s' if len(self.models) != 1 else ''} · by {label} {arrow}"]
+        if self.list_error:
+            parts = [("✕ list not refreshed", "bold $text-error")]
+        self.query_one("#models-status", Static).update(Content.assemble(*parts))
+
+    @on(Input.Changed, "#models-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.library.show_models(self.models, event.value)
+        self._show_status()
+        self._selection_changed()
+
+    @on(FilterInput.Leave)
+    def _filter_left(self, event: FilterInput.Leave) -> None:
+        event.stop()
+        self.library.focus()
+
+    @on(DataTable.RowHighlighted, "#library")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._selection_changed()
+
+    @on(DataTable.RowSelected, "#library")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_details()
+
+    def _selection_changed(self) -> None:
+        """Show what is known about the selected model now; fetch the rest after a pause."""
+        info = self.library.selected
+        key = (info.name, info.digest) if info else None
+        show = self._shows.get(key) if key else None
+        error = self._show_errors.get(key) if key else None
+        self.query_one(ModelSummary).show(info, show, error=error, list_error=self.list_error)
+        if info is None:
+            self.details.show_message(None, "No model selected." if not self.models else "No model matches the filter.")
+            return
+        if show is not None:
+            self.details.show_details(info, show)
+            return
+        if error is not None:
+            self.details.show_message(info, f"Details unavailable: {error}", error=True)
+        else:
+            self.details.show_message(info, "Loading details…")
+        if self._details_timer is not None:
+            self._details_timer.stop()
+        self._details_timer = self.set_timer(self.DETAILS_DELAY, lambda: self.load_details(info))
+
+    @work(group="details", exclusive=True, exit_on_error=False, description="fetch a model's details")
+    async def load_details(self, info: ModelInfo) -> None:
+        key = (info.name, info.digest)
+        if key in self._shows:
+            return
+        try:
+            show = await self.app.client.show(info.name, digest=info.digest or None)
+        except OllamaError as exc:
+            self._show_errors[key] = exc.message
+        else:
+            self._shows[key] = show
+            self._show_errors.pop(key, None)
+        current = self.library.selected
+        if current is not None and (current.name, current.digest) == key:
+            self._selection_changed()
+
+    # -- the running models ---------------------------------------------------------------------
+
+    def _stop_ps_timer(self) -> None:
+        if self._ps_timer is not None:
+            self._ps_timer.stop()
+            self._ps_timer = None
+
+    def _next_ps(self) -> None:
+        self._ps_timer = None
+        if self.visible:
+            self.refresh_running()
+
+    @work(group="ps", exclusive=True, exit_on_error=False, description="list running models")
+    async def refresh_running(self) -> None:
+        """Take one sample, show it, then schedule the next one (only while visible)."""
+        self._stop_ps_timer()
+        try:
+            models = await self.app.client.ps()
+        except OllamaError as exc:
+            self._show_running_title(None, error=exc.message)
+        else:
+            self.running.show_models(models)
+            self._show_running_title(len(models))
+        if self.visible:
+            self._ps_timer = self.set_timer(self.PS_INTERVAL, self._next_ps)
+
+    def _show_running_title(self, count: int | None, *, error: str | None = None) -> None:
+        title = self.query_one("#running-title", Static)
+        if error is not None:
+            title.update(Content.assemble(("Loaded models ", "bold"), ("✕ ", "$text-error"),
+                                          (inert(error), "$text-error")))
+            return
+        if count is None:
+            title.update(Content.assemble(("Loaded models ", "bold"), ("…", "$text-muted")))
+            return
+        hint = "none — l loads the selected model" if count == 0 else f"{count} · l keeps loaded, k unloads"
+        title.update(Content.assemble(("Loaded models ", "bold"), (hint, "$text-muted")))
+        self.running.display = count > 0
+
+    def _target(self) -> str | None:
+        """The model `k` / `l` act on: the running table's row when it has focus."""
+        if self.app.focused is self.running and self.running.selected is not None:
+            return self.running.selected.name
+        info = self.library.selected
+        return info.name if info else None
+
+    # -- pulls ----------------------------------------------------------------------------------
+
+    def _space_warning(self, name: str) -> str | None:
+        if self.pulls is None or not is_loopback(self.app.client.base_url):
+            return None  # the models directory of a remote server is not ours to measure
+        try:
+            return self.pulls.free_space_warning(name)
+        except OSError:
+            return None
+
+    def start_pull(self, name: str, *, update_check: bool = False) -> None:
+        """Pull `name` (from the pull dialog, `u`, or the chat's "not installed")."""
+        name = name.strip()
+        error = name_error(name)
+        if error is not None:
+            self.notify(f"Not a valid model name: {error}", title="Pull refused", severity="error")
+            return
+        warning = self._space_warning(name)
+        if warning is None:
+            self._begin_pull(name, update_check=update_check)
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._begin_pull(name, update_check=update_check)
+
+        self.app.push_screen(ConfirmDialog(f"{warning}. Pull {name} anyway?"), answer)
+
+    def _begin_pull(self, name: str, *, update_check: bool = False) -> PullJob | None:
+        assert self.pulls is not None
+        try:
+            job = self.pulls.start(name)
+        except (InvalidModelName, RuntimeError) as exc:
+            self.notify(str(exc), title="Pull refused", severity="error")
+            return None
+        pull_list = self.pull_list
+        if pull_list.row(job.id) is None:
+            key = normalize_model_name(name)
+            stale = [r for r in pull_list.rows
+                     if r.job.finished and r.job.kind == "pull" and normalize_model_name(r.job.name) == key]
+            self._cleared.update(r.job.id for r in stale)
+            pull_list.remove_rows(stale)
+            if update_check:
+                self._update_checks.add(job.id)
+        pull_list.upsert(job, update_check=job.id in self._update_checks)
+        pull_list.select(job.id)
+        self._pulls_changed()
+        return job
+
+    @on(PullChanged)
+    def _pull_changed(self, message: PullChanged) -> None:
+        message.stop()
+        job = message.job
+        if job.id in self._cleared:
+            return
+        self.pull_list.upsert(job, update_check=job.id in self._update_checks)
+        self._pulls_changed()
+        if job.finished and job.id not in self._reported:
+            self._reported.add(job.id)
+            self._job_finished(job)
+
+    def _job_finished(self, job: PullJob) -> None:
+        name = inert(job.name)
+        if job.state == "success":
+            if job.kind == "create":
+                self.notify(f"Created {name}", title="Create")
+            elif job.update_result == "up to date":
+                self.notify(f"{name} is up to date", title="Update check")
+            elif job.update_result == "updated":
+                self.notify(f"{name} was updated", title="Update check")
+            else:
+                self.notify(f"Pulled {name} ({format_bytes(job.bytes_total)})", title="Pull")
+            self._tags_dirty = True
+            if self.visible:
+                self.refresh_models()
+        elif job.state == "error":
+            verb = "Create" if job.kind == "create" else "Pull"
+            self.notify(f"{name}: {inert(job.error or 'failed')}", title=f"{verb} failed", severity="error")
+            self._tags_dirty = True  # a create may have half-happened; never leave the list lying
+            if self.visible:
+                self.refresh_models()
+
+    def _pulls_changed(self) -> None:
+        jobs = [r.job for r in self.pull_list.rows]
+        running = sum(1 for j in jobs if j.state == "running")
+        queued = sum(1 for j in jobs if j.state == "queued")
+        self.query_one("#pulls-box").display = bool(jobs)
+        parts = [f"{running} running"]
+        if queued:
+            parts.append(f"{queued} queued")
+        done = len(jobs) - running - queued
+        if done:
+            parts.append(f"{done} finished (X clears)")
+        self.query_one("#pulls-title", Static).update(Content.assemble(
+            ("Pulls ", "bold"), (" · ".join(parts) + " · x cancels the ▶ row, t shows its layers", "$text-muted")))
+        try:
+            self.app.query_one(StatusLine).active_pulls = running + queued
+        except NoMatches:
+            pass
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in _LETTER_ACTIONS and isinstance(self.app.focused, (Input, TextArea)):
+            return False
+        return True
+
+    def _selected_or_say(self) -> ModelInfo | None:
+        info = self.library.selected
+        if info is None:
+            self.notify("Select a model in the list first.", severity="warning", timeout=3)
+        return info
+
+    def action_focus_filter(self) -> None:
+        if self.has_class("-details-full"):
+            self.remove_class("-details-full")
+        self.query_one(FilterInput).focus()
+
+    def action_back(self) -> None:
+        if self.has_class("-details-full"):
+            self.remove_class("-details-full")
+        self.library.focus()
+
+    def action_sort_next(self) -> None:
+        table = self.library
+        index = SORT_KEYS.index(table.sort_column)
+        table.sort_by(SORT_KEYS[(index + 1) % len(SORT_KEYS)], reverse=False)
+        self._show_status()
+
+    def action_sort_reverse(self) -> None:
+        table = self.library
+        table.sort_by(table.sort_column, reverse=not table.sort_reverse)
+        self._show_status()
+
+    def action_details(self) -> None:
+        if self._selected_or_say() is None:
+            return
+        if not self.has_class("-wide"):
+            self.add_class("-details-full")
+        self.details.focus()
+
+    def action_refresh(self) -> None:
+        self.refresh_models()
+        self.refresh_running()
+
+    def action_pull(self) -> None:
+        value = ""
+        row = self.pull_list.selected
+        if self.app.focused is self.pull_list and row is not None and row.job.kind == "pull":
+            value = row.job.name
+
+        def done(name: str | None) -> None:
+            if name:
+                self.start_pull(name)
+
+        self.app.push_screen(TextDialog("Pull a model — e.g. llama3.2, qwen3:8b, namespace/model:tag",
+                                        value, placeholder="model[:tag]", validate=name_error), done)
+
+    def action_cancel_pull(self) -> None:
+        row: PullRow | None = self.pull_list.selected
+        if row is None or not row.job.active or self.pulls is None:
+            self.notify("No running or queued pull is selected.", severity="warning", timeout=3)
+            return
+        self.pulls.cancel(row.job.id)
+
+    def action_toggle_layers(self) -> None:
+        self.pull_list.action_toggle()
+
+    def action_clear_pulls(self) -> None:
+        finished = [r for r in self.pull_list.rows if r.job.finished]
+        self._cleared.update(r.job.id for r in finished)
+        self.pull_list.remove_rows(finished)
+        if self.pulls is not None:
+            self.pulls.clear_finished()
+        self.call_after_refresh(self._pulls_changed)
+
+    def action_update(self) -> None:
+        info = self._selected_or_say()
+        if info is not None:
+            self._begin_pull(info.name, update_check=True)
+
+    def action_update_all(self) -> None:
+        names = [m.name for m in self.models]
+        if not names:
+            self.notify("No installed models to check.", severity="warning", timeout=3)
+            return
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                return
+            first = None
+            for name in names:
+                job = self._begin_pull(name, update_check=True)
+                first = first or job
+            if first is not None:
+                self.pull_list.select(first.id)
+
+        self.app.push_screen(ConfirmDialog(
+            f"Check all {len(names)} installed models for updates? Each one is re-pulled; only "
+            "what changed is downloaded (x cancels a row)."), answer)
+
+    def action_delete(self) -> None:
+        info = self._selected_or_say()
+        if info is None:
+            return
+        size = format_bytes(info.size) if info.size else "size unknown"
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.delete_model(info.name)
+
+        self.app.push_screen(ConfirmDialog(
+            f"Delete {inert(info.name)} ({size}) from the server? Its files are removed from disk."), answer)
+
+    @work(group="model-action", exit_on_error=False, description="delete a model")
+    async def delete_model(self, name: str) -> None:
+        try:
+            await self.app.client.delete(name)
+        except OllamaError as exc:
+            self.notify(f"{inert(name)}: {inert(exc.message)}", title="Delete failed", severity="error")
+        else:
+            self.notify(f"Deleted {inert(name)}", title="Delete")
+        self.refresh_models()
+
+    def action_copy(self) -> None:
+        info = self._selected_or_say()
+        if info is None:
+            return
+
+        def check(value: str) -> str | None:
+            error = name_error(value)
+            if error is None and same_model(value.strip(), info.name):
+                return "the new name is the model's own name"
+            return error
+
+        def done(value: str | None) -> None:
+            if value:
+                self.copy_model(info.name, value.strip())
+
+        self.app.push_screen(TextDialog(f"Copy {inert(info.name)} to (a new name or tag)", info.name,
+                                        validate=check), done)
+
+    @work(group="model-action", exit_on_error=False, description="copy a model")
+    async def copy_model(self, source: str, destination: str) -> None:
+        try:
+            await self.app.client.copy(source, destination)
+        except (OllamaError, InvalidModelName) as exc:
+            self.notify(f"{inert(source)} → {inert(destination)}: {inert(str(exc))}",
+                        title="Copy failed", severity="error")
+            self.refresh_models()
+        else:
+            self.notify(f"Copied {inert(source)} to {inert(destination)}", title="Copy")
+            self.refresh_models(select=destination)
+
+    def action_create(self) -> None:
+        info = self.library.selected
+
+        def done(request: CreateRequest | None) -> None:
+            if request is not None:
+                self.start_create(request)
+
+        self.app.push_screen(CreateModelDialog(info.name if info else ""), done)
+
+    def start_create(self, request: CreateRequest) -> PullJob | None:
+        assert self.pulls is not None
+        try:
+            job = self.pulls.create(request.name, from_=request.from_, system=request.system,
+                                    parameters=request.parameters or None, template=request.template)
+        except (InvalidModelName, RuntimeError) as exc:
+            self.notify(str(exc), title="Create refused", severity="error")
+            return None
+        self.pull_list.upsert(job)
+        self.pull_list.select(job.id)
+        self._pulls_changed()
+        return job
+
+    def action_load(self) -> None:
+        name = self._target()
+        if name is None:
+            self.notify("Select a model in the list first.", severity="warning", timeout=3)
+            return
+        config = getattr(self.app, "config", None)
+        keep_alive: Any = None
+        if config is not None:
+            keep_alive = config.chat_settings(name).keep_alive
+        self.load_model(name, keep_alive)
+
+    @work(group="model-action", exit_on_error=False, description="load a model")
+    async def load_model(self, name: str, keep_alive: Any) -> None:
+        self.notify(f"Loading {inert(name)}…", timeout=2)
+        try:
+            await self.app.client.load(name, keep_alive=keep_alive)
+        except OllamaError as exc:
+            self.notify(f"{inert(name)}: {inert(exc.message)}", title="Load failed", severity="error")
+        else:
+            kept = "forever" if str(keep_alive).startswith("-") else f"keep_alive {keep_alive}"
+            self.notify(f"Loaded {inert(name)} ({kept})", title="Load")
+        self.refresh_running()
+
+    def action_unload(self) -> None:
+        name = self._target()
+        if name is None:
+            self.notify("Select a model first.", severity="warning", timeout=3)
+            return
+        self.unload_model(name)
+
+    @work(group="model-action", exit_on_error=False, description="unload a model")
+    async def unload_model(self, name: str) -> None:
+        try:
+            await self.app.client.unload(name)
+        except OllamaError as exc:
+            self.notify(f"{inert(name)}: {inert(exc.message)}", title="Unload failed", severity="error")
+        else:
+            self.notify(f"Unloaded {inert(name)}", title="Unload")
+        self.refresh_running()
+
+    # -- one path for unexpected worker failures ------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.node is self:
+            error = event.worker.error
+            what = event.worker.description or event.worker.name
+            self.notify(f"{what}: {inert(str(error) or type(error).__name__)}",
+                        title="Something went wrong", severity="error")

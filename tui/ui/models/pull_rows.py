@@ -1,0 +1,252 @@
+"""One row per pull (or create): bar, bytes, rate, ETA, stage, and per-layer detail on demand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widget import Widget
+
+from ...service.progress import LayerProgress, format_bytes
+from ...service.pulls import PullJob
+from ...service.units import format_duration
+from ...service.untrusted import inert
+
+SYMBOLS = {"queued": "…", "running": "⇣", "success": "✓", "error": "✕", "cancelled": "⊘"}
+STATE_WORDS = {"queued": "queued", "running": "", "success": "done", "error": "failed",
+               "cancelled": "cancelled"}
+
+
+class PullChanged(Message):
+    """A pull or create job has news; a newer one for the same job replaces a queued older one."""
+
+    def __init__(self, job: PullJob) -> None:
+        super().__init__()
+        self.job = job
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, PullChanged) and message.job.id == self.job.id
+
+
+def bar(fraction: float | None, width: int) -> tuple[str, str]:
+    """(filled, empty) parts of a text progress bar `width` cells wide."""
+    width = max(0, width)
+    if fraction is None:
+        return "", "░" * width
+    filled = int(round(max(0.0, min(1.0, fraction)) * width))
+    return "█" * filled, "░" * (width - filled)
+
+
+def _cut(text: str, width: int) -> str:
+    if width <= 1:
+        return text[:max(0, width)]
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def layer_line(index: int, count: int, layer: LayerProgress, current: bool) -> str:
+    digest = (layer.digest or "model").removeprefix("sha256:")[:12]
+    total = layer.total or 0
+    pct = f"{100 * layer.completed / total:3.0f}%" if total else "  ?%"
+    sizes = f"{format_bytes(layer.completed)} / {format_bytes(total)}" if total else format_bytes(layer.completed)
+    if layer.cached:
+        note = "already present"
+    elif layer.done:
+        note = "done" + (f" (resumed from {format_bytes(layer.initial)})" if layer.resumed else "")
+    elif current:
+        note = "downloading" + (f", resumed from {format_bytes(layer.initial)}" if layer.resumed else "")
+    else:
+        note = ""
+    return f"layer {index}/{count} {digest}  {pct}  {sizes}  {note}".rstrip()
+
+
+class PullRow(Widget):
+    """Renders one PullJob snapshot; `expanded` adds a line per layer."""
+
+    DEFAULT_CSS = "PullRow { height: auto; }"
+
+    def __init__(self, job: PullJob, *, update_check: bool = False) -> None:
+        super().__init__(classes="pull-row")
+        self.job = job
+        self.update_check = update_check
+        self.expanded = False
+        self.selected = False
+        # What the row has shown so far: the bar never moves backwards, even when the server
+        # announces another layer and the known total grows.
+        self.shown_fraction: float | None = None
+        self._note(job)
+
+    def _note(self, job: PullJob) -> None:
+        if job.percent is None:
+            return
+        fraction = job.percent / 100
+        if job.state != "success":
+            fraction = min(fraction, 0.999)
+        if self.shown_fraction is None or fraction > self.shown_fraction:
+            self.shown_fraction = fraction
+
+    def set_job(self, job: PullJob) -> None:
+        if job.id != self.job.id:  # a new attempt at the same model: start over
+            self.shown_fraction = None
+        self.job = job
+        self._note(job)
+        self.refresh(layout=True)
+
+    def set_selected(self, selected: bool) -> None:
+        self.selected = selected
+        self.set_class(selected, "-selected")
+        self.refresh()
+
+    def toggle_expanded(self) -> None:
+        self.expanded = not self.expanded
+        self.refresh(layout=True)
+
+    # -- text ---------------------------------------------------------------------------------
+
+    def title(self) -> str:
+        job = self.job
+        if job.kind == "create":
+            return f"create {job.name}"
+        if self.update_check:
+            return f"update {job.name}"
+        return job.name
+
+    def percent_text(self) -> str:
+        if self.job.state == "success":
+            return "100%"
+        if self.shown_fraction is None:
+            return "  ?%"
+        return f"{int(self.shown_fraction * 100):3d}%"
+
+    def detail_text(self) -> str:
+        job = self.job
+        total = f"{format_bytes(job.bytes_total)}{'' if job.total_known else '+'}"
+        sizes = f"{format_bytes(job.bytes_done)} / {total}" if job.bytes_total else ""
+        resumed = f"resuming from {format_bytes(job.resumed_bytes)}" if job.resumed else ""
+        if job.state == "queued":
+            return "queued — waiting for a free download slot"
+        if job.state == "running":
+            if job.kind == "create" and not job.bytes_total:
+                return job.stage_text
+            rate = f"{format_bytes(job.rate)}/s" if job.rate else "– /s"
+            eta = f"ETA {format_duration(job.eta)}" if job.eta is not None else "ETA ?"
+            parts = [p for p in (sizes, rate, eta, resumed, job.stage_text) if p]
+            return " · ".join(parts)
+        if job.state == "success":
+            took = f" in {format_duration(job.elapsed)}" if job.elapsed is not None else ""
+            if job.kind == "create":
+                return f"created{took}"
+            if job.update_result == "up to date":
+                return f"up to date (checked{took})"
+            if job.update_result == "updated":
+                return f"updated{took}" + (f" · {format_bytes(job.bytes_total)}" if job.bytes_total else "")
+            return f"pulled {format_bytes(job.bytes_total)}{took}" + (" (resumed)" if job.resumed else "")
+        if job.state == "error":
+            return f"error: {job.error or 'unknown error'}"
+        # cancelled
+        kept = f" at {sizes}" if sizes else ""
+        again = "p and the same name resumes it" if job.kind == "pull" else "n starts it again"
+        return f"cancelled{kept} — {again}"
+
+    def render(self) -> Content:
+        job = self.job
+        width = max(20, self.size.width)
+        marker = "▶ " if self.selected else "  "
+        symbol = SYMBOLS.get(job.state, "?")
+        title = inert(self.title())
+        pct = self.percent_text()
+        word = STATE_WORDS.get(job.state, job.state)
+        # name gets at most a third of the line; the bar takes the rest
+        name_width = min(len(title), max(10, width // 3))
+        bar_width = width - len(marker) - 2 - name_width - 2 - len(pct) - 1 - (len(word) + 1 if word else 0)
+        fraction = 1.0 if job.state == "success" else self.shown_fraction
+        filled, empty = bar(fraction, bar_width)
+        state_style = {"error": "bold $text-error", "success": "$text-success",
+                       "cancelled": "$text-warning"}.get(job.state, "")
+        line1 = Content.assemble(
+            marker, (f"{symbol} ", state_style), (_cut(title, name_width), "bold"), "  ",
+            (filled, "$accent"), (empty, "$text-muted"), " ", pct,
+            (f" {word}", state_style) if word else "",
+        )
+        detail_style = "$text-error" if job.state == "error" else "$text-muted"
+        lines = [line1, Content.assemble("    ", (inert(self.detail_text()), detail_style))]
+        if self.expanded:
+            count = len(job.layers)
+            if not count:
+                lines.append(Content.styled("      (no layers reported yet)", "$text-muted"))
+            for i, layer in enumerate(job.layers, 1):
+                current = job.state == "running" and i == job.layer_index and not layer.done
+                lines.append(Content("      " + layer_line(i, count, layer, current)))
+        return Content("\n").join(lines)
+
+
+class PullList(VerticalScroll, can_focus=True):
+    """The pull rows; one is selected (↑/↓ when focused); `x` anywhere in the pane cancels it."""
+
+    BINDINGS = [
+        Binding("up", "move(-1)", "Previous pull", show=False),
+        Binding("down", "move(1)", "Next pull", show=False),
+        Binding("enter,space", "toggle", "Show/hide layers", show=False),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.selected_id: int | None = None
+
+    @property
+    def rows(self) -> list[PullRow]:
+        return list(self.query_children(PullRow))
+
+    def row(self, job_id: int) -> PullRow | None:
+        for row in self.rows:
+            if row.job.id == job_id:
+                return row
+        return None
+
+    @property
+    def selected(self) -> PullRow | None:
+        return self.row(self.selected_id) if self.selected_id is not None else None
+
+    def upsert(self, job: PullJob, *, update_check: bool = False) -> PullRow:
+        row = self.row(job.id)
+        if row is None:
+            row = PullRow(job, update_check=update_check)
+            self.mount(row)
+            if self.selected_id is None:
+                self.select(job.id)
+        else:
+            row.set_job(job)
+        return row
+
+    def select(self, job_id: int | None) -> None:
+        self.selected_id = job_id
+        for row in self.rows:
+            row.set_selected(row.job.id == job_id)
+        row = self.selected
+        if row is not None:
+            self.call_after_refresh(self.scroll_to_widget, row, animate=False)
+
+    def remove_rows(self, rows: list[PullRow]) -> None:
+        if not rows:
+            return
+        gone = {r.job.id for r in rows}
+        for r in rows:
+            r.remove()
+        if self.selected_id in gone:
+            remaining = [r for r in self.rows if r.job.id not in gone]
+            self.select(remaining[-1].job.id if remaining else None)
+
+    def action_move(self, step: int) -> None:
+        rows = self.rows
+        if not rows:
+            return
+        ids = [r.job.id for r in rows]
+        index = ids.index(self.selected_id) if self.selected_id in ids else 0
+        self.select(ids[max(0, min(len(ids) - 1, index + step))])
+
+    def action_toggle(self) -> None:
+        row = self.selected
+        if row is not None:
+            row.toggle_expanded()
