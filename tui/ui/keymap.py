@@ -13,11 +13,12 @@ _KEY_NAMES = {"question_mark": "?", "escape": "Esc", "enter": "Enter", "tab": "T
 def key_label(key: str) -> str:
     """'ctrl+shift+x' → 'Ctrl+Shift+X', 'f1' → 'F1', 'question_mark' → '?'."""
     out = []
-    for part in key.split("+"):
+    parts = key.split("+")
+    for part in parts:
         if part in _KEY_NAMES:
             out.append(_KEY_NAMES[part])
         elif len(part) == 1:
-            out.append(part)
+            out.append(part.upper() if len(parts) > 1 else part)
         else:
             out.append(part[:1].upper() + part[1:])
     return "+".join(out)

@@ -13,7 +13,8 @@ NEWLINE_KEYS = ("ctrl+j", "alt+enter", "shift+enter")
 class PromptArea(TextArea):
     BINDINGS = [
         Binding("enter", "submit", "Send", show=True),
-        Binding("ctrl+j", "newline", "Newline", show=False),
+        Binding("ctrl+j,alt+enter,shift+enter", "newline", "Newline", show=False),
+        Binding("up,down", "noop", "Recall earlier prompts (on the first/last line)", show=False),
     ]
 
     class Submitted(Message):
@@ -67,6 +68,9 @@ class PromptArea(TextArea):
             self._recall_index = max(0, index)
             self.text = self.recall[self._recall_index]
         self.move_cursor(self.document.end)
+
+    def action_noop(self) -> None:
+        """↑/↓ are handled in _on_key; the binding only documents them."""
 
     def action_newline(self) -> None:
         self.insert("\n")

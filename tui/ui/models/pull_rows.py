@@ -62,6 +62,49 @@ def layer_line(index: int, count: int, layer: LayerProgress, current: bool) -> s
     return f"layer {index}/{count} {digest}  {pct}  {sizes}  {note}".rstrip()
 
 
+class ShownProgress:
+    """The fraction a row shows: never moves backwards, and still moves after the total grows.
+
+    Ollama announces each layer only when it starts on it, so the known total grows during a
+    pull and done/total can drop (a projector layer after the weights). Instead of freezing the
+    bar until the real fraction catches up, the bytes known so far fill SHARE of the still-empty
+    part of the bar, and each time the total grows the new bytes fill SHARE of what is left
+    then. So the bar always moves while bytes arrive, and reaches the end only on success.
+    """
+
+    SHARE = 0.95
+
+    def __init__(self) -> None:
+        self.fraction: float | None = None
+        self._total: float | None = None  # the total the current mapping is based on
+        self._base_fraction = 0.0
+        self._base_done = 0
+
+    def update(self, job: PullJob) -> float | None:
+        if job.state == "success":
+            self.fraction = 1.0
+            return self.fraction
+        if job.percent is None:
+            return self.fraction
+        done = job.bytes_done
+        target = 0.0
+        if job.percent > 0:
+            total = done * 100 / job.percent
+            if self._total is None or total > self._total * 1.001:
+                # the known total grew: map what is left onto the rest of the bar
+                first = self._total is None
+                self._total = total
+                self._base_fraction = 0.0 if first else (self.fraction or 0.0)
+                self._base_done = 0 if first else done
+            left = self._total - self._base_done
+            progress = (done - self._base_done) / left if left > 0 else 1.0
+            progress = max(0.0, min(1.0, progress))
+            target = self._base_fraction + (1.0 - self._base_fraction) * self.SHARE * progress
+        if self.fraction is None or target > self.fraction:
+            self.fraction = target
+        return self.fraction
+
+
 class PullRow(Widget):
     """Renders one PullJob snapshot; `expanded` adds a line per layer."""
 
@@ -73,25 +116,18 @@ class PullRow(Widget):
         self.update_check = update_check
         self.expanded = False
         self.selected = False
-        # What the row has shown so far: the bar never moves backwards, even when the server
-        # announces another layer and the known total grows.
-        self.shown_fraction: float | None = None
-        self._note(job)
+        self.progress = ShownProgress()
+        self.progress.update(job)
 
-    def _note(self, job: PullJob) -> None:
-        if job.percent is None:
-            return
-        fraction = job.percent / 100
-        if job.state != "success":
-            fraction = min(fraction, 0.999)
-        if self.shown_fraction is None or fraction > self.shown_fraction:
-            self.shown_fraction = fraction
+    @property
+    def shown_fraction(self) -> float | None:
+        return self.progress.fraction
 
     def set_job(self, job: PullJob) -> None:
         if job.id != self.job.id:  # a new attempt at the same model: start over
-            self.shown_fraction = None
+            self.progress = ShownProgress()
         self.job = job
-        self._note(job)
+        self.progress.update(job)
         self.refresh(layout=True)
 
     def set_selected(self, selected: bool) -> None:

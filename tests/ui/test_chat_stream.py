@@ -1,0 +1,126 @@
+"""Chat pane, streaming: send, stats, Esc mid-stream, server errors, dropped connections, restart."""
+
+from __future__ import annotations
+
+import re
+
+from tests.ui.conftest import wait_for
+from tests.ui.test_chat_support import (
+    chat, chat_requests, messages, ready, replies, send, sessions, text, type_text, user_turns, wait_idle,
+)
+from tui.service.simulator import Simulator
+from tui.ui.chat.sessions import SessionList
+
+REPLY = "Paris is the capital of **France**. " + " ".join(f"word{i}" for i in range(60))
+
+
+async def test_send_streams_the_reply_with_stats(make_app, tmp_path):
+    with Simulator(token_rate=0, reply=REPLY) as sim:
+        app = make_app(sim.url)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ready(app, pilot)
+            await send(app, pilot, "capital of france?", replies_count=1)
+            reply = replies(app)[0]
+            assert reply.status == "complete"
+            assert reply.content == REPLY
+            screen = text(app)
+            assert "capital of france?" in screen
+            assert "word59" in screen  # the view followed the stream to its end
+            stats = str(reply.query_one(".stats").render())
+            assert re.search(r"\d+ tokens · [\d.]+ tok/s", stats), stats
+            assert "prompt " in stats and "ctx " in stats
+            # what the server got and what was stored
+            body = chat_requests(sim)[-1]
+            assert body["model"] == "llama3.2"
+            assert body["messages"][-1] == {"role": "user", "content": "capital of france?"}
+            stored = messages(tmp_path / "history.sqlite3")
+            assert [(m["role"], m["content"], m["status"]) for m in stored] == [
+                ("user", "capital of france?", "complete"), ("assistant", REPLY, "complete")]
+            assert '"eval_count"' in stored[1]["stats"]
+            assert sessions(tmp_path / "history.sqlite3")[0]["title"] == "capital of france?"
+
+
+async def test_escape_mid_stream_keeps_the_partial_reply_as_stopped(make_app, tmp_path):
+    with Simulator(token_rate=40, reply=REPLY) as sim:
+        app = make_app(sim.url)
+        async with app.run_test(size=(100, 32)) as pilot:
+            pane = await ready(app, pilot)
+            await send(app, pilot, "go slowly")
+            await wait_for(pilot, lambda: pane.streaming is not None and "France" in pane.streaming.content)
+            await wait_for(pilot, lambda: "France" in text(app))
+            await pilot.press("escape")
+            await wait_idle(app, pilot, 1)
+            reply = replies(app)[0]
+            assert reply.status == "stopped"
+            partial = reply.content
+            assert partial.startswith("Paris is the capital") and partial != REPLY
+            screen = text(app)
+            assert "Paris is the capital" in screen and "stopped" in screen
+            stored = messages(tmp_path / "history.sqlite3")[-1]
+            assert stored["role"] == "assistant" and stored["status"] == "stopped"
+            assert stored["content"] == partial
+            # the prompt works again
+            await send(app, pilot, "again", replies_count=2)
+
+
+async def test_server_error_mid_stream_keeps_the_partial_reply_with_the_message(make_app, tmp_path):
+    with Simulator(token_rate=0, reply=REPLY) as sim:
+        sim.inject("/api/chat", "error_mid_stream", after=8, message="CUDA out of memory")
+        app = make_app(sim.url)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ready(app, pilot)
+            await send(app, pilot, "break please", replies_count=1)
+            reply = replies(app)[0]
+            assert reply.status == "error"
+            assert reply.content.startswith("Paris is the") and reply.content != REPLY
+            await pilot.pause()
+            screen = text(app)
+            assert "CUDA out of memory" in screen and "Paris is the" in screen
+            stored = messages(tmp_path / "history.sqlite3")[-1]
+            assert stored["status"] == "error" and "CUDA out of memory" in stored["error"]
+            assert stored["content"] == reply.content
+
+
+async def test_dropped_connection_keeps_the_partial_reply_as_error(make_app, tmp_path):
+    with Simulator(token_rate=0, reply=REPLY) as sim:
+        sim.inject("/api/chat", "drop", after=8)
+        app = make_app(sim.url)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ready(app, pilot)
+            await send(app, pilot, "drop please", replies_count=1)
+            reply = replies(app)[0]
+            assert reply.status == "error"
+            assert reply.content.startswith("Paris is the") and reply.content != REPLY
+            await pilot.pause()
+            assert "error" in text(app) and "Paris is the" in text(app)
+            stored = messages(tmp_path / "history.sqlite3")[-1]
+            assert stored["status"] == "error" and stored["error"]
+            assert stored["content"] == reply.content
+
+
+async def test_restart_shows_the_same_history(make_app, tmp_path):
+    with Simulator(token_rate=0, reply=lambda model, msgs: f"echo: {msgs[-1]['content']}") as sim:
+        first = make_app(sim.url)
+        async with first.run_test(size=(100, 32)) as pilot:
+            await ready(first, pilot)
+            await send(first, pilot, "first question", replies_count=1)
+            await send(first, pilot, "second question", replies_count=2)
+        second = make_app(sim.url)
+        async with second.run_test(size=(100, 32)) as pilot:
+            pane = await ready(second, pilot)
+            listing = second.query_one(SessionList)
+            await wait_for(pilot, lambda: listing.option_count == 1)
+            assert "first question" in text(second)
+            await pilot.press("ctrl+l")
+            assert listing.has_focus
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: len(replies(second)) == 2)
+            await pilot.pause()
+            assert [t.text for t in user_turns(second)] == ["first question", "second question"]
+            assert [r.content for r in replies(second)] == ["echo: first question", "echo: second question"]
+            screen = text(second)
+            assert "echo: second question" in screen
+            # and the conversation goes on where it was
+            await send(second, pilot, "third", replies_count=3)
+            assert chat_requests(sim)[-1]["messages"][-3]["content"] == "echo: second question"
+            assert pane.session.id == sessions(tmp_path / "history.sqlite3")[0]["id"]
