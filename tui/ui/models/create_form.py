@@ -120,11 +120,14 @@ class CreateModelDialog(ModalScreen[CreateRequest | None]):
         border: round $primary; background: $surface; padding: 0 1; }
     CreateModelDialog .field { height: auto; }
     CreateModelDialog .field > Label { width: 11; padding: 0 1 0 0; }
-    CreateModelDialog Input { width: 1fr; }
-    CreateModelDialog TextArea { width: 1fr; height: 3; }
+    CreateModelDialog Input { width: 1fr; background: $boost; }
+    CreateModelDialog TextArea { width: 1fr; height: 3; background: $boost; }
+    CreateModelDialog .field { margin: 0 0 1 0; }
     CreateModelDialog #create-error { color: $text-error; height: auto; }
     CreateModelDialog .hint { color: $text-muted; height: auto; }
-    CreateModelDialog #create-buttons { height: auto; align-horizontal: right; }
+    CreateModelDialog #create-buttons { height: 1; }
+    CreateModelDialog #create-buttons > Static { width: 1fr; }
+    CreateModelDialog #create-buttons > Button { width: auto; }
     """
 
     def __init__(self, base: str = "") -> None:
@@ -153,7 +156,7 @@ class CreateModelDialog(ModalScreen[CreateRequest | None]):
             yield Static(Content("Parameters: one key=value a line (temperature=0.7, num_ctx=8192, "
                                  "stop=<|end|>). Empty fields keep the base model's."), classes="hint")
             with Horizontal(id="create-buttons"):
-                yield Static(Content("Ctrl+S create · Esc cancel  "), classes="hint")
+                yield Static(Content("Ctrl+S create · Esc cancel · Tab next field"), classes="hint")
                 yield Button("Create", id="create-ok", variant="primary", compact=True)
 
     def on_mount(self) -> None:
