@@ -118,11 +118,10 @@ class CreateModelDialog(ModalScreen[CreateRequest | None]):
     CreateModelDialog { align: center middle; }
     CreateModelDialog > VerticalScroll { width: 76; max-width: 100%; height: auto; max-height: 100%;
         border: round $primary; background: $surface; padding: 0 1; }
-    CreateModelDialog .field { height: auto; }
+    CreateModelDialog .field { height: auto; margin: 0 0 0 0; }
     CreateModelDialog .field > Label { width: 11; padding: 0 1 0 0; }
     CreateModelDialog Input { width: 1fr; background: $boost; }
     CreateModelDialog TextArea { width: 1fr; height: 3; background: $boost; }
-    CreateModelDialog .field { margin: 0 0 1 0; }
     CreateModelDialog #create-error { color: $text-error; height: auto; }
     CreateModelDialog .hint { color: $text-muted; height: auto; }
     CreateModelDialog #create-buttons { height: 1; }

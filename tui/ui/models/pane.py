@@ -422,9 +422,10 @@ class ModelsPane(Vertical):
             parts.append(f"{queued} queued")
         done = len(jobs) - running - queued
         if done:
-            parts.append(f"{done} finished (X clears)")
+            parts.append(f"{done} done")
+        keys = "x cancel ▶ · t layers" + (" · X clear done" if done else "")
         self.query_one("#pulls-title", Static).update(Content.assemble(
-            ("Pulls ", "bold"), (" · ".join(parts) + " · x cancels the ▶ row, t shows its layers", "$text-muted")))
+            ("Pulls ", "bold"), (" · ".join(parts), ""), ("  " + keys, "$text-muted")))
         try:
             self.app.query_one(StatusLine).active_pulls = running + queued
         except NoMatches:

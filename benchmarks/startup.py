@@ -1,0 +1,85 @@
+"""Startup: launch -> a focused, usable prompt, and RSS after start.
+
+Each run starts `python -m tui --host <simulator>` in a fresh 120x40 pty with a fresh HOME
+(new config, new history database), waits until the prompt's placeholder "Ask anything" is
+on screen, types one character and measures launch -> that character visible in the prompt
+(the prompt had focus and the app reacts to keys). RSS is read once the app has written
+nothing for 0.5 s after that.
+
+    uv run python benchmarks/startup.py [--runs 5] [--warmup 1]
+
+Targets: launch -> typed character visible <= 0.8 s; RSS <= 120 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.term import AppTerm, command_line, machine, mb, median, spread, table, verdict  # noqa: E402
+from tui.service.simulator import Simulator  # noqa: E402
+
+PLACEHOLDER = "Ask anything"
+TARGET_S, TARGET_MB = 0.8, 120.0
+
+
+def one_run(host: str) -> dict[str, float]:
+    with AppTerm(host=host) as app:
+        t_placeholder = app.wait_text(PLACEHOLDER, timeout=30, since=app.t_launch)
+        row, col = app.find(PLACEHOLDER) or (-1, -1)
+        t_key = app.send("Z")
+        t_visible = app.wait(
+            lambda s: s.display[row][col] == "Z" and PLACEHOLDER not in s.display[row],
+            timeout=10, since=t_key, what="the typed 'Z' in the prompt")
+        app.wait_quiet(0.5, timeout=10)
+        rss = app.rss()
+        return {
+            "placeholder_s": t_placeholder - app.t_launch,
+            "usable_s": t_visible - app.t_launch,
+            "key_echo_ms": (t_visible - t_key) * 1e3,
+            "rss_mb": mb(rss),
+            "bytes_to_usable": app.bytes_between(0, t_visible),
+        }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=1, help="uncounted runs first (warm page cache, .pyc)")
+    ap.add_argument("--json", type=Path, help="also write the raw runs here")
+    args = ap.parse_args()
+    print(f"# {command_line()}\n# {datetime.datetime.now():%Y-%m-%d %H:%M}  {machine()}")
+    runs = []
+    with Simulator(token_rate=0).start() as sim:
+        for i in range(args.warmup + args.runs):
+            r = one_run(sim.url)
+            counted = i >= args.warmup
+            if counted:
+                runs.append(r)
+            print(f"  run {i + 1}{'' if counted else ' (warm-up)'}: " +
+                  ", ".join(f"{k}={v:.3f}" for k, v in r.items()), flush=True)
+            time.sleep(0.5)
+    col = {k: [r[k] for r in runs] for k in runs[0]}
+    rows = [
+        ("launch -> typed char visible (s)", spread(col["usable_s"], ".3f"), f"<= {TARGET_S}",
+         verdict(median(col["usable_s"]), TARGET_S)),
+        ("launch -> placeholder painted (s)", spread(col["placeholder_s"], ".3f"), "", ""),
+        ("key -> echo (ms)", spread(col["key_echo_ms"], ".1f"), "", ""),
+        ("RSS after start (MB)", spread(col["rss_mb"], ".1f"), f"<= {TARGET_MB:.0f}",
+         verdict(median(col["rss_mb"]), TARGET_MB)),
+        ("bytes written until usable", spread(col["bytes_to_usable"], ".0f"), "", ""),
+    ]
+    print(table(rows, f"startup, {len(runs)} runs (+{args.warmup} warm-up)"))
+    if args.json:
+        args.json.write_text(json.dumps(runs, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
