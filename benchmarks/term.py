@@ -77,7 +77,9 @@ class AppTerm:
         rows: int = ROWS,
         home: str | Path | None = None,
         env: dict[str, str] | None = None,
+        python_args: Sequence[str] = (),
     ) -> None:
+        self.python_args = list(python_args)  # e.g. ["-X", "importtime"] (profiling)
         self.args = ([f"--host={host}"] if host else []) + list(args)
         self.cols, self.rows = cols, rows
         self._own_home = home is None
@@ -120,7 +122,7 @@ class AppTerm:
 
         self.t_launch = time.monotonic()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tui", *self.args],
+            [sys.executable, *self.python_args, "-m", "tui", *self.args],
             stdin=slave, stdout=slave, stderr=slave, env=env, cwd=str(REPO),
             start_new_session=True, preexec_fn=child_setup, close_fds=True,
         )

@@ -89,3 +89,31 @@ async def test_help_lists_bindings(sim, make_app):
         await pilot.pause()
         text = screen_text(app)
         assert "F1" in text and "Chat" in text and "Stop reply" in text
+
+
+async def test_theme_chosen_in_the_app_is_remembered_in_the_config(sim, make_app, tmp_path):
+    app = make_app(sim.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.theme == "ollama-dark"
+        app.theme = "high-contrast"
+        await pilot.pause()
+    text = (tmp_path / "config.toml").read_text()
+    assert 'theme = "high-contrast"' in text
+    app2 = make_app(sim.url)
+    async with app2.run_test(size=(80, 24)):
+        assert app2.theme == "high-contrast"
+
+
+async def test_change_host_dialog_reconnects(make_app):
+    with Simulator() as first, Simulator(version="0.34.1") as second:
+        app = make_app(first.url)
+        async with app.run_test(size=(100, 30)) as pilot:
+            status = app.query_one(StatusLine)
+            await wait_for(pilot, lambda: status.state is not None and status.state.up)
+            await pilot.press("f3", "h")  # off the prompt, so 'h' is a key
+            await pilot.pause()
+            host_input = app.screen.query_one("#host-input")
+            host_input.value = ""
+            await pilot.press(*f":{second.port}", "enter")
+            await wait_for(pilot, lambda: status.state.up and status.state.version == "0.34.1")
+            assert f"127.0.0.1:{second.port}" in str(status.render())
