@@ -22,24 +22,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.term import AppTerm, command_line, machine, mb, median, spread, table, verdict  # noqa: E402
+from benchmarks.term import AppTerm, command_line, load_note, machine, mb, median, spread, table, verdict  # noqa: E402
 from tui.service.simulator import Simulator  # noqa: E402
 
 PLACEHOLDER = "Ask anything"
 TARGET_S, TARGET_MB = 0.8, 120.0
 
 
-def one_run(host: str) -> dict[str, float]:
-    with AppTerm(host=host) as app:
+def one_run(host: str, module: str = "tui") -> dict[str, float]:
+    with AppTerm(host=host, module=module) as app:
         t_placeholder = app.wait_text(PLACEHOLDER, timeout=30, since=app.t_launch)
         row, col = app.find(PLACEHOLDER) or (-1, -1)
         t_key = app.send("Z")
         t_visible = app.wait(
             lambda s: s.display[row][col] == "Z" and PLACEHOLDER not in s.display[row],
             timeout=10, since=t_key, what="the typed 'Z' in the prompt")
-        app.wait_quiet(0.5, timeout=10)
+        cpu_at_usable = app.cpu()  # read a few ms after the echo: an upper bound
+        app.wait_quiet(0.3, timeout=10)
         rss = app.rss()
         return {
+            "cpu_at_usable_s": cpu_at_usable,
             "placeholder_s": t_placeholder - app.t_launch,
             "usable_s": t_visible - app.t_launch,
             "key_echo_ms": (t_visible - t_key) * 1e3,
@@ -53,6 +55,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1, help="uncounted runs first (warm page cache, .pyc)")
     ap.add_argument("--json", type=Path, help="also write the raw runs here")
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="skip the calibration runs of benchmarks/baseline_app.py (bare Textual)")
     args = ap.parse_args()
     print(f"# {command_line()}\n# {datetime.datetime.now():%Y-%m-%d %H:%M}  {machine()}")
     runs = []
@@ -65,17 +69,33 @@ def main() -> int:
             print(f"  run {i + 1}{'' if counted else ' (warm-up)'}: " +
                   ", ".join(f"{k}={v:.3f}" for k, v in r.items()), flush=True)
             time.sleep(0.5)
+        base = []
+        if not args.no_baseline:
+            for i in range(args.warmup + args.runs):
+                r = one_run(sim.url, module="benchmarks.baseline_app")
+                if i >= args.warmup:
+                    base.append(r)
+                print(f"  baseline run {i + 1}: " + ", ".join(f"{k}={v:.3f}" for k, v in r.items()), flush=True)
     col = {k: [r[k] for r in runs] for k in runs[0]}
     rows = [
         ("launch -> typed char visible (s)", spread(col["usable_s"], ".3f"), f"<= {TARGET_S}",
          verdict(median(col["usable_s"]), TARGET_S)),
         ("launch -> placeholder painted (s)", spread(col["placeholder_s"], ".3f"), "", ""),
+        ("app CPU at usable (s)", spread(col["cpu_at_usable_s"], ".3f"), "", ""),
         ("key -> echo (ms)", spread(col["key_echo_ms"], ".1f"), "", ""),
         ("RSS after start (MB)", spread(col["rss_mb"], ".1f"), f"<= {TARGET_MB:.0f}",
          verdict(median(col["rss_mb"]), TARGET_MB)),
         ("bytes written until usable", spread(col["bytes_to_usable"], ".0f"), "", ""),
     ]
+    if base:
+        b = {k: [r[k] for r in base] for k in base[0]}
+        rows += [
+            ("baseline: bare Textual TextArea+Footer, launch -> char (s)", spread(b["usable_s"], ".3f"), "", ""),
+            ("baseline: CPU at usable (s)", spread(b["cpu_at_usable_s"], ".3f"), "", ""),
+            ("baseline: RSS (MB)", spread(b["rss_mb"], ".1f"), "", ""),
+        ]
     print(table(rows, f"startup, {len(runs)} runs (+{args.warmup} warm-up)"))
+    print(load_note())
     if args.json:
         args.json.write_text(json.dumps(runs, indent=1))
     return 0

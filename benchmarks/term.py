@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import select
 import shutil
 import signal
@@ -61,6 +62,14 @@ UP, DOWN = "\x1b[A", "\x1b[B"
 F1, F2, F3, F4 = "\x1bOP", "\x1bOQ", "\x1bOR", "\x1bOS"
 
 
+# Escape sequences (CSI, OSC, SS3, two-byte), removed before looking for a needle in the raw
+# output: a styled cursor cell can split a word ("A" + "sk anything").
+_ESCAPES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1bO.|\x1b[@-Z\\-_]")
+
+
+_CUP = re.compile(rb"\x1b\[(\d*)(?:;\d*)?H")
+
+
 class Timeout(AssertionError):
     pass
 
@@ -78,7 +87,9 @@ class AppTerm:
         home: str | Path | None = None,
         env: dict[str, str] | None = None,
         python_args: Sequence[str] = (),
+        module: str = "tui",
     ) -> None:
+        self.module = module  # `python -m MODULE` (another app: a baseline)
         self.python_args = list(python_args)  # e.g. ["-X", "importtime"] (profiling)
         self.args = ([f"--host={host}"] if host else []) + list(args)
         self.cols, self.rows = cols, rows
@@ -122,7 +133,7 @@ class AppTerm:
 
         self.t_launch = time.monotonic()
         self.proc = subprocess.Popen(
-            [sys.executable, *self.python_args, "-m", "tui", *self.args],
+            [sys.executable, *self.python_args, "-m", self.module, *self.args],
             stdin=slave, stdout=slave, stderr=slave, env=env, cwd=str(REPO),
             start_new_session=True, preexec_fn=child_setup, close_fds=True,
         )
@@ -204,6 +215,23 @@ class AppTerm:
         with self._cond:
             return sum(len(d) for t, d in self._chunks if t0 <= t <= t1)
 
+    def bytes_by_row(self, t0: float, t1: float) -> dict[int, int]:
+        """Bytes written in [t0, t1], attributed to the screen row (1-based) of the last cursor
+        move (CSI row;col H) before them: which part of the screen keeps being redrawn."""
+        rows: dict[int, int] = {}
+        row = 0
+        with self._cond:
+            chunks = [(t, d) for t, d in self._chunks if t <= t1]
+        for t, data in chunks:
+            pos = 0
+            for m in _CUP.finditer(data):
+                if t >= t0:
+                    rows[row] = rows.get(row, 0) + m.start() - pos
+                row, pos = int(m.group(1) or 1), m.start()
+            if t >= t0:
+                rows[row] = rows.get(row, 0) + len(data) - pos
+        return rows
+
     def cpu(self) -> float:
         """CPU seconds (user + system, all threads) the app has used so far."""
         assert self.ps is not None
@@ -275,12 +303,12 @@ class AppTerm:
                 chunks = self._chunks[:n]
             if not found:
                 for j in range(scan, n):
-                    buf = tail + chunks[j][1]
-                    if raw in buf:
+                    data = chunks[j][1]
+                    if raw in _ESCAPES.sub(b"", tail + data):
                         found = True
                         i = max(i, j)
                         break
-                    tail = buf[-(len(raw) - 1):] if len(raw) > 1 else b""
+                    tail = (tail + data)[-256:]
                 scan = n
                 if not found:
                     i = n
@@ -302,17 +330,26 @@ class AppTerm:
         return self.wait(lambda s: any(text in line for line in s.display), timeout=timeout,
                          needle=text, since=since, what=repr(text))
 
-    def wait_quiet(self, quiet: float = 0.3, *, timeout: float = 10.0) -> float:
-        """Wait until the app wrote nothing for `quiet` s; return the time of its last write."""
+    def wait_quiet(self, quiet: float = 0.3, *, timeout: float = 10.0, ignore_below: int = 0,
+                   strict: bool = False) -> float:
+        """Wait until the app wrote nothing for `quiet` s; return the time of its last write.
+
+        Writes smaller than `ignore_below` bytes (a cursor blink is ~180 B) do not count.
+        At the deadline: raise Timeout if `strict`, else return the last write's time.
+        """
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while True:
             with self._cond:
-                last = self._chunks[-1][0] if self._chunks else self.t_launch
-            idle = time.monotonic() - last
-            if idle >= quiet:
+                last = next((t for t, d in reversed(self._chunks) if len(d) >= ignore_below),
+                            self.t_launch)
+            now = time.monotonic()
+            if now - last >= quiet:
                 return last
-            time.sleep(quiet - idle + 0.005)
-        raise Timeout(f"output did not go quiet for {quiet}s within {timeout}s")
+            if now >= deadline:
+                if strict:
+                    raise Timeout(f"output did not go quiet for {quiet}s within {timeout}s")
+                return last
+            time.sleep(min(quiet - (now - last) + 0.005, max(0.0, deadline - now) + 0.005))
 
     def find(self, text: str) -> tuple[int, int] | None:
         """(row, col) of `text` on the screen, or None."""
@@ -425,6 +462,11 @@ def command_line() -> str:
 def machine() -> str:
     return f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, " \
            f"load avg {os.getloadavg()[0]:.2f} at start (shared machine)"
+
+
+def load_note() -> str:
+    la = os.getloadavg()
+    return f"# load avg at end: {la[0]:.2f} {la[1]:.2f} {la[2]:.2f} (2 cores; other engineers' tests were running)"
 
 
 def mb(nbytes: float) -> float:

@@ -19,8 +19,10 @@ from .ui.chat.sessions import SessionList
 from .ui.shell.banner import ConnectionBanner
 from .ui.shell.pane_bar import PANES, PaneBar
 from .ui.models.pane import ModelsPane
+from .ui.monitor.feed import MonitorFeed
 from .ui.monitor.pane import MonitorPane
 from .ui.settings.pane import SettingsPane
+from .ui.shell.resource_strip import ResourceStrip
 from .ui.shell.status_line import StatusLine
 from .ui.themes import builtin_theme_dir, load_themes
 
@@ -37,6 +39,7 @@ class OllamaTUI(App[None]):
         Binding("f3,alt+3", "show_pane('monitor')", "Monitor", priority=True),
         Binding("f4,alt+4", "show_pane('settings')", "Settings", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f7", "toggle_resource_strip", "Resource strip", priority=True),
         Binding("question_mark", "help", "Help (outside text fields)"),
         Binding("r", "retry", "Retry connection now (outside text fields)"),
         Binding("h", "change_host", "Change host (outside text fields)"),
@@ -54,6 +57,7 @@ class OllamaTUI(App[None]):
         theme: str | None = None,
         demo: bool = False,
         config_issues: Iterable[Any] = (),
+        gpu_backend: Any = None,
     ) -> None:
         super().__init__()
         self.client = client
@@ -66,6 +70,9 @@ class OllamaTUI(App[None]):
         self.connection = ConnectionMonitor(client, self._on_connection_change)
         self._wanted_theme = theme or self.config.ui.theme
         self.history: Any = None  # HistoryStore, opened on mount
+        # One resource sampler feeds the Monitor pane and the resource strip (None → NVML).
+        self.monitor = MonitorFeed(self, gpu_backend)
+        self.sampler = self.monitor.sampler
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -77,6 +84,7 @@ class OllamaTUI(App[None]):
             yield ModelsPane(id="models")
             yield MonitorPane(id="monitor")
             yield SettingsPane(id="settings")
+        yield ResourceStrip()
         yield StatusLine()
         yield Footer()
 
@@ -101,6 +109,7 @@ class OllamaTUI(App[None]):
                         description="open the chat history")
         self.run_worker(self.connection.run(), name="connection", group="connection",
                         exclusive=True, exit_on_error=False, description="watch the Ollama server")
+        self.monitor.start()
 
     async def _open_history(self) -> None:
         from .service.history import HistoryStore, HistoryUnavailable
@@ -181,6 +190,20 @@ class OllamaTUI(App[None]):
         else:
             self.notify(f"Pull {name} with `ollama pull {name}` (the Models pane is not built yet).")
 
+    def apply_config(self) -> None:
+        """Use the config store's values now (after Settings saved): chat, monitor, theme."""
+        self.config = self.config_store.config
+        self.query_one(ChatPane)._show_header()
+        monitor = self.query_one(MonitorPane)
+        if hasattr(monitor, "apply_config"):
+            monitor.apply_config(self.config)
+        theme = self.config.ui.theme
+        if theme != self.theme:
+            if theme in self.available_themes:
+                self.theme = theme  # watch_theme sees it equal to the config: nothing re-saved
+            else:
+                self.notify(f"Unknown theme {theme!r}; keeping {self.theme}", severity="warning")
+
     def action_help(self) -> None:
         from .ui.shell.help_screen import HelpScreen
 
@@ -206,7 +229,11 @@ class OllamaTUI(App[None]):
         except Exception as exc:  # a conflict or an unwritable file must not break theming
             self.notify(f"Theme not saved to the config: {exc}", severity="warning")
 
+    def action_toggle_resource_strip(self) -> None:
+        self.query_one(ResourceStrip).toggle()
+
     async def on_unmount(self) -> None:
+        await self.monitor.close()
         await self.client.aclose()
         if self.history is not None:
             await self.history.close()

@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         theme=args.theme,
         demo=args.demo,
         config_issues=issues,
+        gpu_backend=_demo_gpu() if args.demo else None,
     )
     try:
         app.run()
@@ -84,6 +85,13 @@ def main(argv: list[str] | None = None) -> int:
         if simulator is not None:
             simulator.stop()
     return app.return_code or 0
+
+
+def _demo_gpu():
+    """The demo shows one simulated GPU, so the Monitor pane and the strip have something to draw."""
+    from .service.gpu import FakeGpuBackend
+
+    return FakeGpuBackend(1)
 
 
 def _answers(host: str) -> bool:

@@ -122,5 +122,6 @@ async def test_restart_shows_the_same_history(make_app, tmp_path):
             assert "echo: second question" in screen
             # and the conversation goes on where it was
             await send(second, pilot, "third", replies_count=3)
-            assert chat_requests(sim)[-1]["messages"][-3]["content"] == "echo: second question"
+            assert [m["content"] for m in chat_requests(sim)[-1]["messages"]] == [
+                "first question", "echo: first question", "second question", "echo: second question", "third"]
             assert pane.session.id == sessions(tmp_path / "history.sqlite3")[0]["id"]

@@ -55,10 +55,11 @@ async def wait_idle(app, pilot, replies_count: int | None = None, timeout: float
         shown = replies(app)
         if replies_count is not None and len(shown) != replies_count:
             return False
+        if any(w.group == "reply" and not w.is_finished for w in app.workers):
+            return False
         return all(r.status != "streaming" for r in shown)
 
     await wait_for(pilot, done, timeout)
-    await app.workers.wait_for_complete()
     await pilot.pause()
 
 

@@ -147,8 +147,7 @@ async def test_delete_asks_with_name_and_size_then_the_list_changes(sim, make_ap
         pane = await open_models(app, pilot)
         await select(pilot, pane, "qwen3:8b")
         await pilot.press("d")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        assert "Delete qwen3:8b (5.2 GB)" in screen_text(app)
+        await wait_for(pilot, lambda: "Delete qwen3:8b (5.2 GB)" in screen_text(app))
         await pilot.press("n")  # no: nothing happens
         assert not requests_to(sim, "/api/delete")
         await pilot.press("d", "y")
@@ -181,8 +180,8 @@ async def test_copy_validates_the_new_name_then_the_list_changes(sim, make_app):
         dialog.query_one("Input").value = ""
         await type_text(pilot, "my model")
         await pilot.press("enter")
+        await wait_for(pilot, lambda: "invalid character ' '" in screen_text(app))
         assert isinstance(app.screen, TextDialog)
-        assert "invalid character ' '" in screen_text(app)
         assert not requests_to(sim, "/api/copy")
         dialog.query_one("Input").value = ""
         await type_text(pilot, "llama3.2:backup")
@@ -206,7 +205,7 @@ async def test_create_from_the_form_streams_like_a_pull_and_lists_the_model(sim,
         form.query_one("#create-system").text = "You answer in one sentence."
         form.query_one("#create-parameters").text = "temperature=0.3\nbogus=1"
         await pilot.press("ctrl+s")
-        assert "unknown parameter 'bogus'" in screen_text(app)
+        await wait_for(pilot, lambda: "unknown parameter 'bogus'" in screen_text(app))
         assert not requests_to(sim, "/api/create")
         form.query_one("#create-parameters").text = "temperature=0.3\nstop=END\nstop=STOP"
         await pilot.press("ctrl+s")

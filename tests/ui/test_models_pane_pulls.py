@@ -86,8 +86,7 @@ async def test_pull_with_several_layers_shows_monotonic_progress_and_ends_in_the
         assert {"layer 1/3", "layer 3/3"} <= layer_lines
         assert 1 in status_counts
         await wait_for(pilot, lambda: "layered:latest" in names(pane))
-        text = screen_text(app)
-        assert "pulled 350 MB" in text and "layered:latest" in text
+        await wait_for(pilot, lambda: "pulled 350 MB" in screen_text(app) and "layered:latest" in screen_text(app))
         assert app.query_one(StatusLine).active_pulls == 0
 
 
@@ -107,8 +106,8 @@ async def test_two_pulls_at_once_and_a_third_queued(slow_sim, make_app):
         assert alpha.job.state == beta.job.state == "running"
         assert gamma.job.state == "queued" and "queued" in row_text(gamma)
         assert "⇣ 3 pulls" in str(app.query_one(StatusLine).render())
-        text = screen_text(app)
-        assert "2 running · 1 queued" in text and "queued — waiting" in text
+        await wait_for(pilot, lambda: "2 running · 1 queued" in screen_text(app)
+                       and "queued — waiting" in screen_text(app))
         await wait_for(pilot, lambda: all(r.job.state == "success" for r in (alpha, beta, gamma)), timeout=20)
         # gamma waited for a free slot
         assert gamma.job.started_at >= min(alpha.job.ended_at, beta.job.ended_at)
@@ -150,12 +149,12 @@ async def test_invalid_names_are_refused_without_a_request(sim, make_app):
         await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
         await type_text(pilot, "bad name!")
         await pilot.press("enter")
+        await wait_for(pilot, lambda: "✕ model contains an invalid character ' '" in screen_text(app))
         assert isinstance(app.screen, TextDialog)
-        assert "✕ model contains an invalid character ' '" in screen_text(app)
         app.screen.query_one("Input").value = ""
         await type_text(pilot, "ns//model")
         await pilot.press("enter")
-        assert "✕ too many '/'" in screen_text(app) or "✕ empty" in screen_text(app)
+        await wait_for(pilot, lambda: "✕ empty namespace" in screen_text(app))
         await pilot.press("escape")
         # the chat's "pull it now?" goes through the same check
         app.request_pull("-leading-dash")
@@ -174,7 +173,8 @@ async def test_unknown_model_error_is_shown_on_its_row_and_other_pulls_go_on(slo
         bad = row_for(pane, "no-such-model")
         await wait_for(pilot, lambda: bad.job.state == "error")
         assert "error: pull model manifest: file does not exist" in row_text(bad)
-        assert "✕ no-such-model" in screen_text(app) and "file does not exist" in screen_text(app)
+        await wait_for(pilot, lambda: "✕ no-such-model" in screen_text(app)
+                       and "file does not exist" in screen_text(app))
         good = row_for(pane, "epsilon")
         assert good.job.state == "running"
         await wait_for(pilot, lambda: good.job.state == "success", timeout=20)
@@ -192,7 +192,7 @@ async def test_update_check_says_up_to_date_then_updated(sim, make_app):
         await wait_for(pilot, lambda: row.job.finished)
         assert row.job.update_result == "up to date"
         assert "update llama3.2:latest" in row_text(row) and "up to date" in row_text(row)
-        assert "up to date" in screen_text(app)
+        await wait_for(pilot, lambda: "up to date" in screen_text(app))
         sim.publish_update("llama3.2:latest")
         await pilot.press("u")
         row = row_for(pane, "llama3.2:latest")
@@ -208,8 +208,7 @@ async def test_update_all_checks_every_installed_model(sim, make_app):
         pane = await open_models(app, pilot)
         sim.publish_update("qwen3:8b")
         await pilot.press("U")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        assert "Check all 4 installed models" in screen_text(app)
+        await wait_for(pilot, lambda: "Check all 4 installed models" in screen_text(app))
         await pilot.press("y")
         await wait_for(pilot, lambda: len(rows(pane)) == 4 and all(r.job.finished for r in rows(pane)))
         results = {r.job.name: r.job.update_result for r in rows(pane)}
@@ -226,8 +225,7 @@ async def test_free_space_warning_asks_before_pulling(sim, make_app, monkeypatch
     async with app.run_test(size=(80, 24)) as pilot:
         await open_models(app, pilot)
         await pull(pilot, app, "mistral:7b")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        assert "not enough disk space: needs 4.4 GB" in screen_text(app)
+        await wait_for(pilot, lambda: "not enough disk space: needs 4.4 GB" in screen_text(app))
         await pilot.press("n")
         assert not requests_to(sim, "/api/pull")
 

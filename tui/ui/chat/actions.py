@@ -113,6 +113,10 @@ class ChatActions:
             return
         turns = self._turns()
         last = turns[-1] if turns else None
+        if isinstance(last, UserTurn) and last.message_id is not None:
+            # A prompt left without a reply (model missing, app closed): answer it now.
+            self.regenerate()
+            return
         if not isinstance(last, AssistantTurn) or last.message_id is None:
             self.notify("No reply to regenerate.", severity="warning")
             return
@@ -128,14 +132,16 @@ class ChatActions:
         if not users:
             self.notify("No earlier message to edit.", severity="warning")
             return
-        self.editing = users[-1]
+        # Pressed again while editing: step back to the message before (edit from further back).
+        index = users.index(self.editing) - 1 if self.editing in users else len(users) - 1
+        self.editing = users[max(0, index)]
         prompt = self.query_one(PromptArea)
-        prompt.text = users[-1].text
+        prompt.text = self.editing.text
         prompt.move_cursor(prompt.document.end)
         prompt.focus()
         self._show_header()
-        self.notify("Editing your last message: Enter resends (later turns kept as an earlier branch), "
-                    "Esc cancels.", timeout=5)
+        self.notify("Editing your message: Enter resends (later turns kept as an earlier branch), "
+                    "Ctrl+G again edits an earlier one, Esc cancels.", timeout=5)
 
     async def resend_edited(self, text: str) -> None:
         target = self.editing
@@ -194,17 +200,20 @@ class ChatActions:
     # -- session list commands ----------------------------------------------------------------
 
     async def action_rename(self) -> None:
-        if self.session is None:
-            self.notify("This chat has no messages yet.", severity="warning")
+        # Like delete and export: the highlighted session when the list has focus.
+        session = await self._highlighted_session()
+        if session is None:
             return
 
         async def done(title: str | None) -> None:
             if title and title.strip():
-                self.session = await self.store.update_session(self.session.id, title=title.strip())
-                self._show_header()
+                renamed = await self.store.update_session(session.id, title=title.strip())
+                if self.session is not None and self.session.id == session.id:
+                    self.session = renamed
+                    self._show_header()
                 await self.refresh_sessions()
 
-        self.app.push_screen(TextDialog("Rename session", self.session.title), done)
+        self.app.push_screen(TextDialog("Rename session", session.title), done)
 
     async def action_delete_session(self) -> None:
         session = await self._highlighted_session()

@@ -37,7 +37,7 @@ class ChatPane(ChatActions, Horizontal):
         Binding("f12", "session_options", "Session options (temperature, num_ctx…)", priority=True),
         Binding("f9", "cycle_think", "Thinking on/off/level", priority=True),
         Binding("ctrl+r", "regenerate", "Regenerate last reply", priority=True),
-        Binding("ctrl+g", "edit_last", "Edit last message and resend", priority=True),
+        Binding("ctrl+g", "edit_last", "Edit last message and resend (again: an earlier one)", priority=True),
         Binding("ctrl+f", "search", "Search all chats", priority=True),
         Binding("ctrl+b", "bottom", "Jump to bottom", priority=True),
         Binding("ctrl+up", "older", "Load older messages", priority=True, show=False),
@@ -159,6 +159,8 @@ class ChatPane(ChatActions, Horizontal):
 
     @work(group="reply", exclusive=True, exit_on_error=False, description="regenerate a reply")
     async def regenerate(self) -> None:
+        if not await self._model_installed(self.session.model):
+            return
         await self._stream_reply()
 
     async def _model_installed(self, model: str) -> bool:
@@ -219,7 +221,7 @@ class ChatPane(ChatActions, Horizontal):
         async def answer(yes: bool) -> None:
             if yes:
                 await self.set_model(fallback)
-                self.regenerate()
+                await self.action_regenerate()  # the failed reply becomes an earlier branch
 
         self.app.push_screen(ConfirmDialog(
             f"{model} failed: {error}\nSwitch this session to the fallback model {fallback} and retry?"),

@@ -52,6 +52,12 @@ class PromptArea(TextArea):
             event.stop()
             self._recall(+1)
             return
+        if event.key in ("up", "down"):
+            # The documenting binding below shadows TextArea's own up/down: move the cursor here.
+            event.prevent_default()
+            event.stop()
+            self.action_cursor_up() if event.key == "up" else self.action_cursor_down()
+            return
         await super()._on_key(event)
 
     def _recall(self, step: int) -> None:

@@ -49,6 +49,11 @@ class SessionList(OptionList):
             super().__init__()
             self.name = name
 
+    def on_focus(self) -> None:
+        # With no session open nothing is highlighted, and Enter/r/d would do nothing.
+        if self.highlighted is None and self.option_count:
+            self.highlighted = 0
+
     def action_command(self, name: str) -> None:
         self.post_message(self.Command(name))
 
@@ -64,6 +69,9 @@ class SessionList(OptionList):
             options.append(Option(label, id=str(session.id)))
             if session.id == current_id:
                 highlighted = index
+        previous = self.highlighted
         self.set_options(options)
+        if highlighted is None and previous is not None and options and self.has_focus:
+            highlighted = min(previous, len(options) - 1)  # keep the cursor where the user had it
         if highlighted is not None:
             self.highlighted = highlighted

@@ -47,6 +47,7 @@ class ModelDetails(VerticalScroll, can_focus=True):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.model: str | None = None
+        self._shown: object = None  # what is on display now, to skip needless re-layouts
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Select a model to see its details."), id="details-head")
@@ -71,6 +72,9 @@ class ModelDetails(VerticalScroll, can_focus=True):
             widget.display = visible
 
     def show_message(self, info: ModelInfo | None, message: str, *, error: bool = False) -> None:
+        if self._shown == (info, message, error):
+            return
+        self._shown = (info, message, error)
         self.model = info.name if info else None
         head: list[Any] = []
         if info is not None:
@@ -80,6 +84,9 @@ class ModelDetails(VerticalScroll, can_focus=True):
         self._bodies(False)
 
     def show_details(self, info: ModelInfo, show: ModelShow) -> None:
+        if self._shown == (info, show):
+            return
+        self._shown = (info, show)
         same = self.model == info.name
         self.model = info.name
         self.query_one("#details-head", Static).update(Content.assemble(

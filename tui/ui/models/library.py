@@ -132,6 +132,7 @@ class LibraryTable(DataTable):
         self._name_width = MIN_NAME_WIDTH
         self._models: list[ModelInfo] = []
         self._needle = ""
+        self._columns_for: tuple[str, bool, int] | None = None
 
     def on_mount(self) -> None:
         self._build_columns()
@@ -141,6 +142,13 @@ class LibraryTable(DataTable):
         return max(MIN_NAME_WIDTH, self.size.width - fixed - _CELL_PADDING - _SCROLLBAR)
 
     def _build_columns(self) -> None:
+        """Columns (and their sort arrows) are rebuilt only when the sort or the width changed:
+        re-filtering while typing just swaps the rows."""
+        wanted = (self.sort_column, self.sort_reverse, self._name_width)
+        if wanted == self._columns_for:
+            self.clear()
+            return
+        self._columns_for = wanted
         self.clear(columns=True)
         for key, label, width in COLUMNS:
             arrow = ""
@@ -200,14 +208,21 @@ class LibraryTable(DataTable):
 class ModelSummary(Static):
     """One line under the table: the selected model's capabilities and context length."""
 
+    _shown: object = None
+
     def show(self, info: ModelInfo | None, details: ModelShow | None, *, error: str | None = None,
              list_error: str | None = None) -> None:
+        key = (info, details, error, list_error)
+        if key == self._shown:
+            return
+        self._shown = key
         if list_error:
             self.update(Content.assemble(("✕ could not list models: ", "bold $text-error"),
-                                         (inert(list_error), "$text-error"), ("  R retries", "$text-muted")))
+                                         (inert(list_error), "$text-error"), ("  R retries", "$text-muted")),
+                        layout=False)
             return
         if info is None:
-            self.update(Content("No model selected"))
+            self.update(Content("No model selected"), layout=False)
             return
         parts: list[Content | tuple[str, str] | str] = [("▸ ", "$text-muted"), (inert(info.name), "bold")]
         if details is not None:
@@ -218,4 +233,4 @@ class ModelSummary(Static):
             parts += ["  ", (f"details unavailable: {inert(error)}", "$text-error")]
         else:
             parts += ["  ", ("…", "$text-muted")]
-        self.update(Content.assemble(*parts))
+        self.update(Content.assemble(*parts), layout=False)  # always one line

@@ -50,18 +50,18 @@ class ModelsPane(Vertical):
 
     BINDINGS = [
         Binding("/", "focus_filter", "Filter"),
-        Binding("s", "sort_next", "Sort by next column"),
+        Binding("s", "sort_next", "Sort by the next column", show=False),
         Binding("S", "sort_reverse", "Reverse sort order", show=False),
         Binding("i", "details", "Details of the model (also Enter)", show=False),
         Binding("p", "pull", "Pull"),
-        Binding("x", "cancel_pull", "Cancel selected pull"),
+        Binding("x", "cancel_pull", "Cancel pull (the ▶ row)"),
         Binding("t", "toggle_layers", "Layers of selected pull", show=False),
         Binding("X", "clear_pulls", "Clear finished pulls", show=False),
         Binding("u", "update", "Check model for update", show=False),
         Binding("U", "update_all", "Check all models for updates", show=False),
         Binding("d", "delete", "Delete"),
         Binding("c", "copy", "Copy/tag", show=False),
-        Binding("n", "create", "Create", show=False),
+        Binding("n", "create", "Create"),
         Binding("l", "load", "Load / keep loaded (config keep_alive)", show=False),
         Binding("k", "unload", "Unload", show=False),
         Binding("R", "refresh", "Refresh lists", show=False),
@@ -189,9 +189,12 @@ class ModelsPane(Vertical):
 
     def on_resize(self) -> None:
         wide = self.size.width >= self.WIDE
+        was_visible = self.details_visible
         self.set_class(wide, "-wide")
         if wide and self.has_class("-details-full"):
             self.remove_class("-details-full")
+        if self.details_visible and not was_visible:
+            self._show_details()
 
     # -- the installed models -------------------------------------------------------------------
 
@@ -223,7 +226,7 @@ class ModelsPane(Vertical):
         parts: list[Any] = [f"{count} model{'s' if len(self.models) != 1 else ''} · by {label} {arrow}"]
         if self.list_error:
             parts = [("✕ list not refreshed", "bold $text-error")]
-        self.query_one("#models-status", Static).update(Content.assemble(*parts))
+        self.query_one("#models-status", Static).update(Content.assemble(*parts), layout=False)
 
     @on(Input.Changed, "#models-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -247,26 +250,41 @@ class ModelsPane(Vertical):
         event.stop()
         self.action_details()
 
+    def _selected_details(self) -> tuple[ModelInfo | None, ModelShow | None, str | None]:
+        info = self.library.selected
+        if info is None:
+            return None, None, None
+        key = (info.name, info.digest)
+        return info, self._shows.get(key), self._show_errors.get(key)
+
+    @property
+    def details_visible(self) -> bool:
+        return self.has_class("-wide") or self.has_class("-details-full")
+
     def _selection_changed(self) -> None:
         """Show what is known about the selected model now; fetch the rest after a pause."""
-        info = self.library.selected
-        key = (info.name, info.digest) if info else None
-        show = self._shows.get(key) if key else None
-        error = self._show_errors.get(key) if key else None
+        info, show, error = self._selected_details()
         self.query_one(ModelSummary).show(info, show, error=error, list_error=self.list_error)
+        self._show_details()
+        if info is not None and show is None and error is None:
+            if self._details_timer is not None:
+                self._details_timer.stop()
+            self._details_timer = self.set_timer(self.DETAILS_DELAY, lambda: self.load_details(info))
+
+    def _show_details(self) -> None:
+        """Fill the details view — only while it is on screen (it is large to lay out)."""
+        if not self.details_visible:
+            return
+        info, show, error = self._selected_details()
+        details = self.details
         if info is None:
-            self.details.show_message(None, "No model selected." if not self.models else "No model matches the filter.")
-            return
-        if show is not None:
-            self.details.show_details(info, show)
-            return
-        if error is not None:
-            self.details.show_message(info, f"Details unavailable: {error}", error=True)
+            details.show_message(None, "No model matches the filter." if self.models else "No model selected.")
+        elif show is not None:
+            details.show_details(info, show)
+        elif error is not None:
+            details.show_message(info, f"Details unavailable: {error}", error=True)
         else:
-            self.details.show_message(info, "Loading details…")
-        if self._details_timer is not None:
-            self._details_timer.stop()
-        self._details_timer = self.set_timer(self.DETAILS_DELAY, lambda: self.load_details(info))
+            details.show_message(info, "Loading details…")
 
     @work(group="details", exclusive=True, exit_on_error=False, description="fetch a model's details")
     async def load_details(self, info: ModelInfo) -> None:
@@ -425,7 +443,7 @@ class ModelsPane(Vertical):
             parts.append(f"{done} done")
         keys = "x cancel ▶ · t layers" + (" · X clear done" if done else "")
         self.query_one("#pulls-title", Static).update(Content.assemble(
-            ("Pulls ", "bold"), (" · ".join(parts), ""), ("  " + keys, "$text-muted")))
+            ("Pulls ", "bold"), (" · ".join(parts), ""), ("  " + keys, "$text-muted")), layout=False)
         try:
             self.app.query_one(StatusLine).active_pulls = running + queued
         except NoMatches:
@@ -470,6 +488,7 @@ class ModelsPane(Vertical):
             return
         if not self.has_class("-wide"):
             self.add_class("-details-full")
+            self._show_details()
         self.details.focus()
 
     def action_refresh(self) -> None:

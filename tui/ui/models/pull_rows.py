@@ -108,7 +108,7 @@ class ShownProgress:
 class PullRow(Widget):
     """Renders one PullJob snapshot; `expanded` adds a line per layer."""
 
-    DEFAULT_CSS = "PullRow { height: auto; }"
+    DEFAULT_CSS = "PullRow { height: auto; text-wrap: nowrap; }"
 
     def __init__(self, job: PullJob, *, update_check: bool = False) -> None:
         super().__init__(classes="pull-row")
@@ -118,6 +118,7 @@ class PullRow(Widget):
         self.selected = False
         self.progress = ShownProgress()
         self.progress.update(job)
+        self._lines = 0
 
     @property
     def shown_fraction(self) -> float | None:
@@ -128,7 +129,16 @@ class PullRow(Widget):
             self.progress = ShownProgress()
         self.job = job
         self.progress.update(job)
-        self.refresh(layout=True)
+        self._refresh_lines()
+
+    def _line_count(self) -> int:
+        return len(self.lines(max(20, self.size.width)))
+
+    def _refresh_lines(self) -> None:
+        """A progress tick repaints the row; only a change in its height re-lays out the pane."""
+        lines = self._line_count()
+        self.refresh(layout=lines != self._lines)
+        self._lines = lines
 
     def set_selected(self, selected: bool) -> None:
         self.selected = selected
@@ -137,7 +147,7 @@ class PullRow(Widget):
 
     def toggle_expanded(self) -> None:
         self.expanded = not self.expanded
-        self.refresh(layout=True)
+        self._refresh_lines()
 
     # -- text ---------------------------------------------------------------------------------
 
@@ -186,36 +196,47 @@ class PullRow(Widget):
         again = "p and the same name resumes it" if job.kind == "pull" else "n starts it again"
         return f"cancelled{kept} — {again}"
 
-    def render(self) -> Content:
+    def lines(self, width: int) -> list[Content]:
+        """The row as lines no wider than `width` (cut, never wrapped by the renderer), so the
+        row's height is known without laying it out."""
         job = self.job
-        width = max(20, self.size.width)
         marker = "▶ " if self.selected else "  "
         symbol = SYMBOLS.get(job.state, "?")
         title = inert(self.title())
         pct = self.percent_text()
         word = STATE_WORDS.get(job.state, job.state)
-        # name gets at most a third of the line; the bar takes the rest
+        # the name gets at most a third of the line; the bar takes the rest
         name_width = min(len(title), max(10, width // 3))
         bar_width = width - len(marker) - 2 - name_width - 2 - len(pct) - 1 - (len(word) + 1 if word else 0)
         fraction = 1.0 if job.state == "success" else self.shown_fraction
         filled, empty = bar(fraction, bar_width)
         state_style = {"error": "bold $text-error", "success": "$text-success",
                        "cancelled": "$text-warning"}.get(job.state, "")
-        line1 = Content.assemble(
+        lines = [Content.assemble(
             marker, (f"{symbol} ", state_style), (_cut(title, name_width), "bold"), "  ",
             (filled, "$accent"), (empty, "$text-muted"), " ", pct,
             (f" {word}", state_style) if word else "",
-        )
-        detail_style = "$text-error" if job.state == "error" else "$text-muted"
-        lines = [line1, Content.assemble("    ", (inert(self.detail_text()), detail_style))]
+        )]
+        detail = inert(self.detail_text())
+        room = max(8, width - 4)
+        if job.state == "error":  # the server's message in full, up to three lines
+            chunks = [detail[i:i + room] for i in range(0, len(detail), room)] or [""]
+            if len(chunks) > 3:
+                chunks = chunks[:2] + [_cut(detail[2 * room:], room)]
+            lines += [Content.assemble("    ", (chunk, "$text-error")) for chunk in chunks]
+        else:
+            lines.append(Content.assemble("    ", (_cut(detail, room), "$text-muted")))
         if self.expanded:
             count = len(job.layers)
             if not count:
                 lines.append(Content.styled("      (no layers reported yet)", "$text-muted"))
             for i, layer in enumerate(job.layers, 1):
                 current = job.state == "running" and i == job.layer_index and not layer.done
-                lines.append(Content("      " + layer_line(i, count, layer, current)))
-        return Content("\n").join(lines)
+                lines.append(Content(_cut("      " + layer_line(i, count, layer, current), width)))
+        return lines
+
+    def render(self) -> Content:
+        return Content("\n").join(self.lines(max(20, self.size.width)))
 
 
 class PullList(VerticalScroll, can_focus=True):

@@ -51,11 +51,16 @@ class RunningTable(DataTable):
         super().__init__(cursor_type="row", **kwargs)
         self.models: list[RunningModel] = []
         self._name_width = MIN_NAME_WIDTH
+        self._built_width: int | None = None
 
     def on_mount(self) -> None:
         self._build_columns()
 
     def _build_columns(self) -> None:
+        if self.columns and self._built_width == self._name_width:
+            self.clear()
+            return
+        self._built_width = self._name_width
         self.clear(columns=True)
         for key, label, width in COLUMNS:
             self.add_column(Content(label), key=key, width=width or self._name_width)

@@ -1,10 +1,144 @@
-"""The Monitor pane (placeholder until built)."""
+"""The Monitor pane: live host, GPU and Ollama readings with sparklines of the recent past.
 
-from ..shell.placeholder import NotBuiltYet
+The app's one Sampler (see ``feed.py``) posts a snapshot per sample. While the pane is
+hidden it only remembers the newest one; when shown it renders that, and from then on each
+new one — and every widget repaints only what changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.events import Show
+
+from ...service.monitor_snapshot import Snapshot
+from . import text as t
+from .cards import GpuCard, HostCard, NoGpuCard, OllamaCard
+from .feed import MonitorFeed, Sampled
+from .widgets import Readout
 
 
-class MonitorPane(NotBuiltYet):
-    BINDINGS = []
+class MonitorPane(VerticalScroll, can_focus=True):
+    """Host, GPU(s) and Ollama cards. Keys: p/space pause, c per-core CPU."""
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__("Monitor", **kwargs)
+    BINDINGS = [
+        Binding("p,space", "toggle_pause", "Pause/resume sampling"),
+        Binding("c", "toggle_cores", "Per-core CPU"),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.feed: MonitorFeed | None = None
+        self.latest: Snapshot | None = None
+        self.paused = False
+        self.renders = 0  # snapshots drawn (a hidden pane draws none)
+        self._gpu_cards: dict[int, GpuCard] = {}
+        self._seen_gpu = False
+
+    def compose(self) -> ComposeResult:
+        yield Readout(("waiting for the first sample…", t.MUTED), id="monitor-header")
+        yield HostCard(id="host-card")
+        yield NoGpuCard(id="no-gpu-card")
+        yield Vertical(id="gpu-cards")
+        yield OllamaCard(id="ollama-card")
+
+    def on_mount(self) -> None:
+        self.query_one(NoGpuCard).display = False
+        self.feed = getattr(self.app, "monitor", None)
+        if isinstance(self.feed, MonitorFeed):
+            self.feed.subscribe(self)
+        else:
+            self.query_one("#monitor-header", Readout).set((("resource monitor not running", t.MUTED),))
+
+    def on_unmount(self) -> None:
+        if self.feed is not None:
+            self.feed.unsubscribe(self)
+
+    def focus_default(self) -> None:
+        self.focus()
+
+    @property
+    def wants_models(self) -> bool:
+        """Ask Ollama for the loaded models only while they are on screen."""
+        return self.is_mounted and self.display
+
+    # -- snapshots
+    @on(Sampled)
+    def _sampled(self, message: Sampled) -> None:
+        message.stop()
+        self.latest, self.paused = message.snapshot, message.paused
+        if self.display:
+            self._draw()
+
+    @on(Show)
+    def _shown(self) -> None:
+        if self.latest is not None:
+            self._draw()
+
+    def _draw(self) -> None:
+        snap, feed = self.latest, self.feed
+        if snap is None or feed is None:
+            return
+        self.renders += 1
+        levels = feed.levels
+        self._draw_header(snap)
+        self.query_one(HostCard).show(snap, levels)
+        self._draw_gpus(snap, levels)
+        connection = getattr(self.app, "connection", None)
+        state = getattr(connection, "state", None)
+        latency = feed.ps_latency if feed.ps_latency is not None else getattr(state, "latency", None)
+        self.query_one(OllamaCard).show(snap, local_port=feed.local_port, latency=latency,
+                                        host=self.app.client.base_url)
+
+    def _draw_header(self, snap: Snapshot) -> None:
+        sampler = self.feed.sampler if self.feed is not None else snap  # settings may be newer
+        every = f"every {sampler.interval:g} s · {t.duration_text(sampler.window)} of history"
+        if self.paused:
+            head: t.Line = ((f"{t.PAUSE_MARK} PAUSED (p resumes)", t.WARN), f" · {every}")
+        else:
+            head = (every,)
+        self.query_one("#monitor-header", Readout).set((*head, "  ", (t.cost_text(snap.costs), t.MUTED)))
+
+    def _draw_gpus(self, snap: Snapshot, levels: t.Levels) -> None:
+        report = snap.gpu
+        box = self.query_one("#gpu-cards", Vertical)
+        no_gpu = self.query_one(NoGpuCard)
+        if not (report.available and report.gpus):
+            box.display = False
+            no_gpu.display = True
+            no_gpu.show(t.no_gpu_text(report, self._seen_gpu))
+            return
+        self._seen_gpu = True
+        no_gpu.display = False
+        box.display = True
+        present = set()
+        for gpu in report.gpus:
+            present.add(gpu.index)
+            card = self._gpu_cards.get(gpu.index)
+            if card is None:
+                card = self._gpu_cards[gpu.index] = GpuCard(gpu.index, id=f"gpu-card-{gpu.index}")
+                box.mount(card)
+            card.show(snap, gpu, levels)
+        for index in set(self._gpu_cards) - present:
+            self._gpu_cards.pop(index).remove()
+
+    # -- keys and settings
+    def action_toggle_pause(self) -> None:
+        if self.feed is None:
+            return
+        paused = self.feed.toggle_pause()
+        self.notify("Sampling paused (p resumes)" if paused else "Sampling resumed", timeout=2)
+
+    def action_toggle_cores(self) -> None:
+        shown = self.query_one(HostCard).toggle_cores()
+        if shown and self.latest is not None:
+            self._draw()
+
+    def apply_config(self, config: Any) -> None:
+        """New [monitor] interval/window/warning levels (and [ui] resource_strip) from Settings."""
+        if self.feed is not None:
+            self.feed.apply_config(config)

@@ -1,0 +1,197 @@
+"""Streaming a reply: latency, CPU, bytes to the terminal, RSS; and lag at real token rates.
+
+Part 1 (token_rate=0, the simulator streams as fast as it can): a ~4,000-token Markdown
+reply (benchmarks/textgen.py: headings, paragraphs, lists, fenced code in 6 languages,
+tables, quotes) ending with the unique word ZEBRAFINAL. Type a prompt, press Enter, and
+measure
+  - Enter -> ZEBRAFINAL on screen,
+  - app CPU seconds from Enter until the reply is finished and the output went quiet,
+  - bytes the app wrote to the terminal over the same span,
+  - RSS after the reply.
+Part 2 (100 and 1,000 tokens/s, 2,000-token replies): the lag between the moment the
+simulator's last token left for the app and the moment it is on screen, and the app's CPU %
+during the 100 tok/s stream. The app talks to the simulator through `term.Proxy`, a TCP
+relay in the benchmark process that time-stamps (after `sendall` returns) the chunk holding
+the last word; the screen side is the time the pty chunk that put the word on screen was
+read. Both are `time.monotonic()` in the same process.
+
+Every run is a fresh app (fresh HOME/history) in a 120x40 pty, started and left to settle
+(connected, 1 s idle) before the prompt is typed.
+
+    uv run python benchmarks/stream.py [--runs 5] [--parts 1,2]
+
+Targets: Enter -> last word <= 1.5 s; CPU <= 1.5 s; <= 150 KB; RSS <= 120 MB;
+lag <= 50 ms at 100 tok/s and <= 100 ms at 1,000 tok/s; CPU <= 20 % of a core at 100 tok/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.term import (  # noqa: E402
+    ENTER, AppTerm, Proxy, command_line, load_note, machine, mb, median, spread, table, verdict,
+)
+from benchmarks.textgen import markdown_reply  # noqa: E402
+from tui.service.sim_support import tokenize  # noqa: E402
+from tui.service.simulator import Simulator  # noqa: E402
+
+PROMPT = "Write me a long guide about caching, with code"
+
+
+def settle(app: AppTerm) -> None:
+    """Wait for a usable, connected, idle app."""
+    app.wait_text("Ask anything", timeout=30, since=0)
+    app.wait_text("connected", timeout=30, since=0)
+    time.sleep(1.0)
+    app.wait_quiet(0.3, timeout=10)
+
+
+def type_prompt(app: AppTerm) -> None:
+    t = app.send(PROMPT)
+    app.wait_text(PROMPT[:24], timeout=10, since=t)
+    app.wait_quiet(0.2, timeout=10)
+
+
+def reply_run(host: str, final: str, n_tokens: int, proxy: Proxy | None = None) -> dict[str, float]:
+    with AppTerm(host=proxy.url if proxy else host) as app:
+        settle(app)
+        type_prompt(app)
+        if proxy is not None:
+            proxy.watch(final)
+        cpu0 = app.cpu()
+        t_enter = app.send(ENTER)
+        t_last = app.wait_text(final, timeout=120, since=t_enter)
+        cpu_last = app.cpu()  # a few ms late at most (pyte catch-up)
+        app.wait_text(f"{n_tokens} tokens", timeout=30, since=t_enter)  # the stats line: finished
+        t_quiet = app.wait_quiet(0.3, timeout=30)
+        cpu1 = app.cpu()
+        r = {
+            "enter_to_last_s": t_last - t_enter,
+            "cpu_s": cpu1 - cpu0,
+            "cpu_to_last_s": cpu_last - cpu0,
+            "kbytes": app.bytes_between(t_enter, t_quiet) / 1e3,
+            "kbytes_to_last": app.bytes_between(t_enter, t_last) / 1e3,
+            "rss_mb": mb(app.rss()),
+        }
+        if proxy is not None:
+            sent = proxy.sent.get(final.encode())
+            r["lag_ms"] = (t_last - sent) * 1e3 if sent else float("nan")
+            r["cpu_pct"] = 100 * (cpu_last - cpu0) / (t_last - t_enter)
+        return r
+
+
+def baseline_run(mode: str, n_tokens: int) -> dict[str, float]:
+    """benchmarks/baseline_markdown.py MODE: the same reply in bare Textual, measured alike."""
+    with AppTerm(args=[mode, str(n_tokens)], module="benchmarks.baseline_markdown") as app:
+        app.wait_text("Ask anything", timeout=30, since=0)
+        time.sleep(0.5)
+        app.wait_quiet(0.3)
+        cpu0 = app.cpu()
+        t_enter = app.send(ENTER)
+        t_last = app.wait_text("ZEBRAFINAL", timeout=120, since=t_enter)
+        app.wait_text("tokens done", timeout=60, since=t_enter)
+        t_quiet = app.wait_quiet(0.3, timeout=30)
+        return {"enter_to_last_s": t_last - t_enter, "cpu_s": app.cpu() - cpu0,
+                "kbytes": app.bytes_between(t_enter, t_quiet) / 1e3, "rss_mb": mb(app.rss())}
+
+
+def show(r: dict[str, float]) -> str:
+    return ", ".join(f"{k}={v:.3f}" for k, v in r.items())
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--parts", default="1,2", help="1: 4,000 tokens at full speed; 2: 100 and 1,000 tok/s")
+    ap.add_argument("--tokens", type=int, default=4000)
+    ap.add_argument("--rate-tokens", type=int, default=2000)
+    ap.add_argument("--json", type=Path, help="also write the raw runs here")
+    ap.add_argument("--baseline", action="store_true",
+                    help="also run benchmarks/baseline_markdown.py (bare Textual) in its 4 modes")
+    args = ap.parse_args()
+    parts = {int(p) for p in args.parts.split(",")}
+    print(f"# {command_line()}\n# {datetime.datetime.now():%Y-%m-%d %H:%M}  {machine()}")
+    out: dict[str, list[dict[str, float]]] = {}
+    rows = []
+
+    if 1 in parts:
+        final = "ZEBRAFINAL"
+        text = markdown_reply(args.tokens, seed=1, final=final)
+        n = len(tokenize(text))
+        print(f"  reply: {n} tokens, {len(text)} chars, {text.count('```') // 2} code blocks")
+        runs = []
+        with Simulator(token_rate=0, reply=text).start() as sim:
+            for i in range(args.runs):
+                r = reply_run(sim.url, final, n)
+                runs.append(r)
+                print(f"  full speed run {i + 1}: {show(r)}", flush=True)
+        out["full"] = runs
+        c = {k: [r[k] for r in runs] for k in runs[0]}
+        rows += [
+            (f"{n} tok at full speed: Enter -> last word (s)", spread(c["enter_to_last_s"], ".3f"), "<= 1.5",
+             verdict(median(c["enter_to_last_s"]), 1.5)),
+            ("  app CPU, Enter -> reply finished (s)", spread(c["cpu_s"], ".2f"), "<= 1.5",
+             verdict(median(c["cpu_s"]), 1.5)),
+            ("  bytes to terminal, Enter -> finished (KB)", spread(c["kbytes"], ".0f"), "<= 150",
+             verdict(median(c["kbytes"]), 150)),
+            ("  RSS after the reply (MB)", spread(c["rss_mb"], ".1f"), "<= 120", verdict(median(c["rss_mb"]), 120)),
+        ]
+
+    if 2 in parts:
+        for rate, lag_target in ((100.0, 50.0), (1000.0, 100.0)):
+            runs = []
+            with Simulator(token_rate=rate, reply=None).start() as sim:
+                for i in range(args.runs):
+                    final = f"ZEBRAFINAL{int(rate)}X{i}"
+                    text = markdown_reply(args.rate_tokens, seed=2, final=final)
+                    n = len(tokenize(text))
+                    sim.reply = text
+                    proxy = Proxy(sim.port)
+                    try:
+                        r = reply_run(sim.url, final, n, proxy)
+                    finally:
+                        proxy.close()
+                    runs.append(r)
+                    print(f"  {rate:.0f} tok/s run {i + 1}: {show(r)}", flush=True)
+            out[f"rate{rate:.0f}"] = runs
+            c = {k: [r[k] for r in runs] for k in runs[0]}
+            rows.append((f"{n} tok at {rate:.0f} tok/s: last token sent -> on screen (ms)",
+                         spread(c["lag_ms"], ".0f"), f"<= {lag_target:.0f}",
+                         verdict(median(c["lag_ms"]), lag_target)))
+            if rate == 100.0:
+                rows.append(("  app CPU during the stream (% of a core)", spread(c["cpu_pct"], ".1f"), "<= 20",
+                             verdict(median(c["cpu_pct"]), 20)))
+            else:
+                rows.append(("  app CPU during the stream (% of a core)", spread(c["cpu_pct"], ".1f"), "", ""))
+            rows.append(("  bytes to terminal, Enter -> finished (KB)", spread(c["kbytes"], ".0f"), "", ""))
+
+    if args.baseline:
+        for mode, what in (("oneshot", "Textual Markdown, whole reply in 1 update"),
+                           ("append", "Textual Markdown.append x30 at 12/s"),
+                           ("rich", "one Static(rich Markdown)"), ("static", "one Static(plain text)")):
+            runs = []
+            for i in range(args.runs):
+                r = baseline_run(mode, args.tokens)
+                runs.append(r)
+                print(f"  baseline {mode} run {i + 1}: {show(r)}", flush=True)
+            out[f"baseline_{mode}"] = runs
+            c = {k: [r[k] for r in runs] for k in runs[0]}
+            rows += [(f"baseline {what}: Enter -> last word (s)", spread(c["enter_to_last_s"], ".3f"), "", ""),
+                     ("  CPU (s) / KB / RSS MB", f"{median(c['cpu_s']):.2f} / {median(c['kbytes']):.0f} / "
+                      f"{median(c['rss_mb']):.0f}", "", "")]
+    print(table(rows, f"stream, {args.runs} runs each"))
+    print(load_note())
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

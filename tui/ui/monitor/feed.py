@@ -1,0 +1,191 @@
+"""The app's one resource Sampler and who receives its snapshots.
+
+``MonitorFeed`` builds the :class:`~tui.service.monitor.Sampler` from the config, runs it
+as a worker, turns new threshold alerts into notifications (once each: the watcher has
+hysteresis) and posts every snapshot as a :class:`Sampled` message to its subscribers (the
+Monitor pane and the resource strip). A subscriber that is not displayed just keeps the
+latest snapshot; the sampler keeps collecting, so history is there when it is shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from textual.message import Message
+from textual.widget import Widget
+
+from ...service.gpu import GpuBackend, NvmlBackend
+from ...service.monitor import Sampler, Snapshot
+from ...service.monitor_procs import ProcessScanner, local_port_from_host
+from ...service.thresholds import ThresholdWatcher
+
+log = logging.getLogger(__name__)
+
+
+class Sampled(Message):
+    """A new snapshot (or a change of the paused state) for a subscriber."""
+
+    def __init__(self, snapshot: Snapshot, paused: bool) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+        self.paused = paused
+
+    def can_replace(self, message: Message) -> bool:
+        # A subscriber that lags behind only needs the newest snapshot.
+        return isinstance(message, Sampled)
+
+
+class ModelsNotAsked(Exception):
+    """/api/ps is only asked while someone looks at the loaded models."""
+
+
+def warn_levels(monitor_config: Any) -> dict[str, float | None]:
+    return {
+        "cpu": monitor_config.cpu_warn,
+        "ram": monitor_config.ram_warn,
+        "vram": monitor_config.vram_warn,
+        "gpu_temp": monitor_config.gpu_temp_warn,
+    }
+
+
+class MonitorFeed:
+    """Owns the sampler for the app; see the module docstring.
+
+    ``subscribe(widget)``: the widget receives :class:`Sampled` messages. A subscriber with a
+    true ``wants_models`` attribute makes the feed ask Ollama's ``/api/ps`` with each sample;
+    without one, the last answer is reused (no request per second for a hidden pane).
+    """
+
+    def __init__(self, app: Any, gpu_backend: GpuBackend | None = None) -> None:
+        self.app = app
+        config = app.config
+        self.gpu = gpu_backend if gpu_backend is not None else NvmlBackend()
+        self.scanner = ProcessScanner(local_port_from_host(app.client.base_url))
+        self.thresholds = ThresholdWatcher(warn_levels(config.monitor))
+        self.sampler = Sampler(
+            self.gpu,
+            interval=config.monitor.interval,
+            window=config.monitor.window,
+            ps_fetch=self._fetch_ps,
+            thresholds=self.thresholds,
+            process_scanner=self.scanner,
+        )
+        self._subscribers: list[Widget] = []
+        self._ps_cache: Any = None
+        self._ps_host = app.client.base_url
+        self.ps_latency: float | None = None  # last /api/ps round trip, seconds
+        self.alerts_shown = 0
+        self._strip_setting = bool(config.ui.resource_strip)
+
+    # -- lifecycle
+    def start(self) -> None:
+        self.app.run_worker(self._run(), name="monitor", group="monitor", exclusive=True,
+                            exit_on_error=False, description="sample CPU, RAM, GPU and the loaded models")
+
+    async def _run(self) -> None:
+        try:
+            await self.sampler.run(self._on_snapshot)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the sampler is built not to raise; if it does, say so once
+            log.exception("resource sampler stopped")
+            self.app.notify(f"The resource monitor stopped: {exc}", title="Monitor", severity="error")
+
+    async def close(self) -> None:
+        """Stop sampling and release NVML (in a thread: a hung driver call must not block)."""
+        self.sampler.stop()
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self.sampler.close), timeout=2.0)
+        except Exception:
+            log.exception("closing the resource sampler failed")
+
+    # -- subscribers
+    def subscribe(self, widget: Widget) -> None:
+        if widget not in self._subscribers:
+            self._subscribers.append(widget)
+        if self.sampler.last is not None:
+            widget.post_message(Sampled(self.sampler.last, self.paused))
+
+    def unsubscribe(self, widget: Widget) -> None:
+        if widget in self._subscribers:
+            self._subscribers.remove(widget)
+
+    def _publish(self, snapshot: Snapshot) -> None:
+        message_paused = self.paused
+        for widget in list(self._subscribers):
+            widget.post_message(Sampled(snapshot, message_paused))
+
+    def _on_snapshot(self, snapshot: Snapshot) -> None:
+        for alert in snapshot.alerts:
+            self.alerts_shown += 1
+            self.app.notify(f"⚠ {alert.message}", title="Resource warning", severity="warning", timeout=8)
+        self._publish(snapshot)
+
+    # -- control
+    @property
+    def paused(self) -> bool:
+        return self.sampler.paused
+
+    def toggle_pause(self) -> bool:
+        """Pause or resume sampling (the strip and the pane both freeze); returns paused."""
+        if self.sampler.paused:
+            self.sampler.resume()
+        else:
+            self.sampler.pause()
+        if self.sampler.last is not None:
+            self._publish(self.sampler.last)
+        return self.sampler.paused
+
+    @property
+    def levels(self) -> Mapping[str, float | None]:
+        return self.thresholds.levels
+
+    @property
+    def local_port(self) -> int | None:
+        return self.scanner.port
+
+    def apply_config(self, config: Any) -> None:
+        """Take new [monitor] settings (interval, window, warning levels) and [ui]
+        resource_strip at once; the Settings pane calls this after saving."""
+        monitor = config.monitor
+        self.sampler.set_interval(monitor.interval)
+        self.sampler.set_window(monitor.window)
+        self.thresholds.set_levels(warn_levels(monitor))
+        strip = bool(config.ui.resource_strip)
+        if strip != self._strip_setting:  # only a changed setting overrides the F7 toggle
+            self._strip_setting = strip
+            for widget in self._subscribers:
+                if hasattr(widget, "set_shown"):
+                    widget.set_shown(strip)
+        if self.sampler.last is not None:
+            self._publish(self.sampler.last)
+
+    # -- /api/ps
+    def _models_wanted(self) -> bool:
+        return any(getattr(w, "wants_models", False) for w in self._subscribers)
+
+    async def _fetch_ps(self) -> Any:
+        client = self.app.client
+        if client.base_url != self._ps_host:  # the host was changed in the app
+            self._ps_host = client.base_url
+            self._ps_cache = None
+            self.ps_latency = None
+            self.scanner.port = local_port_from_host(client.base_url)
+        connection = getattr(self.app, "connection", None)
+        state = getattr(connection, "state", None)
+        if state is not None and state.status == "down":
+            self._ps_cache = None
+            raise ConnectionError("server not reachable")
+        if not self._models_wanted():
+            if self._ps_cache is None:
+                raise ModelsNotAsked("updating…")
+            return self._ps_cache
+        started = time.perf_counter()
+        result = await client.ps()
+        self.ps_latency = time.perf_counter() - started
+        self._ps_cache = result
+        return result
