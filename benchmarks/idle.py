@@ -27,19 +27,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.stream import settle, type_prompt  # noqa: E402
 from benchmarks.term import (  # noqa: E402
-    ENTER, F3, AppTerm, command_line, load_note, machine, median, spread, table, verdict,
+    ENTER, F3, AppTerm, Others, add_machine_args, command_line, load_note, machine, median, spread, table,
+    verdict, wait_for_quiet_machine,
 )
 from tui.service.simulator import Simulator  # noqa: E402
 
 
 def measure(app: AppTerm, seconds: float) -> dict[str, float]:
-    c0, b0, t0 = app.cpu(), app.nbytes, time.monotonic()
-    time.sleep(seconds)
-    c1, b1, t1 = app.cpu(), app.nbytes, time.monotonic()
+    with Others() as others:
+        c0, b0, t0 = app.cpu(), app.nbytes, time.monotonic()
+        time.sleep(seconds)
+        c1, b1, t1 = app.cpu(), app.nbytes, time.monotonic()
     rows = app.bytes_by_row(t0, t1)
     top = sorted(rows.items(), key=lambda kv: -kv[1])[:4]
     return {"cpu_pct": 100 * (c1 - c0) / (t1 - t0), "bytes_per_s": (b1 - b0) / (t1 - t0),
-            "rows": {r: round(b / (t1 - t0), 1) for r, b in top}}
+            "rows": {r: round(b / (t1 - t0), 1) for r, b in top}, "others_cores": others.cores}
 
 
 def one_run(host: str, chat_s: float, monitor_s: float) -> dict[str, dict]:
@@ -54,7 +56,7 @@ def one_run(host: str, chat_s: float, monitor_s: float) -> dict[str, dict]:
             app.send(F3)
             time.sleep(2.0)
             out["monitor"] = measure(app, monitor_s)
-            out["monitor"]["screen_top"] = " / ".join(line.strip() for line in app.lines()[:4] if line.strip())
+            out["monitor"]["screen"] = " / ".join(line.strip()[:60] for line in app.lines()[:2])
         return out
 
 
@@ -64,11 +66,13 @@ def main() -> int:
     ap.add_argument("--chat-seconds", type=float, default=30.0)
     ap.add_argument("--monitor-seconds", type=float, default=60.0)
     ap.add_argument("--json", type=Path, help="also write the raw runs here")
+    add_machine_args(ap)
     args = ap.parse_args()
     print(f"# {command_line()}\n# {datetime.datetime.now():%Y-%m-%d %H:%M}  {machine()}")
     runs = []
     with Simulator(token_rate=0).start() as sim:
         for i in range(args.runs):
+            wait_for_quiet_machine(args.max_others, args.wait)
             r = one_run(sim.url, args.chat_seconds, args.monitor_seconds)
             runs.append(r)
             print(f"  run {i + 1}: " + json.dumps(r), flush=True)
@@ -88,6 +92,8 @@ def main() -> int:
             for row, v in r[pane]["rows"].items():
                 per_row.setdefault(int(row), []).append(v)
         top = sorted(per_row.items(), key=lambda kv: -median(kv[1]))[:3]
+        rows.append((f"{pane}: other processes' CPU meanwhile (cores of 2)",
+                     spread([r[pane]["others_cores"] for r in runs], ".2f"), "", ""))
         rows.append((f"{pane}: B/s by screen row (top 3)",
                      ", ".join(f"row {row}: {median(v):.0f}" for row, v in top), "", ""))
     print(table(rows, f"idle, {args.runs} runs"))

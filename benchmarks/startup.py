@@ -17,12 +17,14 @@ import argparse
 import datetime
 import json
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.term import AppTerm, command_line, load_note, machine, mb, median, spread, table, verdict  # noqa: E402
+from benchmarks.term import (  # noqa: E402
+    AppTerm, Others, add_machine_args, command_line, load_note, machine, mb, median, spread, table, verdict,
+    wait_for_quiet_machine,
+)
 from tui.service.simulator import Simulator  # noqa: E402
 
 PLACEHOLDER = "Ask anything"
@@ -30,7 +32,7 @@ TARGET_S, TARGET_MB = 0.8, 120.0
 
 
 def one_run(host: str, module: str = "tui") -> dict[str, float]:
-    with AppTerm(host=host, module=module) as app:
+    with AppTerm(host=host, module=module) as app, Others() as others:
         t_placeholder = app.wait_text(PLACEHOLDER, timeout=30, since=app.t_launch)
         row, col = app.find(PLACEHOLDER) or (-1, -1)
         t_key = app.send("Z")
@@ -40,14 +42,16 @@ def one_run(host: str, module: str = "tui") -> dict[str, float]:
         cpu_at_usable = app.cpu()  # read a few ms after the echo: an upper bound
         app.wait_quiet(0.3, timeout=10)
         rss = app.rss()
-        return {
-            "cpu_at_usable_s": cpu_at_usable,
-            "placeholder_s": t_placeholder - app.t_launch,
-            "usable_s": t_visible - app.t_launch,
-            "key_echo_ms": (t_visible - t_key) * 1e3,
-            "rss_mb": mb(rss),
-            "bytes_to_usable": app.bytes_between(0, t_visible),
-        }
+        nbytes = app.bytes_between(0, t_visible)
+    return {
+        "usable_s": t_visible - app.t_launch,
+        "placeholder_s": t_placeholder - app.t_launch,
+        "key_echo_ms": (t_visible - t_key) * 1e3,
+        "cpu_at_usable_s": cpu_at_usable,
+        "rss_mb": mb(rss),
+        "bytes_to_usable": nbytes,
+        "others_cores": others.cores,
+    }
 
 
 def main() -> int:
@@ -55,6 +59,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1, help="uncounted runs first (warm page cache, .pyc)")
     ap.add_argument("--json", type=Path, help="also write the raw runs here")
+    add_machine_args(ap)
     ap.add_argument("--no-baseline", action="store_true",
                     help="skip the calibration runs of benchmarks/baseline_app.py (bare Textual)")
     args = ap.parse_args()
@@ -62,16 +67,17 @@ def main() -> int:
     runs = []
     with Simulator(token_rate=0).start() as sim:
         for i in range(args.warmup + args.runs):
+            wait_for_quiet_machine(args.max_others, args.wait)
             r = one_run(sim.url)
             counted = i >= args.warmup
             if counted:
                 runs.append(r)
             print(f"  run {i + 1}{'' if counted else ' (warm-up)'}: " +
                   ", ".join(f"{k}={v:.3f}" for k, v in r.items()), flush=True)
-            time.sleep(0.5)
         base = []
         if not args.no_baseline:
             for i in range(args.warmup + args.runs):
+                wait_for_quiet_machine(args.max_others, args.wait)
                 r = one_run(sim.url, module="benchmarks.baseline_app")
                 if i >= args.warmup:
                     base.append(r)
@@ -86,6 +92,7 @@ def main() -> int:
         ("RSS after start (MB)", spread(col["rss_mb"], ".1f"), f"<= {TARGET_MB:.0f}",
          verdict(median(col["rss_mb"]), TARGET_MB)),
         ("bytes written until usable", spread(col["bytes_to_usable"], ".0f"), "", ""),
+        ("other processes' CPU during the runs (cores of 2)", spread(col["others_cores"], ".2f"), "", ""),
     ]
     if base:
         b = {k: [r[k] for r in base] for k in base[0]}

@@ -15,6 +15,9 @@ relay in the benchmark process that time-stamps (after `sendall` returns) the ch
 the last word; the screen side is the time the pty chunk that put the word on screen was
 read. Both are `time.monotonic()` in the same process.
 
+Part 3: four 4,000-token replies in a row in one session (a long chat): CPU, latency and RSS
+after each - does the cost of a reply grow with the conversation?
+
 Every run is a fresh app (fresh HOME/history) in a 120x40 pty, started and left to settle
 (connected, 1 s idle) before the prompt is typed.
 
@@ -36,7 +39,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.term import (  # noqa: E402
-    ENTER, AppTerm, Proxy, command_line, load_note, machine, mb, median, spread, table, verdict,
+    ENTER, AppTerm, Others, Proxy, add_machine_args, command_line, load_note, machine, mb, median, spread,
+    table, verdict, wait_for_quiet_machine,
 )
 from benchmarks.textgen import markdown_reply  # noqa: E402
 from tui.service.sim_support import tokenize  # noqa: E402
@@ -65,14 +69,16 @@ def reply_run(host: str, final: str, n_tokens: int, proxy: Proxy | None = None) 
         type_prompt(app)
         if proxy is not None:
             proxy.watch(final)
-        cpu0 = app.cpu()
-        t_enter = app.send(ENTER)
-        t_last = app.wait_text(final, timeout=120, since=t_enter)
-        cpu_last = app.cpu()  # a few ms late at most (pyte catch-up)
-        app.wait_text(f"{n_tokens} tokens", timeout=30, since=t_enter)  # the stats line: finished
-        t_quiet = app.wait_quiet(0.3, timeout=30)
-        cpu1 = app.cpu()
+        with Others() as others:
+            cpu0 = app.cpu()
+            t_enter = app.send(ENTER)
+            t_last = app.wait_text(final, timeout=120, since=t_enter)
+            cpu_last = app.cpu()  # a few ms late at most (pyte catch-up)
+            app.wait_text(f"{n_tokens} tokens", timeout=30, since=t_enter)  # the stats line: finished
+            t_quiet = app.wait_quiet(0.3, timeout=30)
+            cpu1 = app.cpu()
         r = {
+            "others_cores": others.cores,
             "enter_to_last_s": t_last - t_enter,
             "cpu_s": cpu1 - cpu0,
             "cpu_to_last_s": cpu_last - cpu0,
@@ -93,13 +99,42 @@ def baseline_run(mode: str, n_tokens: int) -> dict[str, float]:
         app.wait_text("Ask anything", timeout=30, since=0)
         time.sleep(0.5)
         app.wait_quiet(0.3)
-        cpu0 = app.cpu()
-        t_enter = app.send(ENTER)
-        t_last = app.wait_text("ZEBRAFINAL", timeout=120, since=t_enter)
-        app.wait_text("tokens done", timeout=60, since=t_enter)
-        t_quiet = app.wait_quiet(0.3, timeout=30)
-        return {"enter_to_last_s": t_last - t_enter, "cpu_s": app.cpu() - cpu0,
-                "kbytes": app.bytes_between(t_enter, t_quiet) / 1e3, "rss_mb": mb(app.rss())}
+        with Others() as others:
+            cpu0 = app.cpu()
+            t_enter = app.send(ENTER)
+            t_last = app.wait_text("ZEBRAFINAL", timeout=120, since=t_enter)
+            app.wait_text("tokens done", timeout=60, since=t_enter)
+            t_quiet = app.wait_quiet(0.3, timeout=30)
+            cpu1 = app.cpu()
+        return {"enter_to_last_s": t_last - t_enter, "cpu_s": cpu1 - cpu0,
+                "kbytes": app.bytes_between(t_enter, t_quiet) / 1e3, "rss_mb": mb(app.rss()),
+                "others_cores": others.cores}
+
+
+def growth_run(replies: int) -> list[dict[str, float]]:
+    """`replies` consecutive 4,000-token replies in one session: does each cost the same?"""
+    def reply(model: str, messages: list[dict]) -> str:
+        n = sum(1 for m in messages if m.get("role") == "user")
+        return markdown_reply(4000, seed=n, final=f"ZEBRAFINAL{n}X")
+
+    out = []
+    with Simulator(token_rate=0, reply=reply).start() as sim, AppTerm(host=sim.url) as app:
+        settle(app)
+        for n in range(1, replies + 1):
+            t = app.send(f"Question number {n}")
+            app.wait_text(f"Question number {n}", timeout=10, since=t)
+            app.wait_quiet(0.2)
+            with Others() as others:
+                cpu0 = app.cpu()
+                t_enter = app.send(ENTER)
+                t_last = app.wait_text(f"ZEBRAFINAL{n}X", timeout=180, since=t_enter)
+                app.wait_text("4000 tokens", timeout=60, since=t_last - 0.001)
+                t_quiet = app.wait_quiet(0.3, timeout=30)
+                cpu1 = app.cpu()
+            out.append({"reply": n, "enter_to_last_s": t_last - t_enter, "cpu_s": cpu1 - cpu0,
+                        "kbytes": app.bytes_between(t_enter, t_quiet) / 1e3, "rss_mb": mb(app.rss()),
+                        "others_cores": others.cores})
+    return out
 
 
 def show(r: dict[str, float]) -> str:
@@ -109,10 +144,13 @@ def show(r: dict[str, float]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--parts", default="1,2", help="1: 4,000 tokens at full speed; 2: 100 and 1,000 tok/s")
+    ap.add_argument("--parts", default="1,2,3",
+                    help="1: 4,000 tokens at full speed; 2: 100 and 1,000 tok/s; 3: 4 replies in a row")
+    ap.add_argument("--growth-runs", type=int, default=2, help="runs of part 3")
     ap.add_argument("--tokens", type=int, default=4000)
     ap.add_argument("--rate-tokens", type=int, default=2000)
     ap.add_argument("--json", type=Path, help="also write the raw runs here")
+    add_machine_args(ap)
     ap.add_argument("--baseline", action="store_true",
                     help="also run benchmarks/baseline_markdown.py (bare Textual) in its 4 modes")
     args = ap.parse_args()
@@ -129,6 +167,7 @@ def main() -> int:
         runs = []
         with Simulator(token_rate=0, reply=text).start() as sim:
             for i in range(args.runs):
+                wait_for_quiet_machine(args.max_others, args.wait)
                 r = reply_run(sim.url, final, n)
                 runs.append(r)
                 print(f"  full speed run {i + 1}: {show(r)}", flush=True)
@@ -142,6 +181,7 @@ def main() -> int:
             ("  bytes to terminal, Enter -> finished (KB)", spread(c["kbytes"], ".0f"), "<= 150",
              verdict(median(c["kbytes"]), 150)),
             ("  RSS after the reply (MB)", spread(c["rss_mb"], ".1f"), "<= 120", verdict(median(c["rss_mb"]), 120)),
+            ("  other processes' CPU meanwhile (cores of 2)", spread(c["others_cores"], ".2f"), "", ""),
         ]
 
     if 2 in parts:
@@ -153,6 +193,7 @@ def main() -> int:
                     text = markdown_reply(args.rate_tokens, seed=2, final=final)
                     n = len(tokenize(text))
                     sim.reply = text
+                    wait_for_quiet_machine(args.max_others, args.wait)
                     proxy = Proxy(sim.port)
                     try:
                         r = reply_run(sim.url, final, n, proxy)
@@ -171,6 +212,22 @@ def main() -> int:
             else:
                 rows.append(("  app CPU during the stream (% of a core)", spread(c["cpu_pct"], ".1f"), "", ""))
             rows.append(("  bytes to terminal, Enter -> finished (KB)", spread(c["kbytes"], ".0f"), "", ""))
+            rows.append(("  other processes' CPU meanwhile (cores of 2)", spread(c["others_cores"], ".2f"), "", ""))
+
+    if 3 in parts:
+        runs3 = []
+        for i in range(args.growth_runs):
+            wait_for_quiet_machine(args.max_others, args.wait)
+            rs = growth_run(4)
+            runs3.append(rs)
+            for r in rs:
+                print(f"  growth run {i + 1}: {show(r)}", flush=True)
+        out["growth"] = runs3  # type: ignore[assignment]
+        for k in range(4):
+            c = {key: [rs[k][key] for rs in runs3] for key in runs3[0][k]}
+            rows.append((f"reply {k + 1} of 4 in one session: CPU s / RSS MB after / Enter -> last word s",
+                         f"{median(c['cpu_s']):.2f} / {median(c['rss_mb']):.0f} / {median(c['enter_to_last_s']):.2f}",
+                         "RSS <= 120", verdict(median(c["rss_mb"]), 120)))
 
     if args.baseline:
         for mode, what in (("oneshot", "Textual Markdown, whole reply in 1 update"),
@@ -178,14 +235,15 @@ def main() -> int:
                            ("rich", "one Static(rich Markdown)"), ("static", "one Static(plain text)")):
             runs = []
             for i in range(args.runs):
+                wait_for_quiet_machine(args.max_others, args.wait)
                 r = baseline_run(mode, args.tokens)
                 runs.append(r)
                 print(f"  baseline {mode} run {i + 1}: {show(r)}", flush=True)
             out[f"baseline_{mode}"] = runs
             c = {k: [r[k] for r in runs] for k in runs[0]}
             rows += [(f"baseline {what}: Enter -> last word (s)", spread(c["enter_to_last_s"], ".3f"), "", ""),
-                     ("  CPU (s) / KB / RSS MB", f"{median(c['cpu_s']):.2f} / {median(c['kbytes']):.0f} / "
-                      f"{median(c['rss_mb']):.0f}", "", "")]
+                     ("  CPU (s) / KB / RSS MB / others' cores", f"{median(c['cpu_s']):.2f} / {median(c['kbytes']):.0f}"
+                      f" / {median(c['rss_mb']):.0f} / {median(c['others_cores']):.2f}", "", "")]
     print(table(rows, f"stream, {args.runs} runs each"))
     print(load_note())
     if args.json:

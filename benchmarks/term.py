@@ -43,7 +43,7 @@ import termios
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import psutil
 import pyte
@@ -360,6 +360,60 @@ class AppTerm:
         return None
 
 
+# ---------------------------------------------------------------------- the shared machine
+def _busy_seconds() -> float:
+    """CPU seconds all CPUs spent busy since boot (everything but idle and iowait)."""
+    c = psutil.cpu_times()
+    return sum(c) - c.idle - getattr(c, "iowait", 0.0)
+
+
+def _own_seconds() -> float:
+    """CPU seconds of this benchmark process and its children (the apps under test)."""
+    me = psutil.Process()
+    total = sum(me.cpu_times()[:4])
+    for child in me.children(recursive=True):
+        try:
+            total += sum(child.cpu_times()[:2])
+        except psutil.Error:
+            pass
+    return total
+
+
+class Others:
+    """How many cores other processes (other engineers' tests) kept busy during a window.
+
+    `with Others() as o: ...` then `o.cores`. Our own process and the app under test are
+    subtracted (a child that exits inside the window is not: measure while it runs).
+    """
+
+    def __enter__(self) -> Others:
+        self.t0, self.busy0, self.own0 = time.monotonic(), _busy_seconds(), _own_seconds()
+        self.cores = float("nan")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall = time.monotonic() - self.t0
+        others = (_busy_seconds() - self.busy0) - (_own_seconds() - self.own0)
+        self.cores = max(0.0, others / wall) if wall > 0 else float("nan")
+
+
+def add_machine_args(ap: Any) -> None:
+    ap.add_argument("--max-others", type=float, default=0.5,
+                    help="before each run, wait until other processes use at most this many cores")
+    ap.add_argument("--wait", type=float, default=120.0, help="... but wait at most this many seconds")
+
+
+def wait_for_quiet_machine(max_cores: float = 0.5, timeout: float = 120.0, window: float = 2.0) -> float:
+    """Before a run: wait (up to `timeout` s) until other processes use <= `max_cores` cores
+    over a `window`; returns the last level seen (the run goes ahead either way)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with Others() as o:
+            time.sleep(window)
+        if o.cores <= max_cores or time.monotonic() >= deadline:
+            return o.cores
+
+
 # ---------------------------------------------------------------------- proxy
 class Proxy:
     """A TCP relay 127.0.0.1:port -> upstream that notes when `marker` went to the client.
@@ -459,9 +513,22 @@ def command_line() -> str:
     return "uv run python " + " ".join([rel, *sys.argv[1:]])
 
 
+def app_version() -> str:
+    """The commit of the app measured, and whether tui/ had uncommitted changes (read-only git)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "tui"], cwd=REPO,
+                               capture_output=True, text=True, timeout=10).stdout.split("\n")
+        dirty = [line[3:] for line in dirty if line.strip()]
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"app at {head or '?'}" + (f" + uncommitted changes in {len(dirty)} tui/ files" if dirty else "")
+
+
 def machine() -> str:
     return f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, " \
-           f"load avg {os.getloadavg()[0]:.2f} at start (shared machine)"
+           f"load avg {os.getloadavg()[0]:.2f} at start (shared machine); {app_version()}"
 
 
 def load_note() -> str:

@@ -354,6 +354,10 @@ def test_field_text_round_trip() -> None:
     assert think.parse_text("off") is False and think.format_value(True) == "true"
     with pytest.raises(ValueError):
         field_for(("server", "retries")).parse_text("many")
+    assert field_for(("models", "m", "system_prompt")).parse_text("") is None  # unset, not ""
+    assert field_for(("chat", "system_prompt")).parse_text("") == ""
+    seed = field_for(("presets", "x", "seed"))
+    assert seed.check(2**64)[1] == f"{2**64} is too large"
 
 
 def test_build_config_without_locations() -> None:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from tui.service.config import FIELDS, PRESET_FIELDS, ConfigStore, Field
 
 EXAMPLE = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text(encoding="utf-8")
-EXAMPLES = int(os.environ.get("CONFIG_FUZZ_EXAMPLES", "150"))  # raise it for a longer hunt
+EXAMPLES = int(os.environ.get("CONFIG_FUZZ_EXAMPLES", "100"))  # raise it for a longer hunt
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 KNOWN_KEYS = sorted({"version", "server", "chat", "presets", "models", "pulls", "monitor", "ui",
@@ -161,7 +161,7 @@ def test_valid_edits_save_and_reload(edits: list[tuple[tuple[str, ...], Any]]) -
         assert all(any(line == c for line in saved) for c in comments)  # every comment, in order
 
 
-@settings(max_examples=max(EXAMPLES // 2, 10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=max(EXAMPLES // 4, 10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents, EDITS)
 def test_edits_on_any_document_apply_exactly_or_change_nothing(doc: dict[str, Any], edits: list[Any]) -> None:
     try:

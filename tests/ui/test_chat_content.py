@@ -6,6 +6,8 @@ import base64
 import struct
 import zlib
 
+from textual.widgets import Collapsible
+
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import (
     chat, chat_requests, messages, notices, ready, replies, rows, send, text, toasts, type_text, user_turns,
@@ -16,7 +18,7 @@ from tui.ui.chat.messages import AssistantTurn, Notice, UserTurn
 from tui.ui.chat.pane import PAGE
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.chat.sessions import SessionList
-from tui.ui.widgets.dialogs import PickDialog, TextDialog
+from tui.ui.widgets.dialogs import ConfirmDialog, PickDialog, TextDialog
 
 
 def tiny_png() -> bytes:
@@ -53,7 +55,14 @@ async def test_attach_an_image_for_a_vision_model(make_app, tmp_path):
             assert isinstance(app.screen, TextDialog) and "not an image type" in text(app)
             await pilot.press("escape")
             await wait_for(pilot, lambda: not isinstance(app.screen, TextDialog))
-            await attach(app, pilot, image)
+            # type the start of the path; → takes the completion offered
+            await pilot.press("f8")
+            await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
+            await pilot.press(*str(tmp_path / "do"))
+            field = app.screen.query_one("Input")
+            await wait_for(pilot, lambda: field._suggestion == str(image))
+            await pilot.press("right", "enter")
+            await wait_for(pilot, lambda: not isinstance(app.screen, TextDialog))
             await pilot.pause()
             assert "📎 dot.png" in str(app.query_one("#chat-header").render())
             await send(app, pilot, "what is this?", replies_count=1)
@@ -124,19 +133,36 @@ async def test_markup_and_escapes_in_model_output_are_shown_as_text(make_app, tm
             assert app.clipboard == ""  # the OSC 52 was not acted on
             # stored as received (the raw text belongs to the user), made inert only for display
             assert messages(tmp_path / "history.sqlite3")[-1]["content"] == HOSTILE
-            # F6 copies what was received, on request
+            # F6 copies what is shown: escapes stay inert, so pasting it into a terminal is safe too
             await pilot.press("f6")
-            assert app.clipboard == HOSTILE
+            assert app.clipboard.startswith("Look: [bold red]x[/] and ␛[31mred")
+            assert "\x1b" not in app.clipboard and "\x07" not in app.clipboard
 
 
-async def test_escapes_in_thinking_are_inert_too(make_app, tmp_path):
-    with Simulator(token_rate=0, reply="fine") as sim:
-        app = make_app(sim.url, default_model="qwen3:8b")
+async def test_escapes_in_stored_replies_and_thinking_are_inert_when_reopened(make_app, tmp_path):
+    db = tmp_path / "history.sqlite3"
+    store = await HistoryStore.open(db)
+    try:
+        session = await store.create_session(title="\x1b]0;title\x07 [b]t[/b]", model="qwen3:8b")
+        await store.add_message(session.id, "user", "hi")
+        await store.add_message(session.id, "assistant", "[red]answer[/red] \x1b[2J",
+                                thinking="plan \x1b]52;c;aGk=\x07 [i]x[/i]", model="qwen3:8b")
+    finally:
+        await store.close()
+    with Simulator(token_rate=0, reply="ok") as sim:
+        app = make_app(sim.url)
         async with app.run_test(size=(100, 32)) as pilot:
             await ready(app, pilot)
-            await send(app, pilot, "\x1b]0;pwned\x07 title?", replies_count=1)
-            reply = replies(app)[0]
-            assert "␛]0;pwned␇" in reply.thinking and "\x1b" not in reply.thinking
+            await wait_for(pilot, lambda: app.query_one(SessionList).option_count == 1)
+            await pilot.press("ctrl+l", "enter")
+            await wait_for(pilot, lambda: len(replies(app)) == 1)
+            replies(app)[0].query_one(Collapsible).collapsed = False
+            await pilot.pause()
+            screen = text(app)
+            assert "␛]0;title␇ [b]t[/b]" in screen  # session list and header
+            assert "[red]answer[/red] ␛[2J" in screen
+            assert "plan ␛]52;c;aGk=␇ [i]x[/i]" in screen
+            assert "\x1b" not in screen and app.clipboard == ""
 
 
 async def test_an_empty_prompt_is_refused(make_app, tmp_path):
@@ -189,3 +215,20 @@ async def test_a_long_session_opens_one_page_and_ctrl_up_loads_more(make_app, tm
             await send(app, pilot, "one more", replies_count=2 * PAGE // 2 + 1)
             assert turns()[-1].content == "ok"
             assert len(chat_requests(sim)[-1]["messages"]) == 2001
+
+
+async def test_markup_in_a_server_error_and_a_title_does_not_break_the_toasts(make_app, tmp_path):
+    with Simulator(token_rate=0, reply="ok") as sim:
+        sim.inject("/api/chat", "error_mid_stream", after=0, message="oops [/] \x1b]52;c;aGk=\x07 [bold]x")
+        app = make_app(sim.url)
+        async with app.run_test(size=(100, 32), notifications=True) as pilot:  # toasts rendered
+            await ready(app, pilot)
+            await send(app, pilot, "[/] hi", replies_count=1)
+            await wait_for(pilot, lambda: "Reply failed" in text(app))
+            assert "oops [/] ␛]52;c;aGk=␇ [bold]x" in text(app)  # in the reply's status line and the toast
+            await pilot.press("ctrl+l", "d")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            assert "Delete the session “[/] hi”" in text(app)
+            await pilot.press("y")
+            await wait_for(pilot, lambda: "Deleted “[/] hi”." in text(app))
+            assert app.clipboard == ""

@@ -103,14 +103,25 @@ async def test_session_overrides_reach_the_request(make_app, tmp_path):
             assert stored[0]["title"] == "hello"
             # the context meter uses the session's num_ctx
             assert "/8192" in str(replies(app)[0].query_one(".stats").render())
-            # key= clears one override
+            # the dialog shows the current overrides; what is left in it is the new set
             await pilot.press("f12")
             await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
-            await pilot.press("ctrl+u", *"temperature=", "enter")
+            assert app.screen.query_one("Input").value == "temperature=0.3 num_ctx=8192"
+            await pilot.press("ctrl+u", *"temperature= num_ctx=8192", "enter")
             await wait_for(pilot, lambda: not isinstance(app.screen, TextDialog))
             await wait_for(pilot, lambda: pane.session.options == {"num_ctx": 8192})
             await send(app, pilot, "again", replies_count=2)
             assert chat_requests(sim)[-1]["options"]["temperature"] == 0.7
+            # format is a request field, not an option
+            await pilot.press("f12")
+            await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
+            await pilot.press("ctrl+u", *"format=json seed=7 stop=END", "enter")
+            await wait_for(pilot, lambda: not isinstance(app.screen, TextDialog))
+            await send(app, pilot, "as json", replies_count=3)
+            body = chat_requests(sim)[-1]
+            assert body["format"] == "json" and "format" not in body["options"]
+            assert body["options"]["seed"] == 7 and body["options"]["stop"] == ["END"]
+            assert body["options"]["num_ctx"] == 4096  # num_ctx=8192 was taken out of the field
 
 
 async def test_out_of_range_override_is_refused_with_the_range(make_app, tmp_path):
@@ -198,3 +209,29 @@ async def test_model_not_installed_says_so_and_sends_no_chat(make_app, tmp_path)
             assert not replies(app)
             stored = messages(tmp_path / "history.sqlite3")
             assert [(m["role"], m["content"]) for m in stored] == [("user", "hello?")]
+            # the prompt was kept: pick an installed model and Ctrl+R sends it
+            await pilot.press("ctrl+o")
+            await wait_for(pilot, lambda: isinstance(app.screen, PickDialog))
+            await pilot.press(*"llama", "enter")
+            await wait_for(pilot, lambda: chat(app).session.model == "llama3.2:latest")
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, lambda: len(replies(app)) == 1 and replies(app)[0].status == "complete")
+            assert chat_requests(sim)[-1]["model"] == "llama3.2:latest"
+            assert [m["content"] for m in chat_requests(sim)[-1]["messages"]] == ["hello?"]
+
+
+async def test_model_not_installed_pulls_it_on_yes_then_ctrl_r_sends(make_app, tmp_path):
+    with Simulator(token_rate=0, reply="ok", pull_rate=1e12, pull_tick=0.001) as sim:
+        app = make_app(sim.url, default_model="tinyllama")
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ready(app, pilot)
+            await send(app, pilot, "hello?")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: app.current_pane == "models")
+            await wait_for(pilot, lambda: "tinyllama:latest" in sim.installed(), timeout=20)
+            assert chat_requests(sim) == []
+            await pilot.press("f1")
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, lambda: len(replies(app)) == 1 and replies(app)[0].status == "complete")
+            assert chat_requests(sim)[-1]["model"] == "tinyllama"

@@ -6,12 +6,12 @@ import json
 
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import (
-    chat, messages, ready, replies, send, sessions, text, toasts, user_turns,
+    chat, chat_requests, messages, ready, replies, send, sessions, text, toasts, user_turns,
 )
 from tui.service.simulator import Simulator
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.chat.sessions import SessionList
-from tui.ui.widgets.dialogs import ConfirmDialog, TextDialog
+from tui.ui.widgets.dialogs import ConfirmDialog, PickDialog, TextDialog
 
 
 def echo(model, msgs):
@@ -153,3 +153,50 @@ async def test_export_markdown_and_json(make_app, tmp_path, monkeypatch):
             await pilot.press("ctrl+u", *str(target), "enter")
             await wait_for(pilot, lambda: target.exists())
             assert "print('hi')" in target.read_text()
+
+
+async def test_a_session_keeps_its_model_preset_and_overrides(make_app, tmp_path):
+    (tmp_path / "config.toml").write_text('[chat]\ndefault_preset = "creative"\n')
+    with Simulator(token_rate=0, reply=echo) as sim:
+        app = make_app(sim.url)
+        async with app.run_test(size=(100, 32)) as pilot:
+            pane = await ready(app, pilot)
+            assert "preset creative" in str(app.query_one("#chat-header").render())
+            await send(app, pilot, "plain", replies_count=1)
+            assert chat_requests(sim)[-1]["options"]["temperature"] == 1.1  # config's default preset
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda: pane.session is None)
+            await pilot.press("ctrl+o")
+            await wait_for(pilot, lambda: isinstance(app.screen, PickDialog))
+            await pilot.press(*"llava", "enter")
+            await pilot.press("ctrl+t")
+            await wait_for(pilot, lambda: isinstance(app.screen, PickDialog))
+            await pilot.press(*"precise", "enter")
+            await pilot.press("f12")
+            await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
+            await pilot.press(*"seed=42", "enter")
+            await wait_for(pilot, lambda: pane.session is not None and pane.session.options == {"seed": 42})
+            await send(app, pilot, "tuned", replies_count=1)
+            # back to the first session: its own settings
+            listing = app.query_one(SessionList)
+            await pilot.press("ctrl+l", "down", "enter")
+            await wait_for(pilot, lambda: pane.session.title == "plain")
+            await pilot.pause()
+            header = str(app.query_one("#chat-header").render())
+            assert "model llama3.2" in header and "preset creative" in header and "seed" not in header
+            # and the tuned one again, after a restart
+        second = make_app(sim.url)
+        async with second.run_test(size=(100, 32)) as pilot:
+            pane = await ready(second, pilot)
+            listing = second.query_one(SessionList)
+            await wait_for(pilot, lambda: listing.option_count == 2)
+            assert "llava:7b" in text(second) and "ago" in text(second)  # the list: title, model, when
+            await pilot.press("ctrl+l", "enter")
+            await wait_for(pilot, lambda: pane.session is not None and pane.session.title == "tuned")
+            await pilot.pause()
+            header = str(second.query_one("#chat-header").render())
+            assert "model llava:7b" in header and "preset precise" in header and "seed=42" in header
+            await send(second, pilot, "still tuned", replies_count=2)
+            body = chat_requests(sim)[-1]
+            assert body["model"] == "llava:7b" and body["options"]["seed"] == 42
+            assert body["options"]["temperature"] == 0.2

@@ -125,3 +125,62 @@ async def test_restart_shows_the_same_history(make_app, tmp_path):
             assert [m["content"] for m in chat_requests(sim)[-1]["messages"]] == [
                 "first question", "echo: first question", "second question", "echo: second question", "third"]
             assert pane.session.id == sessions(tmp_path / "history.sqlite3")[0]["id"]
+
+
+LONG = "\n\n".join(f"Paragraph {i}: " + " ".join(f"w{i}.{j}" for j in range(12)) for i in range(40))
+
+
+async def test_the_view_follows_the_stream_unless_scrolled_up(make_app, tmp_path):
+    with Simulator(token_rate=150, reply=LONG) as sim:
+        app = make_app(sim.url)
+        async with app.run_test(size=(100, 32)) as pilot:
+            pane = await ready(app, pilot)
+            conversation = app.query_one("#conversation")
+            await send(app, pilot, "write a lot")
+            await wait_for(pilot, lambda: pane.streaming is not None and "Paragraph 14" in text(app))
+            await wait_for(pilot, lambda: pane.streaming is not None and conversation.scroll_y > 0
+                           and conversation.scroll_y >= conversation.max_scroll_y - 1)  # following
+            await pilot.press("shift+tab")  # from the prompt to the conversation
+            assert app.focused is conversation
+            await pilot.press("pageup")
+            held = conversation.scroll_y
+            await wait_for(pilot, lambda: "Paragraph 24" in pane.streaming.content)
+            await pilot.pause()
+            assert conversation.scroll_y == held and conversation.max_scroll_y > held + 5
+            await pilot.press("ctrl+b")
+            await wait_for(pilot, lambda: conversation.scroll_y >= conversation.max_scroll_y - 1)
+            await wait_idle(app, pilot, 1)
+            await pilot.pause()
+            assert "w39.11" in text(app)  # followed to the very end again
+
+
+async def test_leaving_the_app_mid_stream_keeps_the_partial_reply(make_app, tmp_path):
+    with Simulator(token_rate=40, reply=REPLY) as sim:
+        first = make_app(sim.url)
+        async with first.run_test(size=(100, 32)) as pilot:
+            pane = await ready(first, pilot)
+            await send(first, pilot, "go slowly")
+            await wait_for(pilot, lambda: pane.streaming is not None and "France" in pane.streaming.content)
+            await pilot.press("ctrl+q")
+        stored = messages(tmp_path / "history.sqlite3")[-1]
+        assert stored["status"] == "stopped" and stored["content"].startswith("Paris is the capital")
+        second = make_app(sim.url)
+        async with second.run_test(size=(100, 32)) as pilot:
+            await ready(second, pilot)
+            await wait_for(pilot, lambda: second.query_one(SessionList).option_count == 1)
+            await pilot.press("ctrl+l", "enter")
+            await wait_for(pilot, lambda: len(replies(second)) == 1)
+            await pilot.pause()
+            assert replies(second)[0].status == "stopped"
+            assert "stopped" in text(second) and "Paris is the capital" in text(second)
+
+
+async def test_context_meter_warns_when_the_context_fills(make_app, tmp_path):
+    with Simulator(token_rate=0, reply=" ".join(["word"] * 470)) as sim:
+        app = make_app(sim.url)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ready(app, pilot)
+            await pilot.press("f12", *"num_ctx=512", "enter")
+            await send(app, pilot, "fill it", replies_count=1)
+            stats = str(replies(app)[0].query_one(".stats").render())
+            assert re.search(r"ctx 4\d\d/512 ⚠ context nearly full", stats), stats

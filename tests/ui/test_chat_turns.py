@@ -195,3 +195,39 @@ async def test_fallback_model_is_offered_when_the_model_fails(make_app, tmp_path
             assert [m["content"] for m in chat_requests(sim)[-1]["messages"]] == ["hello"]
             assert active(db) == [("user", "hello"), ("assistant", "reply #1 to hello")]
             assert [m["status"] for m in messages(db) if m["branch"] != 0] == ["error"]
+
+
+async def test_search_hit_deep_in_a_long_session_then_send(make_app, tmp_path):
+    from tui.service.history import HistoryStore
+    from tui.ui.chat.pane import PAGE
+
+    db = tmp_path / "history.sqlite3"
+    store = await HistoryStore.open(db)
+    try:
+        session = await store.create_session(title="Long talk", model="llama3.2")
+        for i in range(300):
+            await store.add_message(session.id, "user", f"question {i}" + (" about aardvarks" if i == 20 else ""))
+            await store.add_message(session.id, "assistant", f"answer {i}", model="llama3.2")
+    finally:
+        await store.close()
+    with Simulator(token_rate=0, reply="fresh answer") as sim:
+        app = make_app(sim.url)
+        async with app.run_test(size=(100, 32)) as pilot:
+            pane = await ready(app, pilot)
+            await pilot.press("ctrl+f")
+            await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
+            await pilot.press(*"aardvark")
+            await wait_for(pilot, lambda: "1 match" in text(app))
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: any(t.text == "question 20 about aardvarks" for t in user_turns(app)))
+            await pilot.pause()
+            assert "question 20 about aardvarks" in text(app)  # scrolled to the hit
+            assert len(app.query("UserTurn, AssistantTurn")) <= PAGE + 1
+            # a new prompt continues the conversation at its real end, not after the window
+            await send(app, pilot, "next one")
+            await wait_for(pilot, lambda: any(r.content == "fresh answer" and r.status == "complete"
+                                              for r in replies(app)))
+            shown = [w for w in app.query("UserTurn, AssistantTurn")]
+            assert [getattr(w, "text", None) or w.content for w in shown[-4:]] == [
+                "question 299", "answer 299", "next one", "fresh answer"]
+            assert len(chat_requests(sim)[-1]["messages"]) == 601

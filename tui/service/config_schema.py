@@ -193,6 +193,8 @@ class Field:
                 return None, self._wrong_type(value, "an integer" if kind == "int" else "a number")
             if kind == "int" and isinstance(value, float):
                 return None, f"{show_value(value)} is not a whole number"
+            if kind == "int" and not -(2**63) <= value < 2**63:  # TOML integers are 64-bit
+                return None, f"{show_value(value)} is too large"
             if isinstance(value, float) and not math.isfinite(value):
                 return None, f"{show_value(value)} is not a finite number"
             value = float(value) if kind == "float" else value
@@ -243,10 +245,10 @@ class Field:
         """
         raw = text.strip()
         kind = self.type
-        if kind == "str":
-            return text
         if raw == "" and self.default is None:
             return None
+        if kind == "str":
+            return text
         if kind == "bool":
             if raw.lower() in ("true", "yes", "on", "1"):
                 return True

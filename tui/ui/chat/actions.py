@@ -9,6 +9,7 @@ from typing import Any
 
 from ...service.errors import OllamaError
 from ...service.session_options import format_overrides, parse_overrides
+from ...service.untrusted import inert
 from ..widgets.dialogs import ConfirmDialog, PickDialog, TextDialog
 from .conversation import Conversation
 from .messages import AssistantTurn, Notice, UserTurn
@@ -77,10 +78,10 @@ class ChatActions:
         async def done(text: str | None) -> None:
             if text is None:
                 return
+            # The field shows the current overrides: what is left in it is the new set (a key
+            # deleted from the text is cleared, as `key=` is).
             values, _ = parse_overrides(text)
-            options = {k: v for k, v in {**(self.session.options or {}), **values}.items() if v is not None}
-            if not text.strip():
-                options = {}
+            options = {k: v for k, v in values.items() if v is not None}
             self.session = await self.store.update_session(self.session.id, options=options)
             self._show_header()
 
@@ -111,6 +112,7 @@ class ChatActions:
     async def action_regenerate(self) -> None:
         if self.streaming is not None or self.session is None:
             return
+        await self.show_latest()
         turns = self._turns()
         last = turns[-1] if turns else None
         if isinstance(last, UserTurn) and last.message_id is not None:
@@ -125,9 +127,10 @@ class ChatActions:
         await last.remove()
         self.regenerate()
 
-    def action_edit_last(self) -> None:
+    async def action_edit_last(self) -> None:
         if self.streaming is not None:
             return
+        await self.show_latest()
         users = [t for t in self._turns() if isinstance(t, UserTurn) and t.message_id is not None]
         if not users:
             self.notify("No earlier message to edit.", severity="warning")
@@ -194,7 +197,7 @@ class ChatActions:
                 self.attachments.append(read_image(text))
                 self._show_header()
 
-        self.app.push_screen(TextDialog("Attach an image (path; Tab completes)", "",
+        self.app.push_screen(TextDialog("Attach an image (path; → accepts the completion shown)", "",
                                         validate=validate, suggester=PathSuggester()), done)
 
     # -- session list commands ----------------------------------------------------------------
@@ -213,7 +216,7 @@ class ChatActions:
                     self._show_header()
                 await self.refresh_sessions()
 
-        self.app.push_screen(TextDialog("Rename session", session.title), done)
+        self.app.push_screen(TextDialog(f"Rename “{inert(session.title)}”", session.title), done)
 
     async def action_delete_session(self) -> None:
         session = await self._highlighted_session()
@@ -230,7 +233,7 @@ class ChatActions:
             self.notify(f"Deleted “{session.title}”.")
 
         self.app.push_screen(ConfirmDialog(
-            f"Delete the session “{session.title}” and its {session.message_count} messages? "
+            f"Delete the session “{inert(session.title)}” and its {session.message_count} messages? "
             "This cannot be undone."), done)
 
     async def action_export(self, fmt: str) -> None:
@@ -252,7 +255,7 @@ class ChatActions:
             else:
                 self.notify(f"Exported to {path}")
 
-        self.app.push_screen(TextDialog(f"Export “{session.title}” as {fmt.upper()} to", default,
+        self.app.push_screen(TextDialog(f"Export “{inert(session.title)}” as {fmt.upper()} to", default,
                                         suggester=PathSuggester()), done)
 
     async def _highlighted_session(self) -> Any:

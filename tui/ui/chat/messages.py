@@ -19,7 +19,7 @@ def stats_line(stats: dict[str, Any] | None, status: str, error: str | None, num
     if status == "stopped":
         parts.append("■ stopped")
     elif status == "error":
-        parts.append(f"✕ error: {error or 'unknown'}")
+        parts.append(f"✕ error: {inert(error or 'unknown')}")
     elif status == "streaming":
         parts.append("… streaming")
     if stats:
@@ -60,7 +60,7 @@ class Notice(Static):
     """A line from the app itself in the conversation (errors, hints)."""
 
     def __init__(self, text: str, *, error: bool = False) -> None:
-        super().__init__(Content(text), classes="notice -error" if error else "notice")
+        super().__init__(Content(inert(text)), classes="notice -error" if error else "notice")
 
 
 class AssistantTurn(Vertical):

@@ -37,7 +37,7 @@ class ChatPane(ChatActions, Horizontal):
         Binding("f12", "session_options", "Session options (temperature, num_ctx…)", priority=True),
         Binding("f9", "cycle_think", "Thinking on/off/level", priority=True),
         Binding("ctrl+r", "regenerate", "Regenerate last reply", priority=True),
-        Binding("ctrl+g", "edit_last", "Edit last message and resend (again: an earlier one)", priority=True),
+        Binding("ctrl+g", "edit_last", "Edit last message and resend", priority=True),
         Binding("ctrl+f", "search", "Search all chats", priority=True),
         Binding("ctrl+b", "bottom", "Jump to bottom", priority=True),
         Binding("ctrl+up", "older", "Load older messages", priority=True, show=False),
@@ -57,6 +57,7 @@ class ChatPane(ChatActions, Horizontal):
         self.attachments: list[tuple[str, str, bytes]] = []
         self.oldest_id: int | None = None
         self.more_older = False
+        self.windowed = False  # showing a search hit's page, not the end of the conversation
         self._store_ready = asyncio.Event()
 
     def compose(self) -> ComposeResult:
@@ -73,6 +74,12 @@ class ChatPane(ChatActions, Horizontal):
 
     def focus_default(self) -> None:
         self.query_one(PromptArea).focus()
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Chat toasts carry titles, model names and server errors: plain text, never markup
+        (a '[/]' in a server error would otherwise crash the toast), control characters inert."""
+        super().notify(inert(message), title=inert(title), severity=severity, timeout=timeout, markup=markup)
 
     # -- wiring -------------------------------------------------------------------------------
 
@@ -118,6 +125,7 @@ class ChatPane(ChatActions, Horizontal):
         if self.streaming is not None:
             self.notify("A reply is still streaming — Esc stops it.", severity="warning", timeout=3)
             return
+        await self.show_latest()
         prompt = self.query_one(PromptArea)
         prompt.remember(text)
         prompt.text = ""
@@ -178,7 +186,7 @@ class ChatPane(ChatActions, Horizontal):
                 if yes:
                     request_pull(model)
 
-            self.app.push_screen(ConfirmDialog(f"{model} is not installed. Pull it now?"), answer)
+            self.app.push_screen(ConfirmDialog(f"{inert(model)} is not installed. Pull it now?"), answer)
         return False
 
     async def _stream_reply(self) -> None:
@@ -224,7 +232,7 @@ class ChatPane(ChatActions, Horizontal):
                 await self.action_regenerate()  # the failed reply becomes an earlier branch
 
         self.app.push_screen(ConfirmDialog(
-            f"{model} failed: {error}\nSwitch this session to the fallback model {fallback} and retry?"),
+            f"{inert(model)} failed: {inert(error)}\nSwitch this session to the fallback model {fallback} and retry?"),
             answer)
 
     async def _capabilities(self, model: str) -> tuple[str, ...] | None:
@@ -252,16 +260,20 @@ class ChatPane(ChatActions, Horizontal):
         conversation = self.query_one(Conversation)
         await conversation.remove_children()
         messages = await self.store.messages(session_id, limit=PAGE)
+        self.windowed = False
         if focus_message is not None and messages and all(m.id != focus_message for m in messages):
             # A search hit further back: load from it onwards (an earlier branch is shown too).
             messages = await self.store.messages(session_id, before_id=focus_message + PAGE, limit=PAGE,
                                                  include_superseded=True)
+            self.windowed = True
         total = await self.store.count_messages(session_id)
         self.oldest_id = messages[0].id if messages else None
         self.more_older = bool(messages) and total > len(messages)
         widgets = self._widgets_for(messages)
         if self.more_older:
             widgets.insert(0, Notice("Earlier messages — Ctrl+↑ loads more"))
+        if self.windowed:
+            widgets.append(Notice("Later messages — Ctrl+B shows the latest (sending does too)"))
         await conversation.mount_all(widgets)
         self.query_one(PromptArea).recall = await self.store.user_prompts(session_id)
         await self.refresh_sessions()
@@ -323,6 +335,7 @@ class ChatPane(ChatActions, Horizontal):
             return
         self.session = None
         self.editing = None
+        self.windowed = False
         self.attachments = []
         self.session_model = self.app.default_model
         await self.query_one(Conversation).remove_children()
@@ -354,5 +367,14 @@ class ChatPane(ChatActions, Horizontal):
         else:
             sessions.focus()
 
-    def action_bottom(self) -> None:
-        self.query_one(Conversation).jump_to_bottom()
+    async def action_bottom(self) -> None:
+        if self.windowed:
+            await self.show_latest()
+        else:
+            self.query_one(Conversation).jump_to_bottom()
+
+    async def show_latest(self) -> None:
+        """Leave a search hit's page for the end of the conversation (before anything is sent,
+        regenerated or edited: those act on the latest turns)."""
+        if self.windowed and self.session is not None and self.streaming is None:
+            await self.open_session(self.session.id)

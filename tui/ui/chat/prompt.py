@@ -26,6 +26,8 @@ class PromptArea(TextArea):
     def __init__(self, **kwargs) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
                          compact=True, highlight_cursor_line=False, **kwargs)
+        # A blinking cursor repaints twice a second forever: bytes over SSH and CPU while idle.
+        self.cursor_blink = False
         self.recall: list[str] = []
         self._recall_index: int | None = None
         self._draft = ""

@@ -218,7 +218,7 @@ class ModelSummary(Static):
         self._shown = key
         if list_error:
             self.update(Content.assemble(("✕ could not list models: ", "bold $text-error"),
-                                         (inert(list_error), "$text-error"), ("  R retries", "$text-muted")),
+                                         (inert(list_error), "$text-error"), (" · retrying (R now)", "$text-muted")),
                         layout=False)
             return
         if info is None:

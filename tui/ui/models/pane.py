@@ -72,6 +72,8 @@ class ModelsPane(Vertical):
     PS_INTERVAL = 3.0
     #: Pane width from which the details sit beside the table.
     WIDE = 110
+    #: Seconds before listing the models again after the server failed to list them.
+    LIST_RETRY = 3.0
     #: Seconds the cursor must rest on a model before its details are fetched.
     DETAILS_DELAY = 0.15
 
@@ -86,6 +88,7 @@ class ModelsPane(Vertical):
         self._was_up: bool | None = None
         self._ps_timer: Timer | None = None
         self._details_timer: Timer | None = None
+        self._list_retry: Timer | None = None
         self._update_checks: set[int] = set()
         self._reported: set[int] = set()
         self._cleared: set[int] = set()
@@ -204,8 +207,13 @@ class ModelsPane(Vertical):
             models = await self.app.client.tags()
         except OllamaError as exc:
             self.list_error = exc.message
+            self._tags_dirty = True
             self._show_status()
             self._selection_changed()
+            # try again shortly while someone is looking; the last good list stays, marked stale
+            if self._list_retry is not None:
+                self._list_retry.stop()
+            self._list_retry = self.set_timer(self.LIST_RETRY, self._retry_models)
             return
         self.list_error = None
         self._tags_dirty = False
@@ -216,6 +224,11 @@ class ModelsPane(Vertical):
         self.library.show_models(models, self.filter_text, select=keep)
         self._show_status()
         self._selection_changed()
+
+    def _retry_models(self) -> None:
+        self._list_retry = None
+        if self._tags_dirty and self.visible:
+            self.refresh_models()
 
     def _show_status(self) -> None:
         table = self.library
