@@ -96,7 +96,7 @@ async def measure(app: OllamaTUI, watch: FrameWatch, samples: int, rng: random.R
     table = pane.query_one(LibraryTable)
     total = len(pane.models)
     latencies: list[float] = []
-    for i in range(samples):
+    for _ in range(samples):
         typing = field.value == ""
         key, char = ("l", "l") if typing else ("backspace", None)
         want_value = "l" if typing else ""
@@ -120,7 +120,8 @@ def events_received(pane: ModelsPane) -> int:
     return sum(job.progress.event_count for job in pane.pulls._jobs.values())
 
 
-async def run(samples: int, size: tuple[int, int], pull_rate: float, tick: float) -> list[tuple[str, list[float], float]]:
+async def run(samples: int, size: tuple[int, int], pull_rate: float,
+              tick: float) -> list[tuple[str, list[float], float]]:
     proc, url = start_simulator(pull_rate, tick)
     home = Path(tempfile.mkdtemp(prefix="pull-bench-"))
     os.environ["HOME"] = str(home)

@@ -10,11 +10,11 @@ from textual.widgets import Collapsible
 
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import (
-    chat, chat_requests, messages, notices, ready, replies, rows, send, text, toasts, type_text, user_turns,
+    chat_requests, messages, notices, ready, replies, rows, send, text, toasts, type_text, user_turns,
 )
 from tui.service.history import HistoryStore
 from tui.service.simulator import Simulator
-from tui.ui.chat.messages import AssistantTurn, Notice, UserTurn
+from tui.ui.chat.messages import Notice
 from tui.ui.chat.pane import PAGE
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.chat.sessions import SessionList
@@ -38,7 +38,8 @@ async def attach(app, pilot, path) -> None:
     await wait_for(pilot, lambda: not isinstance(app.screen, TextDialog))
 
 
-async def test_attach_an_image_for_a_vision_model(make_app, tmp_path):
+async def test_attach_an_image_for_a_vision_model(make_app, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # paths typed relative to where the app was started
     image = tmp_path / "dot.png"
     image.write_bytes(tiny_png())
     db = tmp_path / "history.sqlite3"
@@ -50,7 +51,7 @@ async def test_attach_an_image_for_a_vision_model(make_app, tmp_path):
             (tmp_path / "notes.txt").write_text("x")
             await pilot.press("f8")
             await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
-            await pilot.press(*str(tmp_path / "notes.txt"), "enter")
+            await pilot.press(*"notes.txt", "enter")
             await pilot.pause()
             assert isinstance(app.screen, TextDialog) and "not an image type" in text(app)
             await pilot.press("escape")
@@ -58,9 +59,9 @@ async def test_attach_an_image_for_a_vision_model(make_app, tmp_path):
             # type the start of the path; → takes the completion offered
             await pilot.press("f8")
             await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
-            await pilot.press(*str(tmp_path / "do"))
+            await pilot.press(*"do")
             field = app.screen.query_one("Input")
-            await wait_for(pilot, lambda: field._suggestion == str(image))
+            await wait_for(pilot, lambda: field._suggestion == "dot.png")
             await pilot.press("right", "enter")
             await wait_for(pilot, lambda: not isinstance(app.screen, TextDialog))
             await pilot.pause()
@@ -86,14 +87,14 @@ async def test_attach_an_image_for_a_vision_model(make_app, tmp_path):
             assert "dot.png" in str(user_turns(app)[0].render())
 
 
-async def test_an_image_for_a_model_without_vision_is_refused(make_app, tmp_path):
-    image = tmp_path / "dot.png"
-    image.write_bytes(tiny_png())
+async def test_an_image_for_a_model_without_vision_is_refused(make_app, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dot.png").write_bytes(tiny_png())
     with Simulator(token_rate=0, reply="ok") as sim:
         app = make_app(sim.url)  # llama3.2: no vision
         async with app.run_test(size=(80, 24)) as pilot:
             pane = await ready(app, pilot)
-            await attach(app, pilot, image)
+            await attach(app, pilot, "dot.png")
             await send(app, pilot, "what is this?")
             await wait_for(pilot, lambda: any("can't read images" in n for n in notices(app)))
             await pilot.pause()
@@ -193,7 +194,7 @@ async def test_a_long_session_opens_one_page_and_ctrl_up_loads_more(make_app, tm
     with Simulator(token_rate=0, reply="ok") as sim:
         app = make_app(sim.url)
         async with app.run_test(size=(100, 32)) as pilot:
-            pane = await ready(app, pilot)
+            await ready(app, pilot)
             await pilot.press("ctrl+l", "enter")
 
             def turns() -> list:

@@ -6,7 +6,7 @@ import json
 
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import (
-    chat, chat_requests, messages, ready, replies, send, sessions, text, toasts, user_turns,
+    chat_requests, messages, ready, replies, send, sessions, text, toasts, user_turns,
 )
 from tui.service.simulator import Simulator
 from tui.ui.chat.prompt import PromptArea
@@ -150,7 +150,7 @@ async def test_export_markdown_and_json(make_app, tmp_path, monkeypatch):
             await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
             target = tmp_path / "out" / "chat.md"
             target.parent.mkdir()
-            await pilot.press("ctrl+u", *str(target), "enter")
+            await pilot.press("ctrl+u", *"out/chat.md", "enter")
             await wait_for(pilot, lambda: target.exists())
             assert "print('hi')" in target.read_text()
 
@@ -178,7 +178,6 @@ async def test_a_session_keeps_its_model_preset_and_overrides(make_app, tmp_path
             await wait_for(pilot, lambda: pane.session is not None and pane.session.options == {"seed": 42})
             await send(app, pilot, "tuned", replies_count=1)
             # back to the first session: its own settings
-            listing = app.query_one(SessionList)
             await pilot.press("ctrl+l", "down", "enter")
             await wait_for(pilot, lambda: pane.session.title == "plain")
             await pilot.pause()

@@ -6,9 +6,10 @@ import re
 
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import (
-    chat, chat_requests, messages, ready, replies, send, sessions, text, type_text, user_turns, wait_idle,
+    chat_requests, messages, ready, replies, send, sessions, text, toasts, type_text, user_turns, wait_idle,
 )
 from tui.service.simulator import Simulator
+from tui.ui.chat.prompt import PromptArea
 from tui.ui.chat.sessions import SessionList
 
 REPLY = "Paris is the capital of **France**. " + " ".join(f"word{i}" for i in range(60))
@@ -41,22 +42,26 @@ async def test_send_streams_the_reply_with_stats(make_app, tmp_path):
 
 
 async def test_escape_mid_stream_keeps_the_partial_reply_as_stopped(make_app, tmp_path):
-    with Simulator(token_rate=40, reply=REPLY) as sim:
+    db = tmp_path / "history.sqlite3"
+    with Simulator(token_rate=40, reply=REPLY + " " + REPLY) as sim:
         app = make_app(sim.url)
         async with app.run_test(size=(100, 32)) as pilot:
             pane = await ready(app, pilot)
             await send(app, pilot, "go slowly")
             await wait_for(pilot, lambda: pane.streaming is not None and "France" in pane.streaming.content)
             await wait_for(pilot, lambda: "France" in text(app))
+            # while it streams, the partial reply is already on disk (saved about once a second)
+            await wait_for(pilot, lambda: messages(db)[-1]["content"].startswith("Paris is the capital"))
+            assert messages(db)[-1]["status"] == "streaming" and pane.streaming is not None
             await pilot.press("escape")
             await wait_idle(app, pilot, 1)
             reply = replies(app)[0]
             assert reply.status == "stopped"
             partial = reply.content
-            assert partial.startswith("Paris is the capital") and partial != REPLY
+            assert partial.startswith("Paris is the capital") and partial != REPLY + " " + REPLY
             screen = text(app)
             assert "Paris is the capital" in screen and "stopped" in screen
-            stored = messages(tmp_path / "history.sqlite3")[-1]
+            stored = messages(db)[-1]
             assert stored["role"] == "assistant" and stored["status"] == "stopped"
             assert stored["content"] == partial
             # the prompt works again
@@ -184,3 +189,21 @@ async def test_context_meter_warns_when_the_context_fills(make_app, tmp_path):
             await send(app, pilot, "fill it", replies_count=1)
             stats = str(replies(app)[0].query_one(".stats").render())
             assert re.search(r"ctx 4\d\d/512 ⚠ context nearly full", stats), stats
+
+
+async def test_a_second_prompt_while_the_first_is_starting_is_refused(make_app, tmp_path):
+    with Simulator(token_rate=0, reply=lambda model, msgs: f"echo: {msgs[-1]['content']}") as sim:
+        app = make_app(sim.url)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ready(app, pilot)
+            sim.inject("/api/tags", "slow_first_byte", delay=1.0, times=None)  # a busy server
+            await send(app, pilot, "one")
+            await type_text(pilot, "two")
+            await pilot.press("enter")
+            assert any("still streaming" in t for t in toasts(app))
+            assert app.query_one(PromptArea).text == "two"  # kept, to send when the reply is done
+            sim.clear_faults()
+            await wait_idle(app, pilot, 1)
+            assert replies(app)[0].content == "echo: one" and replies(app)[0].status == "complete"
+            assert [(m["role"], m["content"]) for m in messages(tmp_path / "history.sqlite3")] == [
+                ("user", "one"), ("assistant", "echo: one")]

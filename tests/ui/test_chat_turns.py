@@ -6,7 +6,7 @@ import itertools
 
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import (
-    chat, chat_requests, messages, ready, replies, send, text, toasts, type_text, user_turns,
+    chat_requests, messages, ready, replies, send, text, toasts, type_text, user_turns,
 )
 from tui.service.simulator import Simulator
 from tui.ui.chat.prompt import PromptArea
@@ -213,7 +213,7 @@ async def test_search_hit_deep_in_a_long_session_then_send(make_app, tmp_path):
     with Simulator(token_rate=0, reply="fresh answer") as sim:
         app = make_app(sim.url)
         async with app.run_test(size=(100, 32)) as pilot:
-            pane = await ready(app, pilot)
+            await ready(app, pilot)
             await pilot.press("ctrl+f")
             await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
             await pilot.press(*"aardvark")

@@ -174,7 +174,7 @@ async def test_copy_validates_the_new_name_then_the_list_changes(sim, make_app):
         pane = await open_models(app, pilot)
         await select(pilot, pane, "llama3.2:latest")
         await pilot.press("c")
-        await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
+        await wait_for(pilot, lambda: isinstance(app.screen, TextDialog) and app.screen.query("Input"))
         dialog = app.screen
         assert dialog.query_one("Input").value == "llama3.2:latest"
         dialog.query_one("Input").value = ""
@@ -198,9 +198,10 @@ async def test_create_from_the_form_streams_like_a_pull_and_lists_the_model(sim,
         pane = await open_models(app, pilot)
         await select(pilot, pane, "llama3.2:latest")
         await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, CreateModelDialog))
+        await wait_for(pilot, lambda: isinstance(app.screen, CreateModelDialog) and app.screen.query("#create-ok"))
         form = app.screen
         assert form.query_one("#create-from").value == "llama3.2:latest"
+        await wait_for(pilot, lambda: app.focused is form.query_one("#create-name"))
         await type_text(pilot, "helper")
         form.query_one("#create-system").text = "You answer in one sentence."
         form.query_one("#create-parameters").text = "temperature=0.3\nbogus=1"

@@ -9,13 +9,20 @@ import pytest
 from tests.screen import screen_text
 from tests.ui.conftest import wait_for
 from tests.ui.test_models_pane_support import (
-    names, open_models, requests_to, row_for, row_text, rows, select, type_text,
+    names,
+    open_models,
+    requests_to,
+    row_for,
+    row_text,
+    rows,
+    select,
+    type_text,
 )
 from tui.service.pulls import PullManager
 from tui.service.simulator import Simulator
 from tui.ui.models.pull_rows import PullList
 from tui.ui.shell.status_line import StatusLine
-from tui.ui.widgets.dialogs import ConfirmDialog, TextDialog
+from tui.ui.widgets.dialogs import TextDialog
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +53,7 @@ async def pull(pilot, app, name: str, *, new_row: bool = True) -> None:
     pane = app.query_one("ModelsPane")
     before = {r.job.id for r in rows(pane)}
     await pilot.press("p")
-    await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
+    await wait_for(pilot, lambda: isinstance(app.screen, TextDialog) and app.screen.query("Input"))
     app.screen.query_one("Input").value = name  # typing is covered elsewhere; this keeps pulls in step
     await pilot.press("enter")
     await wait_for(pilot, lambda: not isinstance(app.screen, TextDialog))
@@ -119,7 +126,7 @@ async def test_two_pulls_at_once_and_a_third_queued(slow_sim, make_app):
         # cancelling one (select its row in the list, x) lets the queued one start
         pane.query_one(PullList).focus()
         await pilot.press("up", "up")
-        assert pane.query_one(PullList).selected is alpha
+        await wait_for(pilot, lambda: pane.query_one(PullList).selected is alpha)
         await pilot.press("x")
         await wait_for(pilot, lambda: alpha.job.state == "cancelled" and gamma.job.bytes_done > 0)
         assert beta.job.state == gamma.job.state == "running"
@@ -159,7 +166,7 @@ async def test_invalid_names_are_refused_without_a_request(sim, make_app):
     async with app.run_test(size=(80, 24)) as pilot:
         await open_models(app, pilot)
         await pilot.press("p")
-        await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
+        await wait_for(pilot, lambda: isinstance(app.screen, TextDialog) and app.screen.query("Input"))
         await type_text(pilot, "bad name!")
         await pilot.press("enter")
         await wait_for(pilot, lambda: "✕ model contains an invalid character ' '" in screen_text(app))
@@ -201,6 +208,7 @@ async def test_update_check_says_up_to_date_then_updated(sim, make_app):
         pane = await open_models(app, pilot)
         await select(pilot, pane, "llama3.2:latest")
         await pilot.press("u")
+        await wait_for(pilot, lambda: row_for(pane, "llama3.2:latest") is not None)
         row = row_for(pane, "llama3.2:latest")
         await wait_for(pilot, lambda: row.job.finished)
         assert row.job.update_result == "up to date"
@@ -208,6 +216,8 @@ async def test_update_check_says_up_to_date_then_updated(sim, make_app):
         await wait_for(pilot, lambda: "up to date" in screen_text(app))
         sim.publish_update("llama3.2:latest")
         await pilot.press("u")
+        first = row
+        await wait_for(pilot, lambda: row_for(pane, "llama3.2:latest") not in (None, first))
         row = row_for(pane, "llama3.2:latest")
         await wait_for(pilot, lambda: row.job.finished)
         assert row.job.update_result == "updated"

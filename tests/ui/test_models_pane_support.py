@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from tests.screen import screen_text
 from tests.ui.conftest import wait_for
 from tui.ui.models.library import LibraryTable
 from tui.ui.models.pane import ModelsPane
@@ -46,10 +45,6 @@ def row_text(row: PullRow) -> str:
 
 async def type_text(pilot, text: str) -> None:
     await pilot.press(*list(text))
-
-
-def visible_text(app) -> str:
-    return screen_text(app)
 
 
 def requests_to(sim, path: str) -> list:

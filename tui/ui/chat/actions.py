@@ -110,7 +110,7 @@ class ChatActions:
         return list(self.query_one(Conversation).query("UserTurn, AssistantTurn"))
 
     async def action_regenerate(self) -> None:
-        if self.streaming is not None or self.session is None:
+        if self._reply_busy() or self.session is None:
             return
         await self.show_latest()
         turns = self._turns()
@@ -128,7 +128,7 @@ class ChatActions:
         self.regenerate()
 
     async def action_edit_last(self) -> None:
-        if self.streaming is not None:
+        if self._reply_busy():
             return
         await self.show_latest()
         users = [t for t in self._turns() if isinstance(t, UserTurn) and t.message_id is not None]

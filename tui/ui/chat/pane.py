@@ -122,7 +122,7 @@ class ChatPane(ChatActions, Horizontal):
         if not text.strip():
             self.notify("Nothing to send: the prompt is empty.", severity="warning", timeout=3)
             return
-        if self.streaming is not None:
+        if self._reply_busy():
             self.notify("A reply is still streaming — Esc stops it.", severity="warning", timeout=3)
             return
         await self.show_latest()
@@ -133,6 +133,12 @@ class ChatPane(ChatActions, Horizontal):
             await self.resend_edited(text)
         else:
             self.send(text)
+
+    def _reply_busy(self) -> bool:
+        """A reply streams, or a turn is under way before it does (saving, checking the model):
+        a second send would cancel it, as the 'reply' group is exclusive."""
+        return self.streaming is not None or any(
+            w.group == "reply" and not w.is_finished and w.node is self for w in self.app.workers)
 
     @work(group="reply", exclusive=True, exit_on_error=False, description="send a prompt")
     async def send(self, text: str) -> None:
@@ -251,7 +257,7 @@ class ChatPane(ChatActions, Horizontal):
     # -- sessions -------------------------------------------------------------------------------
 
     async def open_session(self, session_id: int, *, focus_message: int | None = None) -> None:
-        if self.streaming is not None:
+        if self._reply_busy():
             self.notify("A reply is streaming — Esc stops it first.", severity="warning")
             return
         self.session = await self.store.get_session(session_id)
@@ -330,7 +336,7 @@ class ChatPane(ChatActions, Horizontal):
             await self.action_export(event.name.removeprefix("export_"))
 
     async def action_new_session(self) -> None:
-        if self.streaming is not None:
+        if self._reply_busy():
             self.notify("A reply is streaming — Esc stops it first.", severity="warning")
             return
         self.session = None

@@ -46,7 +46,12 @@ def name_error(name: str) -> str | None:
 
 
 class ModelsPane(Vertical):
-    """Keys act on the selected model (the running table's when it has focus, for k / l)."""
+    """Installed models, their details, pulls and loaded models.
+
+    Letter keys act on the selected model (k / l on the loaded-models row when that table has
+    focus) and never fire while the filter has focus. Tab moves between the filter, the table,
+    the details, the pull rows (↑/↓ pick the ▶ row, Enter shows its layers) and the loaded models.
+    """
 
     BINDINGS = [
         Binding("/", "focus_filter", "Filter"),
@@ -55,16 +60,16 @@ class ModelsPane(Vertical):
         Binding("i", "details", "Details of the model (also Enter)", show=False),
         Binding("p", "pull", "Pull"),
         Binding("x", "cancel_pull", "Cancel pull (the ▶ row)"),
-        Binding("t", "toggle_layers", "Layers of selected pull", show=False),
+        Binding("t", "toggle_layers", "Show/hide the layers of the ▶ pull", show=False),
         Binding("X", "clear_pulls", "Clear finished pulls", show=False),
-        Binding("u", "update", "Check model for update", show=False),
-        Binding("U", "update_all", "Check all models for updates", show=False),
+        Binding("u", "update", "Check the model for an update", show=False),
+        Binding("U", "update_all", "Check every model for updates", show=False),
         Binding("d", "delete", "Delete"),
-        Binding("c", "copy", "Copy/tag", show=False),
+        Binding("c", "copy", "Copy / tag the model", show=False),
         Binding("n", "create", "Create"),
-        Binding("l", "load", "Load / keep loaded (config keep_alive)", show=False),
-        Binding("k", "unload", "Unload", show=False),
-        Binding("R", "refresh", "Refresh lists", show=False),
+        Binding("l", "load", "Load & keep loaded (keep_alive from config)", show=False),
+        Binding("k", "unload", "Unload the model now", show=False),
+        Binding("R", "refresh", "Refresh the lists", show=False),
         Binding("escape", "back", "Back to the model list", show=False),
     ]
 
@@ -119,6 +124,14 @@ class ModelsPane(Vertical):
         self.query_one(ModelSummary).show(None, None)
         self._show_status()
         self._show_running_title(None)
+
+    def apply_config(self, config: Any) -> None:
+        """New settings: the download limit applies at once (keep_alive is read per action)."""
+        if self.pulls is not None:
+            try:
+                self.pulls.set_concurrency(int(config.pulls.concurrent))
+            except (AttributeError, TypeError, ValueError):
+                pass
 
     async def on_unmount(self) -> None:
         if self.pulls is not None:

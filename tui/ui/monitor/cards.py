@@ -1,196 +1,181 @@
 """The Monitor pane's cards: Host, one per GPU, "no GPU", and Ollama.
 
-Each card builds its widgets once and, per snapshot, hands them their new text and series;
-the widgets repaint only what changed. A card over a warning level gets the ``-warn`` class
-(colour) and a "⚠" in its title and on the value (text), never colour alone.
+Each card is one :class:`Rows` widget: per snapshot it builds its lines (fixed columns:
+label, value, sparkline, detail) and the widget repaints only the cells that changed. A
+card over a warning level gets the ``-warn`` class (colour) and a "⚠" in its title and on
+the value (text), never colour alone.
 """
 
 from __future__ import annotations
 
 import platform
-
-from textual.app import ComposeResult
-from textual.containers import Vertical
+from typing import Any
 
 from ...service.gpu import GpuSample
 from ...service.monitor_snapshot import Snapshot
 from ...service.thresholds import metric_key
 from ...service.units import format_power, format_used_total
 from . import text as t
-from .widgets import MetricRow, Readout, Spark
+from .widgets import Rows, auto_top, spark_text
+
+SPARK = "$primary"
+SPARK_WARN = "$warning"
 
 
-class Card(Vertical):
-    """A titled block of the pane."""
+class Card(Rows):
+    """A block of the pane, titled unless ``title`` is None; ``show(...)`` takes new data,
+    a resize redraws it from the same data."""
 
-    def __init__(self, title: str, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self.add_class("monitor-card")
+    def __init__(self, title: str | None, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes="monitor-card" if title is not None else None)
         self._title = ""
-        self.set_title(title, warn=False)
+        self._shown: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        if title is not None:
+            self.set_title(title, warn=False)
 
     def set_title(self, title: str, *, warn: bool) -> None:
         if title != self._title:
             self._title = title
             self.border_title = title
-        self.set_class(warn, "-warn")
+        self.set_class(warn, "-warn")  # no-op unless it changed; a leaf widget restyles alone
+
+    def show(self, *args: Any, **kwargs: Any) -> None:
+        self._shown = (args, kwargs)
+        self.set(*self.build(self.size.width or 76, *args, **kwargs))
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            args, kwargs = self._shown
+            self.set(*self.build(self.size.width or 76, *args, **kwargs))
+
+    def build(self, width: int, *args: Any, **kwargs: Any) -> list[t.Line]:
+        raise NotImplementedError
 
 
 def _capacity(snap: Snapshot) -> int:
     return max(1, round(snap.window / snap.interval))
 
 
+def _spark(snap: Snapshot, key: str, width: int, *, warn: bool = False, hi: float | None = 100.0,
+           floor: float = 1.0) -> t.Line:
+    values = snap.series(key)
+    width = t.columns(width)[0]
+    top = hi if hi is not None else auto_top(values, floor)
+    return ((spark_text(values, snap.seq, width, capacity=_capacity(snap), hi=top), SPARK_WARN if warn else SPARK),)
+
+
 class HostCard(Card):
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("Host", id=id)
         self.hostname = platform.node() or "this machine"
-        self.cpu = MetricRow("CPU", spark=Spark(), id="host-cpu")
-        self.cores = Readout(id="host-cores")
-        self.ram = MetricRow("RAM", spark=Spark(), id="host-ram")
-        self.swap = MetricRow("Swap", spark=Spark(), id="host-swap")
-        self.disk = MetricRow("Disk", middle=Readout(), id="host-disk")
-        self.net = MetricRow("Net", spark=Spark(hi=None, floor=1024.0), id="host-net")
         self.show_cores = False
-
-    def compose(self) -> ComposeResult:
-        yield self.cpu
-        yield self.cores
-        yield self.ram
-        yield self.swap
-        yield self.disk
-        yield self.net
-
-    def on_mount(self) -> None:
-        self.cores.display = self.show_cores
+        super().__init__("Host", id=id)
 
     def toggle_cores(self) -> bool:
         self.show_cores = not self.show_cores
-        self.cores.display = self.show_cores
+        self.on_resize()  # rebuild with or without the per-core lines
         return self.show_cores
 
-    def show(self, snap: Snapshot, levels: t.Levels) -> None:
+    def build(self, width: int, snap: Snapshot, levels: t.Levels) -> list[t.Line]:
         host = snap.host
-        cap, seq = _capacity(snap), snap.seq
         cpu_level, ram_level = levels.get("cpu"), levels.get("ram")
         cpu = host.cpu_percent if host else None
         ram = host.ram_percent if host else None
-        warn = t.over(cpu, cpu_level) or t.over(ram, ram_level)
+        cpu_warn, ram_warn = t.over(cpu, cpu_level), t.over(ram, ram_level)
         title = f"Host · {self.hostname}"
         if host is None:
             title += f" · {snap.errors.get('host', 'no reading')}"
-        self.set_title(f"{t.WARN_MARK} {title}" if warn else title, warn=warn)
+        self.set_title(f"{t.WARN_MARK} {title}" if cpu_warn or ram_warn else title, warn=cpu_warn or ram_warn)
 
-        self.cpu.value.set(t.percent(cpu, cpu_level))
-        self.cpu.spark.set_series(snap.series("cpu"), seq, cap)
-        self.cpu.spark.set_class(t.over(cpu, cpu_level), "-warn")
-        self.cpu.detail.set((t.load_text(host),))
+        row = t.metric_row
+        lines = [row("CPU", t.percent(cpu, cpu_level), _spark(snap, "cpu", width, warn=cpu_warn),
+                     (t.load_text(host),), width)]
         if self.show_cores:
-            width = max(10, self.content_size.width)
-            self.cores.set(*t.per_core_lines(host.per_cpu if host else (), width, cpu_level))
-
-        self.ram.value.set(t.percent(ram, ram_level))
-        self.ram.spark.set_series(snap.series("ram"), seq, cap)
-        self.ram.spark.set_class(t.over(ram, ram_level), "-warn")
-        self.ram.detail.set(t.plain(format_used_total(host.ram_used if host else None,
-                                                      host.ram_total if host else None)))
-
-        self.swap.value.set(t.percent(host.swap_percent if host else None))
-        self.swap.spark.set_series(snap.series("swap"), seq, cap)
-        self.swap.detail.set(t.plain(format_used_total(host.swap_used if host else None,
-                                                       host.swap_total if host else None)))
-
-        self.disk.value.set(t.percent(host.disk_percent if host else None))
-        self.disk.middle.set(((t.disk_where(host), t.MUTED),))
-        self.disk.detail.set((t.disk_free(host),))
-
-        rx = snap.series("net_rx")
-        tx = snap.series("net_tx")
-        combined = tuple(None if a is None and b is None else (a or 0) + (b or 0) for a, b in zip(rx, tx))
-        self.net.spark.set_series(combined, seq, cap)
-        self.net.detail.set((t.net_text(host),))
+            lines += [(" " * t.LABEL_WIDTH, *line)
+                      for line in t.per_core_lines(host.per_cpu if host else (), width - t.LABEL_WIDTH, cpu_level)]
+        ram_text = format_used_total(host.ram_used, host.ram_total) if host else t.NA
+        swap_text = format_used_total(host.swap_used, host.swap_total) if host else t.NA
+        rx, tx = snap.series("net_rx"), snap.series("net_tx")
+        net = tuple(None if a is None and b is None else (a or 0) + (b or 0) for a, b in zip(rx, tx))
+        net_top = auto_top(net, 1024.0)
+        net_spark = spark_text(net, snap.seq, t.columns(width)[0], capacity=_capacity(snap), hi=net_top)
+        lines += [
+            row("RAM", t.percent(ram, ram_level), _spark(snap, "ram", width, warn=ram_warn), t.plain(ram_text), width),
+            row("Swap", t.percent(host.swap_percent if host else None), _spark(snap, "swap", width),
+                t.plain(swap_text), width),
+            row("Disk", t.percent(host.disk_percent if host else None), ((t.disk_where(host), t.MUTED),),
+                (t.disk_free(host),), width),
+            row("Net", (), ((net_spark, SPARK),), (t.net_text(host),), width),
+        ]
+        return lines
 
 
 class GpuCard(Card):
     def __init__(self, index: int, *, id: str | None = None) -> None:
-        super().__init__(f"GPU {index}", id=id)
         self.index = index
-        self.util = MetricRow("Util", spark=Spark())
-        self.vram = MetricRow("VRAM", spark=Spark())
-        self.temp = MetricRow("Temp", spark=Spark())
-        self.power = MetricRow("Power", spark=Spark(hi=None, floor=1.0))
-        self.processes = Readout(classes="gpu-processes")
+        super().__init__(f"GPU {index}", id=id)
 
-    def compose(self) -> ComposeResult:
-        yield self.util
-        yield self.vram
-        yield self.temp
-        yield self.power
-        yield self.processes
-
-    def show(self, snap: Snapshot, gpu: GpuSample, levels: t.Levels) -> None:
-        i, cap, seq = gpu.index, _capacity(snap), snap.seq
+    def build(self, width: int, snap: Snapshot, gpu: GpuSample, levels: t.Levels) -> list[t.Line]:
+        i = gpu.index
         vram_level = t.level_for(levels, "vram", i)
         temp_level = t.level_for(levels, "gpu_temp", i)
         vram_warn = t.over(gpu.mem_percent, vram_level)
         temp_warn = t.over(gpu.temperature_c, temp_level)
         warn = vram_warn or temp_warn or gpu.error is not None
         self.set_title(t.gpu_title(gpu, snap.gpu.driver_version, warn), warn=warn)
+        row = t.metric_row
+        return [
+            row("Util", t.percent(gpu.util_percent), _spark(snap, metric_key("gpu_util", i), width),
+                t.plain(t.fan_text(gpu)) if gpu.fan_percent is not None else ((t.fan_text(gpu), t.MUTED),), width),
+            row("VRAM", t.percent(gpu.mem_percent, vram_level),
+                _spark(snap, metric_key("vram", i), width, warn=vram_warn),
+                t.plain(format_used_total(gpu.mem_used, gpu.mem_total)), width),
+            row("Temp", t.temperature(gpu.temperature_c, temp_level),
+                _spark(snap, metric_key("gpu_temp", i), width, warn=temp_warn),
+                ((t.temp_level_text(temp_level), t.MUTED),), width),
+            row("Power", t.plain(format_power(gpu.power_w)),
+                _spark(snap, metric_key("gpu_power", i), width, hi=gpu.power_limit_w),
+                t.plain(t.power_limit_text(gpu)) if gpu.power_limit_w is not None
+                else ((t.power_limit_text(gpu), t.MUTED),), width),
+            *(t.fit(line, width) for line in t.gpu_process_lines(gpu, snap.ollama)),
+        ]
 
-        self.util.value.set(t.percent(gpu.util_percent))
-        self.util.spark.set_series(snap.series(metric_key("gpu_util", i)), seq, cap)
-        self.util.detail.set(t.plain(t.fan_text(gpu)) if gpu.fan_percent is not None
-                             else ((t.fan_text(gpu), t.MUTED),))
 
-        self.vram.value.set(t.percent(gpu.mem_percent, vram_level))
-        self.vram.spark.set_series(snap.series(metric_key("vram", i)), seq, cap)
-        self.vram.spark.set_class(vram_warn, "-warn")
-        self.vram.detail.set(t.plain(format_used_total(gpu.mem_used, gpu.mem_total)))
+class Header(Card):
+    """The pane's first line: sampling interval and window, paused or not, the sample's cost."""
 
-        self.temp.value.set(t.temperature(gpu.temperature_c, temp_level))
-        self.temp.spark.set_series(snap.series(metric_key("gpu_temp", i)), seq, cap)
-        self.temp.spark.set_class(temp_warn, "-warn")
-        self.temp.detail.set(((t.temp_level_text(temp_level), t.MUTED),))
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(None, id=id)
 
-        self.power.value.set(t.plain(format_power(gpu.power_w)))
-        self.power.spark.set_series(snap.series(metric_key("gpu_power", i)), seq, cap,
-                                    hi=gpu.power_limit_w)
-        self.power.detail.set(t.plain(t.power_limit_text(gpu)) if gpu.power_limit_w is not None
-                              else ((t.power_limit_text(gpu), t.MUTED),))
-
-        self.processes.set(*t.gpu_process_lines(gpu, snap.ollama))
+    def build(self, width: int, interval: float, window: float, paused: bool,
+              costs: dict[str, float]) -> list[t.Line]:
+        every = f"every {interval:g} s · {t.duration_text(window)} of history"
+        head: t.Line = ((f"{t.PAUSE_MARK} PAUSED (p resumes)", t.WARN), f" · {every}") if paused else (every,)
+        return [t.fit((*head, "  ", (t.cost_text(costs), t.MUTED)), width)]
 
 
 class NoGpuCard(Card):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("GPU", id=id)
-        self.message = Readout()
 
-    def compose(self) -> ComposeResult:
-        yield self.message
-
-    def show(self, text: str) -> None:
-        self.message.set(((text, t.MUTED),))
+    def build(self, width: int, message: str) -> list[t.Line]:
+        return [t.fit(((message, t.MUTED),), width)]
 
 
 class OllamaCard(Card):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("Ollama", id=id)
-        self.cpu = MetricRow("CPU", spark=Spark(hi=None, floor=100.0), id="ollama-cpu")
-        self.server = Readout(id="ollama-server")
-        self.models = Readout(id="ollama-models")
 
-    def compose(self) -> ComposeResult:
-        yield self.cpu
-        yield self.server
-        yield self.models
-
-    def show(self, snap: Snapshot, *, local_port: int | None, latency: float | None, host: str) -> None:
+    def build(self, width: int, snap: Snapshot, *, local_port: int | None, latency: float | None,
+              host: str) -> list[t.Line]:
         ollama = snap.ollama
         self.set_title(f"Ollama · {host}", warn=False)
-        self.cpu.value.set(t.percent(ollama.cpu_percent))
-        self.cpu.spark.set_series(snap.series("ollama_cpu"), snap.seq, _capacity(snap))
-        self.cpu.detail.set(t.plain(t.rss_text(ollama)))
-        self.server.set((t.ollama_server_text(ollama, local_port), "  ", t.latency_text(latency)))
-        width = max(20, self.content_size.width)
-        self.models.set(t.models_summary(snap.models, snap.ps_error, snap.ps_enabled),
-                        *t.model_lines(snap.models, width))
+        cpu = t.metric_row("CPU", t.percent(ollama.cpu_percent),
+                           _spark(snap, "ollama_cpu", width, hi=None, floor=100.0),
+                           t.plain(t.rss_text(ollama)), width)
+        server = (t.ollama_server_text(ollama, local_port), " · ", t.latency_text(latency))
+        return [
+            cpu,
+            t.fit(server, width),
+            t.fit(t.models_summary(snap.models, snap.ps_error, snap.ps_enabled), width),
+            *(t.fit(line, width) for line in t.model_lines(snap.models, width)),
+        ]

@@ -17,9 +17,8 @@ from textual.events import Show
 
 from ...service.monitor_snapshot import Snapshot
 from . import text as t
-from .cards import GpuCard, HostCard, NoGpuCard, OllamaCard
+from .cards import GpuCard, Header, HostCard, NoGpuCard, OllamaCard
 from .feed import MonitorFeed, Sampled
-from .widgets import Readout
 
 
 class MonitorPane(VerticalScroll, can_focus=True):
@@ -40,7 +39,7 @@ class MonitorPane(VerticalScroll, can_focus=True):
         self._seen_gpu = False
 
     def compose(self) -> ComposeResult:
-        yield Readout(("waiting for the first sample…", t.MUTED), id="monitor-header")
+        yield Header(id="monitor-header")
         yield HostCard(id="host-card")
         yield NoGpuCard(id="no-gpu-card")
         yield Vertical(id="gpu-cards")
@@ -49,10 +48,13 @@ class MonitorPane(VerticalScroll, can_focus=True):
     def on_mount(self) -> None:
         self.query_one(NoGpuCard).display = False
         self.feed = getattr(self.app, "monitor", None)
+        header = self.query_one(Header)
         if isinstance(self.feed, MonitorFeed):
+            header.set((("waiting for the first sample…", t.MUTED),))
             self.feed.subscribe(self)
         else:
-            self.query_one("#monitor-header", Readout).set((("resource monitor not running", t.MUTED),))
+            self.feed = None
+            header.set((("resource monitor not running", t.MUTED),))
 
     def on_unmount(self) -> None:
         if self.feed is not None:
@@ -96,25 +98,20 @@ class MonitorPane(VerticalScroll, can_focus=True):
 
     def _draw_header(self, snap: Snapshot) -> None:
         sampler = self.feed.sampler if self.feed is not None else snap  # settings may be newer
-        every = f"every {sampler.interval:g} s · {t.duration_text(sampler.window)} of history"
-        if self.paused:
-            head: t.Line = ((f"{t.PAUSE_MARK} PAUSED (p resumes)", t.WARN), f" · {every}")
-        else:
-            head = (every,)
-        self.query_one("#monitor-header", Readout).set((*head, "  ", (t.cost_text(snap.costs), t.MUTED)))
+        self.query_one(Header).show(sampler.interval, sampler.window, self.paused, dict(snap.costs))
 
     def _draw_gpus(self, snap: Snapshot, levels: t.Levels) -> None:
         report = snap.gpu
         box = self.query_one("#gpu-cards", Vertical)
         no_gpu = self.query_one(NoGpuCard)
-        if not (report.available and report.gpus):
-            box.display = False
-            no_gpu.display = True
+        available = bool(report.available and report.gpus)
+        if box.display != available:
+            box.display = available
+            no_gpu.display = not available
+        if not available:
             no_gpu.show(t.no_gpu_text(report, self._seen_gpu))
             return
         self._seen_gpu = True
-        no_gpu.display = False
-        box.display = True
         present = set()
         for gpu in report.gpus:
             present.add(gpu.index)

@@ -25,6 +25,7 @@ from ...service.units import (
     format_used_total,
 )
 from ...service.untrusted import inert
+from rich.cells import cell_len, set_cell_size
 
 WARN = "bold $text-warning"
 MUTED = "$text-muted"
@@ -40,6 +41,51 @@ Levels = Mapping[str, float | None]
 def line_text(line: Line) -> str:
     """The plain text of a line (what a user reads, without colours)."""
     return "".join(p if isinstance(p, str) else p[0] for p in line)
+
+
+def fit(line: Line, width: int) -> Line:
+    """``line`` cut (with "…") or padded with spaces to exactly ``width`` cells."""
+    if width <= 0:
+        return ()
+    out: list[Part] = []
+    used = 0
+    for part in line:
+        text, style = (part, "") if isinstance(part, str) else part
+        size = cell_len(text)
+        if used + size > width:
+            room = width - used
+            text = set_cell_size(text, room - 1) + "…" if room >= 1 else ""
+            out.append((text, style) if style else text)
+            return tuple(out)
+        out.append(part)
+        used += size
+    if used < width:
+        out.append(" " * (width - used))
+    return tuple(out)
+
+
+LABEL_WIDTH = 6
+VALUE_WIDTH = 8
+DETAIL_WIDTH = 26
+
+
+def columns(width: int) -> tuple[int, int]:
+    """(sparkline cells, detail cells) of a metric row ``width`` cells wide; the label and
+    value columns are fixed, the detail shrinks on narrow screens, the sparkline takes the rest."""
+    rest = max(0, width - LABEL_WIDTH - VALUE_WIDTH)
+    detail = min(DETAIL_WIDTH, max(0, rest - 11))
+    spark = max(0, rest - detail - (1 if detail else 0))
+    return spark, detail
+
+
+def metric_row(label: str, value: Line, middle: Line, detail: Line, width: int) -> Line:
+    """``label  value  sparkline-or-text  detail`` in fixed columns (so a changed value moves
+    nothing else on the line)."""
+    spark_w, detail_w = columns(width)
+    parts: list[Part] = [*fit(((label, MUTED),), LABEL_WIDTH), *fit(value, VALUE_WIDTH), *fit(middle, spark_w)]
+    if detail_w:
+        parts += [" ", *fit(detail, detail_w)]
+    return tuple(parts)
 
 
 def over(value: float | None, level: float | None) -> bool:

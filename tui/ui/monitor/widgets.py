@@ -1,9 +1,12 @@
-"""The Monitor's building blocks: text and sparklines that repaint only what changed.
+"""The Monitor's building blocks: fixed-scale sparkline text and a widget that redraws only
+the cells that changed.
 
-Every sample brings new numbers, but most of them read the same as a second ago. These
-widgets compare what they would show with what they show and, when something differs,
-mark only the changed lines (or sparkline columns) dirty, so the terminal receives a few
-cells instead of the whole pane.
+Every sample brings new numbers, but most of them read the same as a second ago. A card is
+one :class:`Rows` widget drawn with Textual's line API: it compares each new line with the
+one on screen and marks only the changed cells dirty, so Textual re-renders that line alone
+and the terminal receives a few cells instead of the whole pane. (One widget per card, not
+one per number: every widget touched costs a style/compositor pass, and at one sample per
+second that adds up to more than the whole 1 % CPU budget.)
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ import math
 from collections.abc import Sequence
 
 from rich.cells import cell_len
-from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.content import Content
-from textual.geometry import Region
+from rich.segment import Segment
+from rich.style import Style as RichStyle
+from textual.geometry import Region, Size
+from textual.strip import Strip
+from textual.style import Style as VisualStyle
 from textual.widget import Widget
 
 from .text import Line, line_text
@@ -37,7 +41,8 @@ def spark_text(
     lo: float = 0.0,
     hi: float = 100.0,
 ) -> str:
-    """A sparkline on a FIXED scale ``lo``–``hi`` (50 % is half height whatever the rest is).
+    """A sparkline on a FIXED scale ``lo``–``hi`` (50 % is half height whatever the rest is;
+    Textual's Sparkline scales to its data, so a flat line would sit at the bottom).
 
     Columns hold fixed groups of samples counted from the sampler's first one (sample
     ``last_seq`` is the newest, the last of ``values``), so between group boundaries only
@@ -65,6 +70,11 @@ def spark_text(
     )
 
 
+def auto_top(values: Sequence[float | None], floor: float) -> float:
+    """Scale top for non-percent series (bytes/s, watts without a limit): the peak, at least ``floor``."""
+    return max(floor, max((v for v in values if v is not None), default=0.0))
+
+
 def changed_span(old: str, new: str) -> tuple[int, int] | None:
     """Cells ``[start, end)`` that differ between two one-line texts; ``None`` when equal.
 
@@ -86,17 +96,24 @@ def changed_span(old: str, new: str) -> tuple[int, int] | None:
     return start, end
 
 
-class Readout(Widget):
-    """One or more lines of text; a line is repainted only when its text or style changed."""
+class Rows(Widget):
+    """Lines of styled text (see ``text.Line``) drawn with the line API.
+
+    ``set(*lines)`` repaints only the cells that changed; a line whose text is the same but
+    whose style changed is repainted whole. ``updates`` counts calls that changed anything
+    and ``cells_repainted`` the cells marked dirty (for tests and benchmarks).
+    """
 
     DEFAULT_CSS = """
-    Readout { height: auto; width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
+    Rows { height: auto; width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, *lines: Line, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._lines: tuple[Line, ...] = tuple(lines)
-        self.updates = 0  # how often the shown text changed (tests, benchmarks)
+        self.updates = 0
+        self.cells_repainted = 0
+        self._styles: dict[str, RichStyle] = {}
 
     @property
     def lines(self) -> tuple[Line, ...]:
@@ -113,106 +130,49 @@ class Readout(Widget):
             return False
         self._lines = new
         self.updates += 1
-        if len(old) != len(new) or not self.is_mounted:
+        width = self.size.width
+        if len(old) != len(new) or not self.is_mounted or not width:
+            self.cells_repainted += width * len(new)
             self.refresh(layout=len(old) != len(new))
             return True
-        width = max(1, self.content_size.width)
         regions = []
         for y, (a, b) in enumerate(zip(old, new)):
-            if a != b:
-                span = changed_span(line_text(a), line_text(b))
-                start, end = span if span is not None else (0, width)  # a style-only change
-                regions.append(Region(start, y, max(1, min(width, end) - start), 1))
+            if a == b:
+                continue
+            span = changed_span(line_text(a), line_text(b))
+            start, end = span if span is not None else (0, width)  # a style-only change
+            end = min(width, max(end, start + 1))
+            regions.append(Region(start, y, end - start, 1))
+            self.cells_repainted += end - start
         self.refresh(*regions)
         return True
 
-    def render(self) -> Content:
-        return Content("\n").join(Content.assemble(*line) for line in self._lines)
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines)
 
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return max((cell_len(line_text(line)) for line in self._lines), default=0)
 
-class Spark(Widget):
-    """A one-line sparkline with a fixed scale (Textual's Sparkline scales to its data, so a
-    flat 50 % would look like 0); repaints only the columns that changed.
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()  # the theme or the widget's colours changed
 
-    ``hi=None`` scales to the data's peak (for bytes/s), never below ``floor``.
-    """
+    def _rich_style(self, style: str) -> RichStyle:
+        """A part's style ("bold $text-warning") over the widget's own, resolved once."""
+        rich = self._styles.get(style)
+        if rich is None:
+            base = self.visual_style
+            rich = (base + VisualStyle.parse(style)).rich_style if style else base.rich_style
+            self._styles[style] = rich
+        return rich
 
-    DEFAULT_CSS = """
-    Spark { height: 1; width: 1fr; }
-    """
-
-    def __init__(self, *, lo: float = 0.0, hi: float | None = 100.0, floor: float = 1.0,
-                 id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self.lo, self.hi, self.floor = lo, hi, floor
-        self._values: Sequence[float | None] = ()
-        self._seq = 0
-        self._capacity = 1
-        self._bars = ""
-        self.updates = 0
-
-    @property
-    def bars(self) -> str:
-        return self._bars
-
-    def set_series(self, values: Sequence[float | None], seq: int, capacity: int,
-                   hi: float | None = None) -> None:
-        self._values, self._seq, self._capacity = values, seq, capacity
-        if hi is not None:
-            self.hi = hi
-        self._redraw()
-
-    def _scale_top(self) -> float:
-        if self.hi is not None:
-            return self.hi
-        peak = max((v for v in self._values if v is not None), default=0.0)
-        return max(self.floor, peak)
-
-    def _redraw(self) -> None:
-        width = self.content_size.width if self.is_mounted else 0
-        bars = spark_text(self._values, self._seq, width, capacity=self._capacity,
-                          lo=self.lo, hi=self._scale_top())
-        old = self._bars
-        if bars == old:
-            return
-        self._bars = bars
-        self.updates += 1
-        if len(old) != len(bars):
-            self.refresh()
-            return
-        first = next(i for i, (a, b) in enumerate(zip(old, bars)) if a != b)
-        last = len(bars) - next(i for i, (a, b) in enumerate(zip(reversed(old), reversed(bars))) if a != b)
-        self.refresh(Region(first, 0, last - first, 1))
-
-    def on_resize(self) -> None:
-        self._redraw()
-
-    def render(self) -> Content:
-        return Content(self._bars)
-
-
-class MetricRow(Horizontal):
-    """``label  value  sparkline  detail`` — one metric on one line."""
-
-    DEFAULT_CSS = """
-    MetricRow { height: 1; width: 1fr; }
-    """
-
-    def __init__(self, label: str, *, spark: Spark | None = None, middle: Readout | None = None,
-                 id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self.label = Readout((label,), classes="metric-label")
-        self.value = Readout(classes="metric-value")
-        self.spark = spark
-        self.middle = middle
-        self.detail = Readout(classes="metric-detail")
-
-    def compose(self) -> ComposeResult:
-        yield self.label
-        yield self.value
-        if self.spark is not None:
-            yield self.spark
-        if self.middle is not None:
-            self.middle.add_class("metric-middle")
-            yield self.middle
-        yield self.detail
+    def render_line(self, y: int) -> Strip:
+        # Segments straight from the parts: a few microseconds, where going through
+        # Content/Visual costs about a millisecond per line.
+        width = self.size.width
+        base = self._rich_style("")
+        if y >= len(self._lines):
+            return Strip.blank(width, base)
+        segments = [Segment(part, base) if isinstance(part, str) else Segment(part[0], self._rich_style(part[1]))
+                    for part in self._lines[y]]
+        return Strip(segments).crop_extend(0, width, base)

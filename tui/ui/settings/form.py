@@ -7,6 +7,7 @@ saves. A value that does not validate stays in its row, marked, and blocks savin
 
 from __future__ import annotations
 
+import asyncio
 import re
 import tomllib
 from dataclasses import dataclass
@@ -190,6 +191,7 @@ class SettingsForm(Horizontal):
         self.target: Target | None = None
         self.pending: dict[KeyPath, tuple[str, str]] = {}  # key path → (typed text, why invalid)
         self._rows_for: Target | None = None
+        self._building = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         yield SettingsNav(id="settings-nav")
@@ -256,8 +258,11 @@ class SettingsForm(Horizontal):
     async def show(self, target: Target) -> None:
         """Build the rows of `target` from the store's current document."""
         self.target = target
-        if self._rows_for == target:
-            return
+        async with self._building:  # one build at a time; a later caller finds the rows complete
+            if self._rows_for != target:
+                await self._build(target)
+
+    async def _build(self, target: Target) -> None:
         self._rows_for = target
         config = self.store.config
         widgets: list[Widget] = [Static(self._heading(target), classes="form-heading")]

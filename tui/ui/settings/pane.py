@@ -89,10 +89,12 @@ class SettingsPane(Vertical):
         """F4: the list, on the preset the chat uses (unless you were in the middle of edits)."""
         self._check_disk()
         if self.view == "raw":
+            if not self._unsaved() and self.raw.loaded_text != self.store.document_text:
+                self.raw.load(self.store.document_text, self.store.issues)  # saved from elsewhere
             self.raw.editor.focus()
             return
-        if not self._unsaved():
-            self.form.highlight(Target("preset", self._chat_preset()))
+        if not self._unsaved():  # fresh values: the palette's theme switch also saves the file
+            self.form.fill_nav(Target("preset", self._chat_preset()))
         self.form.nav.focus()
 
     def _chat_preset(self) -> str:

@@ -6,10 +6,10 @@ from textual import on
 
 from ..monitor import text as t
 from ..monitor.feed import MonitorFeed, Sampled
-from ..monitor.widgets import Readout
+from ..monitor.widgets import Rows
 
 
-class ResourceStrip(Readout):
+class ResourceStrip(Rows):
     """Fed by the app's sampler; shows the longest variant that fits the width, a "⚠" on a
     value over its warning level, and "‖ paused" while sampling is paused. Toggled with F7
     (``toggle``) or by the [ui] resource_strip setting (``set_shown``); a hidden strip does
@@ -60,5 +60,5 @@ class ResourceStrip(Readout):
         if message is None or feed is None or not self.display:
             return
         snap = message.snapshot
-        width = self.content_size.width or 80
-        self.set(t.strip_line(snap.host, snap.gpu, feed.levels, width, paused=message.paused))
+        width = self.size.width or 80
+        self.set(t.fit(t.strip_line(snap.host, snap.gpu, feed.levels, width, paused=message.paused), width))
