@@ -40,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.stream import settle  # noqa: E402
 from benchmarks.term import (  # noqa: E402
-    CTRL_L, ENTER, AppTerm, Others, add_machine_args, command_line, load_note, machine, median, spread, table,
-    verdict, wait_for_quiet_machine,
+    CTRL_L, ENTER, AppTerm, Others, add_machine_args, attempt, command_line, load_note, machine, median, spread,
+    table, verdict, wait_for_quiet_machine,
 )
 from benchmarks.textgen import _Writer, chat_message  # noqa: E402
 from tui.service.history import HistoryStore  # noqa: E402
@@ -195,7 +195,7 @@ def main() -> int:
     runs = []
     for i in range(args.runs):
         wait_for_quiet_machine(args.max_others, args.wait)
-        r = open_run(CACHE)
+        r = attempt(open_run, CACHE)
         runs.append(r)
         print(f"  open run {i + 1}: " + ", ".join(f"{k}={v:.2f}" for k, v in r.items()), flush=True)
     wait_for_quiet_machine(args.max_others, args.wait)

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.stream import settle, type_prompt  # noqa: E402
 from benchmarks.term import (  # noqa: E402
-    ENTER, F3, AppTerm, Others, add_machine_args, command_line, load_note, machine, median, spread, table,
-    verdict, wait_for_quiet_machine,
+    ENTER, F3, AppTerm, Others, add_machine_args, attempt, command_line, load_note, machine, median, spread,
+    table, verdict, wait_for_quiet_machine,
 )
 from tui.service.simulator import Simulator  # noqa: E402
 
@@ -73,7 +73,7 @@ def main() -> int:
     with Simulator(token_rate=0).start() as sim:
         for i in range(args.runs):
             wait_for_quiet_machine(args.max_others, args.wait)
-            r = one_run(sim.url, args.chat_seconds, args.monitor_seconds)
+            r = attempt(one_run, sim.url, args.chat_seconds, args.monitor_seconds)
             runs.append(r)
             print(f"  run {i + 1}: " + json.dumps(r), flush=True)
     rows = []

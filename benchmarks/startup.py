@@ -22,8 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.term import (  # noqa: E402
-    AppTerm, Others, add_machine_args, command_line, load_note, machine, mb, median, spread, table, verdict,
-    wait_for_quiet_machine,
+    AppTerm, Others, add_machine_args, attempt, command_line, load_note, machine, mb, median, spread, table,
+    verdict, wait_for_quiet_machine,
 )
 from tui.service.simulator import Simulator  # noqa: E402
 
@@ -68,7 +68,7 @@ def main() -> int:
     with Simulator(token_rate=0).start() as sim:
         for i in range(args.warmup + args.runs):
             wait_for_quiet_machine(args.max_others, args.wait)
-            r = one_run(sim.url)
+            r = attempt(one_run, sim.url)
             counted = i >= args.warmup
             if counted:
                 runs.append(r)
@@ -78,7 +78,7 @@ def main() -> int:
         if not args.no_baseline:
             for i in range(args.warmup + args.runs):
                 wait_for_quiet_machine(args.max_others, args.wait)
-                r = one_run(sim.url, module="benchmarks.baseline_app")
+                r = attempt(one_run, sim.url, module="benchmarks.baseline_app")
                 if i >= args.warmup:
                     base.append(r)
                 print(f"  baseline run {i + 1}: " + ", ".join(f"{k}={v:.3f}" for k, v in r.items()), flush=True)

@@ -39,8 +39,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.term import (  # noqa: E402
-    ENTER, AppTerm, Others, Proxy, add_machine_args, command_line, load_note, machine, mb, median, spread,
-    table, verdict, wait_for_quiet_machine,
+    ENTER, AppTerm, Others, Proxy, add_machine_args, attempt, command_line, load_note, machine, mb, median,
+    spread, table, verdict, wait_for_quiet_machine,
 )
 from benchmarks.textgen import markdown_reply  # noqa: E402
 from tui.service.sim_support import tokenize  # noqa: E402
@@ -168,7 +168,7 @@ def main() -> int:
         with Simulator(token_rate=0, reply=text).start() as sim:
             for i in range(args.runs):
                 wait_for_quiet_machine(args.max_others, args.wait)
-                r = reply_run(sim.url, final, n)
+                r = attempt(reply_run, sim.url, final, n)
                 runs.append(r)
                 print(f"  full speed run {i + 1}: {show(r)}", flush=True)
         out["full"] = runs
@@ -196,7 +196,7 @@ def main() -> int:
                     wait_for_quiet_machine(args.max_others, args.wait)
                     proxy = Proxy(sim.port)
                     try:
-                        r = reply_run(sim.url, final, n, proxy)
+                        r = attempt(reply_run, sim.url, final, n, proxy)
                     finally:
                         proxy.close()
                     runs.append(r)
@@ -218,7 +218,7 @@ def main() -> int:
         runs3 = []
         for i in range(args.growth_runs):
             wait_for_quiet_machine(args.max_others, args.wait)
-            rs = growth_run(4)
+            rs = attempt(growth_run, 4)
             runs3.append(rs)
             for r in rs:
                 print(f"  growth run {i + 1}: {show(r)}", flush=True)
@@ -236,7 +236,7 @@ def main() -> int:
             runs = []
             for i in range(args.runs):
                 wait_for_quiet_machine(args.max_others, args.wait)
-                r = baseline_run(mode, args.tokens)
+                r = attempt(baseline_run, mode, args.tokens)
                 runs.append(r)
                 print(f"  baseline {mode} run {i + 1}: {show(r)}", flush=True)
             out[f"baseline_{mode}"] = runs

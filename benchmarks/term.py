@@ -360,6 +360,22 @@ class AppTerm:
         return None
 
 
+def attempt(fn: Callable[..., Any], *args: Any, tries: int = 3, pause: float = 20.0, **kwargs: Any) -> Any:
+    """Run one benchmark run; if it times out (e.g. the app, edited concurrently by others, did
+    not start), say why and try again after `pause` s, up to `tries` times."""
+    for i in range(tries):
+        try:
+            return fn(*args, **kwargs)
+        except Timeout as exc:
+            if i == tries - 1:
+                raise
+            lines = [line.strip() for line in str(exc).splitlines()[2:] if line.strip(" |0123456789")]
+            print(f"  (run failed: {str(exc).splitlines()[0]}; screen: {' / '.join(lines[-3:])[:300]};"
+                  f" retrying in {pause:.0f} s)", flush=True)
+            time.sleep(pause)
+    raise AssertionError("unreachable")
+
+
 # ---------------------------------------------------------------------- the shared machine
 def _busy_seconds() -> float:
     """CPU seconds all CPUs spent busy since boot (everything but idle and iowait)."""

@@ -194,9 +194,9 @@ class OllamaTUI(App[None]):
         """Use the config store's values now (after Settings saved): chat, monitor, theme."""
         self.config = self.config_store.config
         self.query_one(ChatPane)._show_header()
-        monitor = self.query_one(MonitorPane)
-        if hasattr(monitor, "apply_config"):
-            monitor.apply_config(self.config)
+        for pane in (self.query_one(MonitorPane), self.query_one(ModelsPane)):
+            if hasattr(pane, "apply_config"):
+                pane.apply_config(self.config)
         theme = self.config.ui.theme
         if theme != self.theme:
             if theme in self.available_themes:
@@ -216,6 +216,10 @@ class OllamaTUI(App[None]):
         yield SystemCommand("Help: keys", "List every key binding", self.action_help)
         yield SystemCommand("Change host", "Point the app at another Ollama server", self.action_change_host)
         yield SystemCommand("Retry connection", "Try to reach the server now", self.action_retry)
+        models = self.query_one(ModelsPane)
+        if hasattr(models, "commands"):
+            for title, help_text, callback in models.commands():
+                yield SystemCommand(title, help_text, callback)
         yield from super().get_system_commands(screen)
 
     def watch_theme(self, theme: str) -> None:

@@ -295,3 +295,16 @@ async def test_help_lists_the_models_keys(sim, make_app):
     for key in ("/", "s", "S", "p", "x", "u", "U", "d", "c", "n", "l", "k"):
         assert key in keys, key
     assert all(what for _w, _k, what in rows)
+
+
+async def test_palette_commands_show_the_pane_and_start_the_flow(sim, make_app):
+    app = make_app(sim.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(ModelsPane)
+        commands = {title: run for title, _help, run in pane.commands()}
+        commands["Models: pull a model"]()
+        await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
+        assert app.current_pane == "models"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, TextDialog))
+        assert not requests_to(sim, "/api/pull")

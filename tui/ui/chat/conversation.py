@@ -51,4 +51,10 @@ class Conversation(VerticalScroll):
 
     def keep_following(self) -> None:
         if self.follow:
-            self.scroll_end(animate=False, immediate=False)
+            self.call_after_refresh(self._follow_now)
+
+    def _follow_now(self) -> None:
+        # Asked again once the new text is laid out: the user may have scrolled up meanwhile,
+        # and a scroll queued before that must not pull the view back down.
+        if self.follow:
+            self.scroll_end(animate=False, immediate=True)

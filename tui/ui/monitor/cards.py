@@ -150,7 +150,7 @@ class Header(Card):
               costs: dict[str, float]) -> list[t.Line]:
         every = f"every {interval:g} s · {t.duration_text(window)} of history"
         head: t.Line = ((f"{t.PAUSE_MARK} PAUSED (p resumes)", t.WARN), f" · {every}") if paused else (every,)
-        return [t.fit((*head, "  ", (t.cost_text(costs), t.MUTED)), width)]
+        return [t.fit((*head, "  ", (t.cost_text(costs, averaged=True), t.MUTED)), width)]
 
 
 class NoGpuCard(Card):
@@ -172,7 +172,8 @@ class OllamaCard(Card):
         cpu = t.metric_row("CPU", t.percent(ollama.cpu_percent),
                            _spark(snap, "ollama_cpu", width, hi=None, floor=100.0),
                            t.plain(t.rss_text(ollama)), width)
-        server = (t.ollama_server_text(ollama, local_port), " · ", t.latency_text(latency))
+        # The latency moves every sample: first on the line, so a repaint stops right after it.
+        server = (t.latency_text(latency), " · ", t.ollama_server_text(ollama, local_port))
         return [
             cpu,
             t.fit(server, width),

@@ -7,6 +7,7 @@ new one — and every widget repaints only what changed.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from textual import on
@@ -19,6 +20,9 @@ from ...service.monitor_snapshot import Snapshot
 from . import text as t
 from .cards import GpuCard, Header, HostCard, NoGpuCard, OllamaCard
 from .feed import MonitorFeed, Sampled
+
+
+COST_PERIOD = 5.0  # seconds over which the header's per-source sample costs are averaged
 
 
 class MonitorPane(VerticalScroll, can_focus=True):
@@ -36,6 +40,9 @@ class MonitorPane(VerticalScroll, can_focus=True):
         self.paused = False
         self.renders = 0  # snapshots drawn (a hidden pane draws none)
         self._gpu_cards: dict[int, GpuCard] = {}
+        self._costs: deque[tuple[int, dict[str, float]]] = deque(maxlen=64)
+        self._shown_costs: dict[str, float] | None = None
+        self._costs_at = 0
         self._seen_gpu = False
 
     def compose(self) -> ComposeResult:
@@ -98,7 +105,15 @@ class MonitorPane(VerticalScroll, can_focus=True):
 
     def _draw_header(self, snap: Snapshot) -> None:
         sampler = self.feed.sampler if self.feed is not None else snap  # settings may be newer
-        self.query_one(Header).show(sampler.interval, sampler.window, self.paused, dict(snap.costs))
+        # Per-source costs jitter every sample; show their mean over ~5 s, renewed every ~5 s,
+        # so the header is not repainted each second.
+        if not self._costs or self._costs[-1][0] != snap.seq:
+            self._costs.append((snap.seq, dict(snap.costs)))
+        every = max(1, round(COST_PERIOD / sampler.interval))
+        if self._shown_costs is None or snap.seq - self._costs_at >= every:
+            recent = [costs for seq, costs in self._costs if seq > snap.seq - every]
+            self._shown_costs, self._costs_at = t.mean_costs(recent), snap.seq
+        self.query_one(Header).show(sampler.interval, sampler.window, self.paused, self._shown_costs)
 
     def _draw_gpus(self, snap: Snapshot, levels: t.Levels) -> None:
         report = snap.gpu

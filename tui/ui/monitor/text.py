@@ -282,12 +282,24 @@ def model_lines(models: Iterable[PsModel], width: int = 76) -> list[Line]:
 # --------------------------------------------------------------------------- header
 
 
-def cost_text(costs: Mapping[str, float]) -> str:
+def cost_text(costs: Mapping[str, float], *, averaged: bool = False) -> str:
     """"sample 8 ms: host 2 · procs 3 · gpu 1 · ps 2" — each source's own cost."""
     if not costs:
         return "sample cost N/A"
     parts = [f"{name} {seconds * 1000:.0f}" for name, seconds in costs.items()]
-    return f"sample {sum(costs.values()) * 1000:.0f} ms: " + " · ".join(parts)
+    head = "sample (avg)" if averaged else "sample"
+    return f"{head} {sum(costs.values()) * 1000:.0f} ms: " + " · ".join(parts)
+
+
+def mean_costs(history: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """Per-source mean over several samples (sources missing from some count only where present)."""
+    sums: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for costs in history:
+        for name, seconds in costs.items():
+            sums[name] = sums.get(name, 0.0) + seconds
+            counts[name] = counts.get(name, 0) + 1
+    return {name: sums[name] / counts[name] for name in sums}
 
 
 def duration_text(seconds: float) -> str:

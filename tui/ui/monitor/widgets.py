@@ -169,6 +169,9 @@ class Rows(Widget):
     def render_line(self, y: int) -> Strip:
         # Segments straight from the parts: a few microseconds, where going through
         # Content/Visual costs about a millisecond per line.
+        # Widget.render_line would clear this via _render_content; ours never calls it, and
+        # the set would otherwise keep every region ever refreshed.
+        self._dirty_regions.clear()
         width = self.size.width
         base = self._rich_style("")
         if y >= len(self._lines):
