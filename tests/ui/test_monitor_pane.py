@@ -17,7 +17,7 @@ from tests.ui.conftest import wait_for
 from tui.service.gpu import FakeGpuBackend, GpuProcess, GpuSample, NvmlBackend
 from tui.ui.monitor.cards import GpuCard, NoGpuCard
 from tui.ui.monitor.pane import MonitorPane
-from tui.ui.monitor.widgets import Readout, Spark
+from tui.ui.monitor.widgets import BARS, Rows
 
 GiB = 1024**3
 FAST = 0.05  # seconds between samples in these tests
@@ -240,16 +240,15 @@ async def test_hidden_pane_keeps_history_but_draws_nothing(sim, make_app):
         strip = app.query_one("ResourceStrip")
         await wait_for(pilot, lambda: backend.samples >= 8 and strip.updates >= 3)
         assert p.renders == 0
-        assert sum(w.updates for w in p.query(Readout)) == 0
-        assert sum(w.updates for w in p.query(Spark)) == 0
+        assert sum(w.updates for w in p.query(Rows)) == 0
         # /api/ps is not asked for a pane nobody looks at
         assert app.monitor.ps_latency is None
         assert app.sampler.last.history["gpu_util:0"].count(None) == 0
         await pilot.press("f3")
         await wait_for(pilot, lambda: p.renders >= 1)
         await pilot.pause()
-        util = p.query_one(GpuCard).util.spark
-        assert len(util.bars.strip()) >= 3  # the history collected while hidden is drawn
+        util_row = next(line for line in p.query_one(GpuCard).plain.splitlines() if "Util" in line)
+        assert sum(ch in BARS for ch in util_row) >= 3  # the history collected while hidden is drawn
         await pilot.press("f1")
         await pilot.pause()
         hidden_at = p.renders
@@ -259,16 +258,22 @@ async def test_hidden_pane_keeps_history_but_draws_nothing(sim, make_app):
         assert p.renders == hidden_at
 
 
-async def test_unchanged_values_are_not_redrawn(sim, make_app):
+async def test_only_changed_cells_are_repainted(sim, make_app):
     backend = FakeGpuBackend([gpu()])  # the same readings every time
     app = fast_app(make_app, sim.url, backend)
+    app.sampler.set_window(2 * FAST)  # two samples of history: the sparklines are full at once
     async with app.run_test(size=(80, 24)) as pilot:
-        p = await show_monitor(pilot, app, samples=2)
+        p = await show_monitor(pilot, app, samples=3)
         card = p.query_one(GpuCard)
-        counts = (card.util.value.updates, card.vram.detail.updates, card.processes.updates)
+        updates, cells = card.updates, card.cells_repainted
         start = p.renders
         await wait_for(pilot, lambda: p.renders >= start + 5)
-        assert (card.util.value.updates, card.vram.detail.updates, card.processes.updates) == counts
+        assert (card.updates, card.cells_repainted) == (updates, cells)  # nothing changed, nothing drawn
+        backend.gpus = [gpu(util=36.0)]  # same sparkline bar as 37 %, one digit differs
+        await wait_for(pilot, lambda: card.updates > updates)
+        await pilot.pause()
+        assert card.cells_repainted - cells == 1
+        assert re.search(r"Util\s+36%", screen_text(app))
 
 
 # --------------------------------------------------------------------------- Ollama card
@@ -352,3 +357,25 @@ async def test_keys_are_in_the_footer(sim, make_app, size):
         await show_monitor(pilot, app)
         footer = screen_text(app).splitlines()[-1]
         assert "p Pause/resume sampling" in footer and "c Per-core CPU" in footer
+
+
+class OneSpike(FakeGpuBackend):
+    """VRAM at 96 % for exactly one sample (the 5th), 50 % otherwise."""
+
+    def sample(self):
+        self.gpus = [gpu(used=int(23 * GiB)) if self.samples == 4 else gpu(used=12 * GiB)]
+        return super().sample()
+
+
+async def test_a_one_sample_spike_is_marked_but_not_notified(sim, make_app):
+    backend = OneSpike([gpu()])
+    app = fast_app(make_app, sim.url, backend)
+    raised = []
+    check = app.monitor._notify_alerts
+    app.monitor._notify_alerts = lambda snap: (raised.extend(snap.alerts), check(snap))
+    async with app.run_test(size=(80, 24)) as pilot:
+        p = await show_monitor(pilot, app)
+        await wait_for(pilot, lambda: backend.samples >= 15 and p.renders >= 10)
+        assert [a.key for a in raised if a.metric == "vram"] == ["vram:0"]  # the watcher saw the spike...
+        assert not [n for n in notes(app) if "VRAM" in n]  # ...but it was no news
+        assert not p.query_one(GpuCard).has_class("-warn")

@@ -55,10 +55,9 @@ async def test_ranges_and_help_are_shown_at_80x24(sim, make_app):
     app = make_app(sim.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_settings(app, pilot)
-        screen = text(app)
-        for shown in ("[presets.balanced]", "temperature", "0–2", "num_ctx", "512–131072", "-1 or 1–131072",
-                      "think", "true / false", "Enter: edit"):
-            assert shown in screen, shown
+        expected = ("[presets.balanced]", "temperature", "0–2", "num_ctx", "512–131072", "-1 or 1–131072",
+                    "think", "true / false", "Enter: edit")
+        await wait_for(pilot, lambda: all(shown in text(app) for shown in expected))
         await pilot.press("enter")
         await wait_for(pilot, lambda: "Randomness" in text(app))  # the focused key's help
 
@@ -138,9 +137,10 @@ async def test_header_values_are_masked(sim, make_app, tmp_path):
         await go_to(app, pilot, "section:server")
         header = row(app, "server", "headers", "Authorization")
         header.input.focus()
-        await pilot.pause()
+        await wait_for(pilot, lambda: "server.headers.Authorization" in text(app)  # its help line
+                       and "values hidden" in text(app) and "••••" in text(app))
+        assert header.input.password and header.input.value == "Bearer sekrit-token"
         screen = text(app)
-        assert "Authorization" in screen and "values hidden" in screen
         assert "sekrit" not in screen and "Bearer" not in screen
 
 
@@ -156,7 +156,7 @@ async def test_external_change_is_detected_and_asked_about(sim, make_app, tmp_pa
 
         await pilot.press("enter", *"0.2", "f5")
         await wait_for(pilot, lambda: isinstance(app.screen, ConflictDialog))
-        assert "changed by another program" in text(app)
+        await wait_for(pilot, lambda: "changed by another program" in text(app))
         await pilot.press("n")  # keep editing: nothing written
         await wait_for(pilot, lambda: not isinstance(app.screen, ConflictDialog))
         assert path.read_text() == theirs
@@ -168,7 +168,7 @@ async def test_external_change_is_detected_and_asked_about(sim, make_app, tmp_pa
         assert path.read_text() == theirs
         assert app.config.preset("balanced").temperature == 0.7
         await wait_for(pilot, lambda: row(app, "presets", "balanced", "temperature").input.value == "0.7")
-        assert "changed on disk" not in text(app)
+        await wait_for(pilot, lambda: "changed on disk" not in text(app))
 
 
 async def test_overwrite_after_an_external_change(sim, make_app, tmp_path):
@@ -196,7 +196,7 @@ async def test_switching_away_keeps_unsaved_edits(sim, make_app, tmp_path):
         await pilot.press(*"0.1", "f1", "f4")
         await wait_for(pilot, lambda: isinstance(app.focused, SettingsNav))
         assert nav_selected(app) == "preset:precise"
-        assert "unsaved" in text(app)
+        await wait_for(pilot, lambda: "unsaved" in text(app))
         assert app.config.preset("precise").temperature == 0.2  # not in use before saving
         await pilot.press("f5")
         await wait_for(pilot, lambda: app.config.preset("precise").temperature == 0.1)
@@ -215,7 +215,7 @@ async def test_a_bad_value_in_the_file_is_shown_as_it_is_and_must_be_fixed(sim, 
         await go_to(app, pilot, "section:server")
         retries = row(app, "server", "retries")
         assert retries.input.value == "20"  # what the file says
-        assert "20 is out of range 0–10" in text(app) and "line 20" in text(app)
+        await wait_for(pilot, lambda: "20 is out of range 0–10" in text(app) and "line 20" in text(app))
         await pilot.press("f5")
         await wait_for(pilot, lambda: any("Not saved" in t for t in toasts(app)))
         await wait_for(pilot, lambda: focused_key(app) == ("server", "retries"))

@@ -31,7 +31,7 @@ async def test_export_writes_the_document_to_a_path(sim, make_app, tmp_path):
         await pilot.press("enter", *"0.4", "escape")  # an unsaved edit goes along
         await file_action(app, pilot, "export")
         await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
-        assert "~/ollama-tui-config.toml" in text(app)
+        await wait_for(pilot, lambda: "~/ollama-tui-config.toml" in text(app))
         await pilot.press("enter")  # the offered path (HOME is tmp_path here)
         exported = tmp_path / "ollama-tui-config.toml"
         await wait_for(pilot, lambda: exported.exists())
@@ -79,7 +79,7 @@ async def test_reset_to_defaults_asks_and_keeps_a_backup(sim, make_app, tmp_path
         await open_settings(app, pilot)
         await file_action(app, pilot, "reset")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        assert "config.toml.bak" in text(app)
+        await wait_for(pilot, lambda: "config.toml.bak" in text(app))
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.focused, SettingsNav))
         assert 'theme = "nord"' in path.read_text()
@@ -104,4 +104,4 @@ async def test_reload_takes_the_version_on_disk(sim, make_app, tmp_path):
         await pilot.press("y")
         await wait_for(pilot, lambda: app.config.preset("balanced").temperature == 0.9)
         await wait_for(pilot, lambda: row(app, "presets", "balanced", "temperature").input.value == "0.9")
-        assert "unsaved" not in text(app)
+        await wait_for(pilot, lambda: "unsaved" not in text(app))

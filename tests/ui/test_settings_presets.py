@@ -33,7 +33,7 @@ async def test_duplicate_rename_add_delete_then_save(sim, make_app, tmp_path):
 
         await pilot.press("c")  # duplicate: the name is offered
         await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
-        assert "balanced-copy" in text(app)
+        await wait_for(pilot, lambda: "balanced-copy" in text(app))
         await answer(app, pilot, "enter")
         await wait_for(pilot, lambda: nav_selected(app) == "preset:balanced-copy")
 
@@ -55,7 +55,7 @@ async def test_duplicate_rename_add_delete_then_save(sim, make_app, tmp_path):
         await pilot.press("y")
         await wait_for(pilot, lambda: "preset:fast" not in [o.id for o in app.query_one(SettingsNav).options])
         assert path.read_text() == before  # nothing written before F5
-        assert "unsaved" in text(app)
+        await wait_for(pilot, lambda: "unsaved" in text(app))
 
         await pilot.press("f5")
         await wait_for(pilot, lambda: path.read_text() != before)

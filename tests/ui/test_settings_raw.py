@@ -38,7 +38,7 @@ async def test_raw_view_shows_the_files_exact_text(sim, make_app, tmp_path):
         editor = await open_raw(app, pilot)
         assert editor.text == path.read_text()
         assert editor.language == "toml"
-        assert "# ollama-tui configuration." in text(app) and "raw TOML" in text(app)
+        await wait_for(pilot, lambda: "# ollama-tui configuration." in text(app) and "raw TOML" in text(app))
 
 
 @pytest.mark.parametrize(("old", "new", "message"), [
@@ -72,7 +72,7 @@ async def test_valid_raw_edit_saves_exactly_and_applies(sim, make_app, tmp_path)
         editor = await open_raw(app, pilot)
         await replace_line(pilot, editor, line_of(editor.text, 'theme = "ollama-dark"'), 'theme = "nord"  # mine')
         await replace_line(pilot, editor, line_of(editor.text, "temperature = 0.2"), "temperature = 0.25")
-        assert "unsaved" in text(app)
+        await wait_for(pilot, lambda: "unsaved" in text(app))
         await pilot.press("f5")
         await wait_for(pilot, lambda: path.read_text() != before)
         expected = before.replace('theme = "ollama-dark"', 'theme = "nord"  # mine').replace(
@@ -128,7 +128,7 @@ async def test_a_broken_file_opens_in_the_raw_view_and_is_left_alone(sim, make_a
         editor = raw(app).editor
         await wait_for(pilot, lambda: app.focused is editor)
         assert editor.text == broken
-        assert "line 4" in text(app)
+        await wait_for(pilot, lambda: "line 4" in text(app))
         await pilot.press("f8")  # the form cannot edit a file that does not parse
         await wait_for(pilot, lambda: any("syntax error" in t for t in toasts(app)))
         assert pane(app).view == "raw"

@@ -62,7 +62,8 @@ def nav_selected(app) -> str | None:
 async def open_settings(app, pilot) -> None:
     """F4, then wait until the list has focus and the rows of the highlighted item are shown."""
     await pilot.press("f4")
-    await wait_for(pilot, lambda: isinstance(app.focused, SettingsNav) and app.query(FieldRow))
+    await wait_for(pilot, lambda: isinstance(app.focused, SettingsNav) and form(app).rows_ready)
+    await pilot.pause()  # and drawn
 
 
 async def go_to(app, pilot, option_id: str) -> None:

@@ -26,8 +26,8 @@ class Card(Rows):
     """A block of the pane, titled unless ``title`` is None; ``show(...)`` takes new data,
     a resize redraws it from the same data."""
 
-    def __init__(self, title: str | None, *, id: str | None = None) -> None:
-        super().__init__(id=id, classes="monitor-card" if title is not None else None)
+    def __init__(self, title: str | None, *lines: t.Line, id: str | None = None) -> None:
+        super().__init__(*lines, id=id, classes="monitor-card" if title is not None else None)
         self._title = ""
         self._shown: tuple[tuple[Any, ...], dict[str, Any]] | None = None
         if title is not None:
@@ -144,7 +144,7 @@ class Header(Card):
     """The pane's first line: sampling interval and window, paused or not, the sample's cost."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(None, id=id)
+        super().__init__(None, (("waiting for the first sample…", t.MUTED),), id=id)
 
     def build(self, width: int, interval: float, window: float, paused: bool,
               costs: dict[str, float]) -> list[t.Line]:

@@ -21,9 +21,11 @@ from textual.widget import Widget
 from ...service.gpu import GpuBackend, NvmlBackend
 from ...service.monitor import Sampler, Snapshot
 from ...service.monitor_procs import ProcessScanner, local_port_from_host
-from ...service.thresholds import ThresholdWatcher
+from ...service.thresholds import Alert, ThresholdWatcher
 
 log = logging.getLogger(__name__)
+
+ALERT_AFTER = 3  # samples a value must stay over its warning level before it is notified
 
 
 class Sampled(Message):
@@ -81,6 +83,7 @@ class MonitorFeed:
         self._ps_host = app.client.base_url
         self.ps_latency: float | None = None  # last /api/ps round trip, seconds
         self.alerts_shown = 0
+        self._pending: dict[str, tuple[Alert, int]] = {}  # alert key -> (alert, seq it was raised at)
         self._strip_setting = bool(config.ui.resource_strip)
 
     # -- lifecycle
@@ -122,10 +125,24 @@ class MonitorFeed:
             widget.post_message(Sampled(snapshot, message_paused))
 
     def _on_snapshot(self, snapshot: Snapshot) -> None:
-        for alert in snapshot.alerts:
-            self.alerts_shown += 1
-            self.app.notify(f"⚠ {alert.message}", title="Resource warning", severity="warning", timeout=8)
+        self._notify_alerts(snapshot)
         self._publish(snapshot)
+
+    def _notify_alerts(self, snapshot: Snapshot) -> None:
+        """Notify each new alert once it has held for ALERT_AFTER samples: the watcher's
+        hysteresis stops repeats, this stops a one-sample spike from becoming a toast."""
+        for alert in snapshot.alerts:
+            self._pending[alert.key] = (alert, snapshot.seq)
+        if not self._pending:
+            return
+        active = self.thresholds.active
+        for key, (alert, since) in list(self._pending.items()):
+            if key not in active:  # back below the level (minus hysteresis) already
+                del self._pending[key]
+            elif snapshot.seq - since + 1 >= ALERT_AFTER:
+                del self._pending[key]
+                self.alerts_shown += 1
+                self.app.notify(f"⚠ {alert.message}", title="Resource warning", severity="warning", timeout=8)
 
     # -- control
     @property

@@ -53,15 +53,18 @@ class MonitorPane(VerticalScroll, can_focus=True):
         yield OllamaCard(id="ollama-card")
 
     def on_mount(self) -> None:
-        self.query_one(NoGpuCard).display = False
+        self._header = self.query_one(Header)
+        self._host = self.query_one(HostCard)
+        self._no_gpu = self.query_one(NoGpuCard)
+        self._gpu_box = self.query_one("#gpu-cards", Vertical)
+        self._ollama = self.query_one(OllamaCard)
+        self._no_gpu.display = False
         self.feed = getattr(self.app, "monitor", None)
-        header = self.query_one(Header)
         if isinstance(self.feed, MonitorFeed):
-            header.set((("waiting for the first sample…", t.MUTED),))
             self.feed.subscribe(self)
         else:
             self.feed = None
-            header.set((("resource monitor not running", t.MUTED),))
+            self._header.set((("resource monitor not running", t.MUTED),))
 
     def on_unmount(self) -> None:
         if self.feed is not None:
@@ -95,13 +98,12 @@ class MonitorPane(VerticalScroll, can_focus=True):
         self.renders += 1
         levels = feed.levels
         self._draw_header(snap)
-        self.query_one(HostCard).show(snap, levels)
+        self._host.show(snap, levels)
         self._draw_gpus(snap, levels)
         connection = getattr(self.app, "connection", None)
         state = getattr(connection, "state", None)
         latency = feed.ps_latency if feed.ps_latency is not None else getattr(state, "latency", None)
-        self.query_one(OllamaCard).show(snap, local_port=feed.local_port, latency=latency,
-                                        host=self.app.client.base_url)
+        self._ollama.show(snap, local_port=feed.local_port, latency=latency, host=self.app.client.base_url)
 
     def _draw_header(self, snap: Snapshot) -> None:
         sampler = self.feed.sampler if self.feed is not None else snap  # settings may be newer
@@ -113,12 +115,11 @@ class MonitorPane(VerticalScroll, can_focus=True):
         if self._shown_costs is None or snap.seq - self._costs_at >= every:
             recent = [costs for seq, costs in self._costs if seq > snap.seq - every]
             self._shown_costs, self._costs_at = t.mean_costs(recent), snap.seq
-        self.query_one(Header).show(sampler.interval, sampler.window, self.paused, self._shown_costs)
+        self._header.show(sampler.interval, sampler.window, self.paused, self._shown_costs)
 
     def _draw_gpus(self, snap: Snapshot, levels: t.Levels) -> None:
         report = snap.gpu
-        box = self.query_one("#gpu-cards", Vertical)
-        no_gpu = self.query_one(NoGpuCard)
+        box, no_gpu = self._gpu_box, self._no_gpu
         available = bool(report.available and report.gpus)
         if box.display != available:
             box.display = available
@@ -146,7 +147,7 @@ class MonitorPane(VerticalScroll, can_focus=True):
         self.notify("Sampling paused (p resumes)" if paused else "Sampling resumed", timeout=2)
 
     def action_toggle_cores(self) -> None:
-        shown = self.query_one(HostCard).toggle_cores()
+        shown = self._host.toggle_cores()
         if shown and self.latest is not None:
             self._draw()
 

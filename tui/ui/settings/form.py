@@ -344,6 +344,11 @@ class SettingsForm(Horizontal):
             inputs[0].focus()
 
     @property
+    def rows_ready(self) -> bool:
+        """Whether the rows shown are those of the current target, complete."""
+        return self.target is not None and self._rows_for == self.target and not self._building.locked()
+
+    @property
     def rows(self) -> list[FieldRow]:
         return list(self.query(FieldRow))
 
