@@ -272,12 +272,17 @@ class SettingsPane(Vertical):
     def _applied(self, what: str) -> None:
         """The store now holds what is on disk: make the app use it and say so."""
         self.changed_on_disk = False
-        apply = getattr(self.app, "apply_config", None)
-        if apply is not None:
-            apply()
-        else:
-            self.app.config = self.store.config
         self._show_status()
+        apply = getattr(self.app, "apply_config", None)
+        try:
+            if apply is not None:
+                apply()
+            else:
+                self.app.config = self.store.config
+        except Exception as exc:  # noqa: BLE001 — the file is written; a pane failing to follow must not crash
+            self.notify(f"{what} {_shown_path(self.store.path)}, but applying it failed: {exc}. "
+                        "Restart to use every new value.", severity="error", timeout=10)
+            return
         self.notify(f"{what} {_shown_path(self.store.path)}; the new settings are in use.", timeout=4)
 
     def _ask_conflict(self, overwrite: Callable[[], None]) -> None:
