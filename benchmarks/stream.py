@@ -113,9 +113,10 @@ def baseline_run(mode: str, n_tokens: int) -> dict[str, float]:
 
 def growth_run(replies: int) -> list[dict[str, float]]:
     """`replies` consecutive 4,000-token replies in one session: does each cost the same?"""
+    texts = {n: markdown_reply(4000, seed=n, final=f"ZEBRAFINAL{n}X") for n in range(1, replies + 1)}
+
     def reply(model: str, messages: list[dict]) -> str:
-        n = sum(1 for m in messages if m.get("role") == "user")
-        return markdown_reply(4000, seed=n, final=f"ZEBRAFINAL{n}X")
+        return texts[sum(1 for m in messages if m.get("role") == "user")]
 
     out = []
     with Simulator(token_rate=0, reply=reply).start() as sim, AppTerm(host=sim.url) as app:
@@ -128,7 +129,7 @@ def growth_run(replies: int) -> list[dict[str, float]]:
                 cpu0 = app.cpu()
                 t_enter = app.send(ENTER)
                 t_last = app.wait_text(f"ZEBRAFINAL{n}X", timeout=180, since=t_enter)
-                app.wait_text("4000 tokens", timeout=60, since=t_last - 0.001)
+                app.wait_text(f"{len(tokenize(texts[n]))} tokens", timeout=60, since=t_last - 0.001)
                 t_quiet = app.wait_quiet(0.3, timeout=30)
                 cpu1 = app.cpu()
             out.append({"reply": n, "enter_to_last_s": t_last - t_enter, "cpu_s": cpu1 - cpu0,

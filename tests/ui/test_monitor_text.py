@@ -119,8 +119,8 @@ def test_no_gpu_text():
 
 def test_process_lines_name_the_ollama_runner():
     ollama = OllamaProcs(ProcInfo(10, "ollama", "server", 1.0, 1), (ProcInfo(11, "ollama", "runner", 1.0, 1),), "port")
-    g = GpuSample(0, "G", None, 1.0, 1, 2, 1.0, 1.0, 1.0, 1.0,
-                  (GpuProcess(11, "ollama", 3 * GiB), GpuProcess(12, "python\x1b[31m", GiB), GpuProcess(10, "ollama", None)))
+    procs = (GpuProcess(11, "ollama", 3 * GiB), GpuProcess(12, "python\x1b[31m", GiB), GpuProcess(10, "ollama", None))
+    g = GpuSample(0, "G", None, 1.0, 1, 2, 1.0, 1.0, 1.0, 1.0, procs)
     lines = [t.line_text(line) for line in t.gpu_process_lines(g, ollama)]
     assert "3.0 GiB" in lines[0] and lines[0].endswith("◆ Ollama runner")
     assert "python␛[31m" in lines[1] and "◆" not in lines[1]  # terminal controls made inert

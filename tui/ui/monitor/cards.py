@@ -95,7 +95,7 @@ class HostCard(Card):
         ram_text = format_used_total(host.ram_used, host.ram_total) if host else t.NA
         swap_text = format_used_total(host.swap_used, host.swap_total) if host else t.NA
         rx, tx = snap.series("net_rx"), snap.series("net_tx")
-        net = tuple(None if a is None and b is None else (a or 0) + (b or 0) for a, b in zip(rx, tx))
+        net = tuple(None if a is None and b is None else (a or 0) + (b or 0) for a, b in zip(rx, tx, strict=False))
         net_top = auto_top(net, 1024.0)
         net_spark = spark_text(net, snap.seq, t.columns(width)[0], capacity=_capacity(snap), hi=net_top)
         lines += [

@@ -21,7 +21,6 @@ from . import text as t
 from .cards import GpuCard, Header, HostCard, NoGpuCard, OllamaCard
 from .feed import MonitorFeed, Sampled
 
-
 COST_PERIOD = 5.0  # seconds over which the header's per-source sample costs are averaged
 
 

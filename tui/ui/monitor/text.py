@@ -7,7 +7,8 @@ without a terminal. A warning is always a "⚠" in the text as well as a colour.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Union
+
+from rich.cells import cell_len, set_cell_size
 
 from ...service.gpu import GpuProcess, GpuReport, GpuSample
 from ...service.monitor_history import PsModel
@@ -25,7 +26,6 @@ from ...service.units import (
     format_used_total,
 )
 from ...service.untrusted import inert
-from rich.cells import cell_len, set_cell_size
 
 WARN = "bold $text-warning"
 MUTED = "$text-muted"
@@ -33,7 +33,7 @@ OK = "$text-success"
 WARN_MARK = "⚠"
 PAUSE_MARK = "‖"
 
-Part = Union[str, tuple[str, str]]
+Part = str | tuple[str, str]
 Line = tuple[Part, ...]
 Levels = Mapping[str, float | None]
 

@@ -136,7 +136,7 @@ class Rows(Widget):
             self.refresh(layout=len(old) != len(new))
             return True
         regions = []
-        for y, (a, b) in enumerate(zip(old, new)):
+        for y, (a, b) in enumerate(zip(old, new, strict=True)):
             if a == b:
                 continue
             span = changed_span(line_text(a), line_text(b))

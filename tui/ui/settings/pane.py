@@ -115,6 +115,10 @@ class SettingsPane(Vertical):
             return True
         return bool(self.store.dirty or self.form.pending)
 
+    def _say(self, message: str, **kwargs: Any) -> None:
+        """A notification; paths, keys and TOML errors are shown as they are, never as markup."""
+        self.notify(message, markup=False, **kwargs)
+
     # -- status -----------------------------------------------------------------------------
 
     def _show_status(self) -> None:
@@ -146,7 +150,7 @@ class SettingsPane(Vertical):
             self.changed_on_disk = changed
             self._show_status()
             if changed:
-                self.notify(f"{_shown_path(self.store.path)} was changed by another program. F9 → Reload "
+                self._say(f"{_shown_path(self.store.path)} was changed by another program. F9 → Reload "
                             "takes that version; saving asks before overwriting it.",
                             title="Config changed on disk", severity="warning", timeout=8)
 
@@ -157,7 +161,7 @@ class SettingsPane(Vertical):
             self.form.commit_all()
             if self.form.pending:
                 keys = ", ".join(format_key_path(p) for p in self.form.pending)
-                self.notify(f"Left out (did not validate): {keys}", severity="warning", timeout=6)
+                self._say(f"Left out (did not validate): {keys}", severity="warning", timeout=6)
                 self.form.pending.clear()
             self.raw.load(self.store.document_text, self.store.issues)
             self._set_view("raw")
@@ -175,7 +179,7 @@ class SettingsPane(Vertical):
 
     def _back_to_form(self) -> None:
         if not self._editable():
-            self.notify("The file has a TOML syntax error; fix it here first (its line is listed below).",
+            self._say("The file has a TOML syntax error; fix it here first (its line is listed below).",
                         severity="error", timeout=6)
             return
         self.raw.loaded_text = self.raw.text
@@ -216,12 +220,12 @@ class SettingsPane(Vertical):
         first = form.first_pending()
         if first is not None:
             parts, message = first
-            self.notify(f"{format_key_path(parts)}: {message}", title="Not saved: fix this value first",
+            self._say(f"{format_key_path(parts)}: {message}", title="Not saved: fix this value first",
                         severity="error", timeout=6)
             form.focus_pending()
             return
         if not force and not self.store.dirty and not self.store.changed_on_disk():
-            self.notify("No unsaved changes.", timeout=3)
+            self._say("No unsaved changes.", timeout=3)
             return
         try:
             self.store.save(force=force)
@@ -230,11 +234,11 @@ class SettingsPane(Vertical):
             return
         except ConfigInvalid as exc:
             listed = "\n".join(str(i) for i in exc.issues[:4])
-            self.notify(f"{listed}\nFix them here or in the raw view (F8).", title="Not saved: the file has errors",
+            self._say(f"{listed}\nFix them here or in the raw view (F8).", title="Not saved: the file has errors",
                         severity="error", timeout=10)
             return
         except ConfigError as exc:
-            self.notify(str(exc), title="Not saved", severity="error", timeout=10)
+            self._say(str(exc), title="Not saved", severity="error", timeout=10)
             return
         self._applied("Saved")
 
@@ -249,11 +253,11 @@ class SettingsPane(Vertical):
             if first is not None:
                 raw.go_to(first.line, first.column)
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            self.notify(f"{first or 'the text does not parse'}{more}", title="Not saved: the TOML has errors",
+            self._say(f"{first or 'the text does not parse'}{more}", title="Not saved: the TOML has errors",
                         severity="error", timeout=8)
             return
         if not force and not raw.dirty and not self.store.dirty and not self.store.changed_on_disk():
-            self.notify("No unsaved changes.", timeout=3)
+            self._say("No unsaved changes.", timeout=3)
             return
         try:
             issues = self.store.save_text(text, force=force)
@@ -261,7 +265,7 @@ class SettingsPane(Vertical):
             self._ask_conflict(lambda: self._save_raw(force=True))
             return
         except ConfigError as exc:
-            self.notify(str(exc), title="Not saved", severity="error", timeout=10)
+            self._say(str(exc), title="Not saved", severity="error", timeout=10)
             return
         raw.loaded_text = text
         raw.show_issues(issues)
@@ -280,10 +284,10 @@ class SettingsPane(Vertical):
             else:
                 self.app.config = self.store.config
         except Exception as exc:  # noqa: BLE001 — the file is written; a pane failing to follow must not crash
-            self.notify(f"{what} {_shown_path(self.store.path)}, but applying it failed: {exc}. "
+            self._say(f"{what} {_shown_path(self.store.path)}, but applying it failed: {exc}. "
                         "Restart to use every new value.", severity="error", timeout=10)
             return
-        self.notify(f"{what} {_shown_path(self.store.path)}; the new settings are in use.", timeout=4)
+        self._say(f"{what} {_shown_path(self.store.path)}; the new settings are in use.", timeout=4)
 
     def _ask_conflict(self, overwrite: Callable[[], None]) -> None:
         def answered(choice: str | None) -> None:
@@ -317,7 +321,7 @@ class SettingsPane(Vertical):
 
     def _file_export(self) -> None:
         if self.view == "raw" and self.raw.dirty:
-            self.notify("Save (F5) or drop the raw edits first: export writes the saved document.",
+            self._say("Save (F5) or drop the raw edits first: export writes the saved document.",
                         severity="warning", timeout=6)
             return
 
@@ -335,10 +339,10 @@ class SettingsPane(Vertical):
             try:
                 self.store.export_to(path)
             except ConfigError as exc:
-                self.notify(str(exc), title="Not exported", severity="error", timeout=8)
+                self._say(str(exc), title="Not exported", severity="error", timeout=8)
                 return
             extra = " (with your unsaved changes)" if self.store.dirty else ""
-            self.notify(f"Exported the config to {path}{extra}.", timeout=5)
+            self._say(f"Exported the config to {path}{extra}.", timeout=5)
 
         def chosen(text: str | None) -> None:
             if text is None:
@@ -368,13 +372,13 @@ class SettingsPane(Vertical):
                 self._ask_conflict(lambda: run(path, force=True))
                 return
             except ConfigError as exc:
-                self.notify(str(exc), title="Not imported", severity="error", timeout=10)
+                self._say(str(exc), title="Not imported", severity="error", timeout=10)
                 return
             errors = [i for i in issues if i.is_error]
             if errors:
                 listed = "\n".join(str(i) for i in errors[:4])
                 more = f"\n… and {len(errors) - 4} more" if len(errors) > 4 else ""
-                self.notify(f"{path}:\n{listed}{more}", title="Not imported: that file has errors",
+                self._say(f"{path}:\n{listed}{more}", title="Not imported: that file has errors",
                             severity="error", timeout=12)
                 return
             self._refill()
@@ -398,7 +402,7 @@ class SettingsPane(Vertical):
             try:
                 self.store.reset_to_defaults()
             except ConfigError as exc:
-                self.notify(str(exc), title="Not reset", severity="error", timeout=10)
+                self._say(str(exc), title="Not reset", severity="error", timeout=10)
                 return
             self._refill()
             self._applied(f"Reset to defaults (the old file is {backup}):")
@@ -428,7 +432,7 @@ class SettingsPane(Vertical):
         target = self.form.target
         if target is not None and target.kind == "preset":
             return target.name
-        self.notify("Pick a preset in the list first.", severity="warning", timeout=3)
+        self._say("Pick a preset in the list first.", severity="warning", timeout=3)
         return None
 
     def _ask_name(self, title: str, value: str, apply: Callable[[str], list[Any]], done: str) -> None:
@@ -438,12 +442,12 @@ class SettingsPane(Vertical):
             name = text.strip()
             issues = apply(name)
             if issues:
-                self.notify(issues[0].message, title="Preset not changed", severity="error", timeout=6)
+                self._say(issues[0].message, title="Preset not changed", severity="error", timeout=6)
                 return
             self.form.fill_nav(Target("preset", name))
             self.form.nav.focus()
             self._show_status()
-            self.notify(f"{done} {name}. F5 saves.", timeout=3)
+            self._say(f"{done} {name}. F5 saves.", timeout=3)
 
         self.app.push_screen(TextDialog(title, value, validate=lambda text: preset_name_error(
             text.strip(), self.store.config.presets)), chosen)
@@ -477,7 +481,7 @@ class SettingsPane(Vertical):
             return
         config = self.store.config
         if config.chat.default_preset == name:
-            self.notify(f"{name} is the default preset of new chats ([chat] default_preset); "
+            self._say(f"{name} is the default preset of new chats ([chat] default_preset); "
                         "choose another default first.", severity="error", timeout=6)
             return
         names = list(config.presets)
@@ -489,11 +493,11 @@ class SettingsPane(Vertical):
                 return
             issues = self.store.delete(("presets", name))
             if issues:
-                self.notify(issues[0].message, title="Preset not deleted", severity="error", timeout=6)
+                self._say(issues[0].message, title="Preset not deleted", severity="error", timeout=6)
                 return
             self.form.fill_nav(Target("preset", neighbour) if neighbour else None)
             self.form.nav.focus()
             self._show_status()
-            self.notify(f"Deleted preset {name}. F5 saves.", timeout=3)
+            self._say(f"Deleted preset {name}. F5 saves.", timeout=3)
 
         self.app.push_screen(ConfirmDialog(f"Delete the preset {name}?"), answered)
