@@ -128,8 +128,58 @@ _V1 = (
     f"PRAGMA application_id = {APPLICATION_ID}",
 )
 
+# Saved compare/benchmark/batch runs (tui/service/bench_store.py). A batch's replies are chat
+# sessions of their own; bench_batch_sessions tags them with the run they came from.
+_V2 = (
+    """
+    CREATE TABLE bench_runs (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT    NOT NULL CHECK (kind IN ('compare', 'benchmark', 'batch')),
+        title       TEXT    NOT NULL DEFAULT '',
+        status      TEXT    NOT NULL DEFAULT 'complete',  -- running | complete | cancelled | error
+        created_at  REAL    NOT NULL,
+        models      TEXT    NOT NULL DEFAULT '[]',        -- JSON list
+        prompts     TEXT    NOT NULL DEFAULT '[]',        -- JSON list
+        settings    TEXT    NOT NULL DEFAULT '{}',        -- JSON object: repeats, preset, options…
+        peak_vram   TEXT    NOT NULL DEFAULT '{}'         -- JSON object: model -> bytes
+    )
+    """,
+    "CREATE INDEX bench_runs_by_created ON bench_runs(created_at DESC, id DESC)",
+    """
+    CREATE TABLE bench_measurements (
+        id                INTEGER PRIMARY KEY,
+        run_id            INTEGER NOT NULL REFERENCES bench_runs(id) ON DELETE CASCADE,
+        model             TEXT    NOT NULL,
+        prompt_index      INTEGER NOT NULL DEFAULT 0,
+        repeat            INTEGER NOT NULL DEFAULT 0,
+        kind              TEXT    NOT NULL DEFAULT 'run',  -- warmup | run
+        status            TEXT    NOT NULL DEFAULT 'complete',
+        tokens_per_s      REAL,
+        ttft_s            REAL,
+        prompt_per_s      REAL,
+        load_s            REAL,
+        total_s           REAL,
+        eval_count        INTEGER NOT NULL DEFAULT 0,
+        prompt_eval_count INTEGER NOT NULL DEFAULT 0,
+        reply             TEXT    NOT NULL DEFAULT '',
+        error             TEXT
+    )
+    """,
+    "CREATE INDEX bench_measurements_by_run ON bench_measurements(run_id, id)",
+    """
+    CREATE TABLE bench_batch_sessions (
+        run_id       INTEGER NOT NULL REFERENCES bench_runs(id) ON DELETE CASCADE,
+        session_id   INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        prompt_index INTEGER NOT NULL,
+        PRIMARY KEY (run_id, session_id)
+    )
+    """,
+    "CREATE INDEX bench_batch_sessions_by_session ON bench_batch_sessions(session_id)",
+)
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema: sessions, messages, attachments, FTS5 index", _V1),
+    Migration(2, "saved compare, benchmark and batch runs", _V2),
 ]
 
 

@@ -87,6 +87,7 @@ class SimulatorBase:
         self._stopping = threading.Event()
         self._faults: list[Fault] = []
         self._model_rates: dict[str, float] = {}
+        self._load_times: dict[str, float] = {}  # model key -> seconds a (cold) load takes
         self._server: SimServer | None = None
         self._thread: threading.Thread | None = None
         self._wake: tuple[socket.socket, socket.socket] | None = None

@@ -51,7 +51,11 @@ class InferenceMixin(SimulatorBase):
         resp.json(200, {"models": models})
 
     # =================================================================== loading
-    def _load_time(self, spec: M.ModelSpec) -> float:
+    def _load_time(self, spec: M.ModelSpec, key: str = "") -> float:
+        with self._lock:
+            configured = self._load_times.get(key)
+        if configured is not None:
+            return configured
         if is_fast(self.token_rate):
             return 0.0
         return min(0.5, spec.size / 1e9 * 4.0 / self.token_rate)
@@ -73,7 +77,7 @@ class InferenceMixin(SimulatorBase):
             if cur is not None and cur.in_use == 0:
                 del self._loaded[n.key]
         started = time.monotonic()
-        self._sleep(self._load_time(inst.spec))
+        self._sleep(self._load_time(inst.spec, n.key))
         elapsed = max(time.monotonic() - started, 1e-6)
         with self._lock:
             ka = keep_alive if keep_alive is not None else DEFAULT_KEEP_ALIVE

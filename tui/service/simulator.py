@@ -125,6 +125,11 @@ class Simulator(RegistryMixin, InferenceMixin):
         with self._lock:
             self._model_rates[self._name(model).key] = float(tokens_per_s)
 
+    def set_model_load_time(self, model: str, seconds: float) -> None:
+        """How long loading `model` takes (whatever token_rate says): for cold-load measurements."""
+        with self._lock:
+            self._load_times[self._name(model).key] = max(0.0, float(seconds))
+
     def inject(
         self,
         path: str,
