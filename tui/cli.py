@@ -1,4 +1,5 @@
-"""Command line: `ollama-tui [--host URL] [--model NAME] [--config PATH] [--db PATH] [--theme NAME] [--demo]`."""
+"""Command line: `ollama-tui [--host URL] [--model NAME] [--config PATH] [--db PATH] [--theme NAME] [--demo]`,
+and `ollama-tui bench …` (cli_bench.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ollama-tui",
         description="Chat with, manage and monitor your Ollama models from the terminal.",
         epilog="Host order: --host, then $OLLAMA_HOST, then [server] host in the config, "
-        "then http://127.0.0.1:11434.",
+        "then http://127.0.0.1:11434. Headless benchmark: `ollama-tui bench --help`.",
     )
     parser.add_argument("--host", help="Ollama server: host, host:port, :port or http(s)://host[:port]")
     parser.add_argument("--model", help="model for new chat sessions (default: [chat] default_model)")
@@ -31,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:  # a subcommand; every other command line starts the app as before
+        from .cli_bench import main as bench_main
+
+        return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
 
     from .service.config import ConfigStore

@@ -399,3 +399,11 @@ class BatchRun(Run):
 def _title(prompt: str, limit: int = 60) -> str:
     line = " ".join(prompt.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def vram_in_use(report: Any) -> int | None:
+    """GPU memory in use summed over the GPUs of a GpuReport that report it (None: no GPU)."""
+    if report is None or not getattr(report, "available", False):
+        return None
+    used = [g.mem_used for g in report.gpus if g.mem_used is not None]
+    return sum(used) if used else None

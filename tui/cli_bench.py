@@ -1,0 +1,163 @@
+"""`ollama-tui bench`: the in-app benchmark, headless, for scripts and cron on a GPU box."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+PROG = "ollama-tui bench"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Benchmark installed models: a warm-up (and a cold load after an unload), then every "
+        "prompt N times per model with a fixed seed. Progress goes to stderr, the results table to "
+        "stdout; the run is saved in the history database like one started in the app.",
+        epilog="Exit status: 0 done, 1 server down / model missing / a model without one good run, "
+        "2 bad arguments, 130 interrupted (what was measured is still saved and printed).",
+    )
+    parser.add_argument("--models", required=True, help="comma-separated model names, e.g. llama3.2,qwen3:8b")
+    parser.add_argument("--prompts", default="short",
+                        help="built-in set (short, long, code), a text file (one prompt per line) "
+                        "or a TOML file (prompts = [...]); default: short")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each prompt per model (default 3)")
+    parser.add_argument("--preset", help="preset for the options (default: [chat] default_preset)")
+    parser.add_argument("--seed", type=int, default=42, help="fixed seed sent with every request (default 42)")
+    parser.add_argument("--no-cold", action="store_true",
+                        help="do not unload the models first (no cold-load measurement)")
+    parser.add_argument("--json", type=Path, metavar="OUT", help="write the results as JSON")
+    parser.add_argument("--csv", type=Path, metavar="OUT", help="write the results as CSV")
+    parser.add_argument("--md", type=Path, metavar="OUT", help="write the results as Markdown")
+    parser.add_argument("--host", help="Ollama server (default: $OLLAMA_HOST, then the config)")
+    parser.add_argument("--config", type=Path, help="config file (for presets and the host)")
+    parser.add_argument("--db", type=Path, help="history database the run is saved in")
+    return parser
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"{PROG}: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    from .service.bench import BenchPlan, preset_options
+    from .service.bench_prompts import PromptSetError, load_prompts
+    from .service.config import ConfigStore
+    from .service.hosts import resolve_host
+    from .service.paths import default_config_path
+
+    models = tuple(m.strip() for m in args.models.split(",") if m.strip())
+    if not models:
+        return _fail("--models names no model", 2)
+    if args.repeats < 1:
+        return _fail("--repeats must be at least 1", 2)
+    config, _issues = ConfigStore(args.config or default_config_path()).load()
+    try:
+        host = resolve_host(args.host, os.environ, config.server.host)
+        options = preset_options(config, args.preset, args.seed)
+        prompts = load_prompts(args.prompts)
+    except (ValueError, PromptSetError) as exc:
+        return _fail(str(exc), 2)
+    plan = BenchPlan(models, tuple(prompts), repeats=args.repeats, options=options,
+                     preset=args.preset or config.chat.default_preset,
+                     prompt_set=args.prompts if args.prompts in ("short", "long", "code") else Path(args.prompts).name,
+                     cold=not args.no_cold)
+    try:
+        return asyncio.run(_bench(args, config, host, plan))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _bench(args: argparse.Namespace, config: Any, host: str, plan: Any) -> int:
+    from .service.bench import BenchmarkRun, missing_models
+    from .service.errors import OllamaError
+    from .service.ollama import OllamaClient
+
+    async with OllamaClient(host, headers=dict(config.server.headers), connect_timeout=config.server.connect_timeout,
+                            request_timeout=config.server.request_timeout, retries=config.server.retries) as client:
+        try:
+            missing = await missing_models(client, plan.models)
+        except OllamaError as exc:
+            return _fail(str(exc))
+        if missing:
+            names = ", ".join(missing)
+            return _fail(f"not installed on {host}: {names} (pull with `ollama pull {missing[0]}`)")
+
+        def progress(done: int, total: int, label: str) -> None:
+            print(f"[{done}/{total}] {label}", file=sys.stderr, flush=True)
+
+        def measured(_index: int, m: Any) -> None:
+            rate = f"{m.tokens_per_s:.1f} tok/s" if m.tokens_per_s is not None else m.status
+            ttft = f", first token {m.ttft_s:.2f} s" if m.ttft_s is not None else ""
+            error = f": {m.error}" if m.error else ""
+            print(f"[{run.done}/{run.total}] {m.model} · {m.kind} prompt {m.prompt_index + 1}"
+                  f" repeat {m.repeat + 1}: {rate}{ttft}{error}", file=sys.stderr, flush=True)
+
+        run = BenchmarkRun(client, plan, on_measurement=measured, vram_probe=_nvml_probe())
+        loop = asyncio.get_running_loop()
+        try:
+            loop.add_signal_handler(signal.SIGINT, run.cancel)
+        except (NotImplementedError, RuntimeError):
+            pass
+        try:
+            result = await run.run()
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+    return await _report(args, result)
+
+
+async def _report(args: argparse.Namespace, result: Any) -> int:
+    from .service.bench_export import text_table, write_export
+
+    await _save(args, result)
+    print(text_table(result), flush=True)
+    for fmt in ("json", "csv", "md"):
+        path = getattr(args, fmt)
+        if path is not None:
+            try:
+                write_export(result, path, fmt)
+            except OSError as exc:
+                return _fail(f"cannot write {path}: {exc}")
+    if result.status == "cancelled":
+        return _fail("interrupted; the runs so far are above and saved", 130)
+    failed = [s.model for s in result.summaries() if s.runs == 0]
+    if failed:
+        return _fail(f"no successful run for {', '.join(failed)}")
+    return 0
+
+
+async def _save(args: argparse.Namespace, result: Any) -> None:
+    from .service.bench_store import BenchStore
+    from .service.history import HistoryError, HistoryStore
+    from .service.paths import default_db_path
+
+    try:
+        history = await HistoryStore.open(args.db or default_db_path())
+    except HistoryError as exc:
+        print(f"{PROG}: the run is not saved: {exc}", file=sys.stderr)
+        return
+    try:
+        run_id = await BenchStore(history).save(result)
+        print(f"saved as run #{run_id} (reopen it in the app: Ctrl+P → Bench: saved runs)", file=sys.stderr)
+    finally:
+        await history.close()
+
+
+def _nvml_probe() -> Any:
+    """Reads used VRAM through NVML in a thread; None when there is no NVIDIA GPU."""
+    from .service.bench import vram_in_use
+    from .service.gpu import NvmlBackend
+
+    backend = NvmlBackend()
+
+    async def probe() -> int | None:
+        return vram_in_use(await asyncio.to_thread(backend.sample))
+
+    return probe
