@@ -105,6 +105,7 @@ class OllamaTUI(App[None]):
                         title="Demo", timeout=8)
         for issue in self.config_issues[:5]:
             self.notify(str(issue), title="Config problem (defaults used)", severity="warning", timeout=10)
+        self._warn_cleartext_secrets()
         self.run_worker(self._open_history(), name="history", exit_on_error=False,
                         description="open the chat history")
         self.run_worker(self.connection.run(), name="connection", group="connection",
@@ -112,14 +113,31 @@ class OllamaTUI(App[None]):
         self.monitor.start()
 
     async def _open_history(self) -> None:
-        from .service.history import HistoryStore, HistoryUnavailable
+        from .service.history import HistoryStore, HistoryUnavailable, move_aside
+        from .service.untrusted import inert
+        from .ui.widgets.dialogs import ConfirmDialog
 
         try:
             self.history = await HistoryStore.open(self.db_path)
         except HistoryUnavailable as exc:
-            self.notify(f"{exc} — chats in this run are kept in memory only.",
-                        title="History unavailable", severity="error", timeout=15)
-            self.history = await HistoryStore.open(":memory:")
+            # Never deleted, moved aside only if the user says so; otherwise memory only.
+            moved = None
+            if exc.path.is_file() and await self.push_screen_wait(ConfirmDialog(
+                    f"{inert(str(exc))}\n\nMove it aside (renamed, not deleted) and start a new history?")):
+                try:
+                    moved = move_aside(exc.path)
+                    self.history = await HistoryStore.open(self.db_path)
+                except (OSError, HistoryUnavailable) as again:
+                    self.notify(f"Could not start a new history: {again}", severity="error", timeout=15,
+                                markup=False)
+                    moved = None
+                else:
+                    self.notify(f"The old file is kept as {moved}.", title="New chat history", timeout=15,
+                                markup=False)
+            if moved is None:
+                self.notify(f"{exc} — chats in this run are kept in memory only.",
+                            title="History unavailable", severity="error", timeout=15, markup=False)
+                self.history = await HistoryStore.open(":memory:")
         else:
             interrupted = await self.history.mark_interrupted()
             if interrupted:
@@ -156,8 +174,14 @@ class OllamaTUI(App[None]):
                 self.client.set_base_url(url)
                 self.connection.reset()
                 self.notify(f"Host set to {url}")
+                self._warn_cleartext_secrets()
 
         self.push_screen(HostDialog(self.client.base_url), done)
+
+    def _warn_cleartext_secrets(self) -> None:
+        warning = getattr(self.client, "security_warning", None)
+        if warning:
+            self.notify(warning, title="Token sent unencrypted", severity="warning", timeout=20, markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "retry":

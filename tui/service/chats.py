@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+from contextlib import aclosing
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
@@ -12,6 +13,14 @@ from .errors import OllamaError, StreamError
 
 DeltaCallback = Callable[[str, str], None]
 """Called in the event loop for every chunk: (content piece, thinking piece)."""
+
+MAX_REPLY_CHARS = 1_000_000
+"""A reply (answer + thinking) longer than this is cut there: far beyond any real answer (a
+runaway model or a broken server), and more would stall the screen and bloat the history."""
+
+
+class ReplyTooLong(Exception):
+    """Internal: the reply passed `max_reply_chars`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +54,12 @@ class ChatService:
     stream ends — complete, stopped (cancelled) or error.
     """
 
-    def __init__(self, client: Any, store: Any, *, save_interval: float = 1.0) -> None:
+    def __init__(self, client: Any, store: Any, *, save_interval: float = 1.0,
+                 max_reply_chars: int = MAX_REPLY_CHARS) -> None:
         self.client = client
         self.store = store
         self.save_interval = save_interval
+        self.max_reply_chars = max_reply_chars
 
     async def request_messages(self, session_id: int, system_prompt: str | None) -> list[dict[str, Any]]:
         """The active conversation as Ollama `messages` (images re-read from the store)."""
@@ -94,6 +105,8 @@ class ChatService:
         last_save = started
         pending_save: asyncio.Task[None] | None = None
         stats: dict[str, Any] | None = None
+        received = 0
+        overflow = False
 
         def snapshot_save() -> None:
             nonlocal pending_save
@@ -113,31 +126,45 @@ class ChatService:
             return ReplyResult(reply.id, text, thought, status, error, stats)
 
         try:
-            async for chunk in self.client.chat(
+            stream = self.client.chat(
                 request.model,
                 messages,
                 options=request.options or None,
                 think=request.think,
                 format=request.format or None,
                 keep_alive=request.keep_alive,
-            ):
-                piece, thought = chunk.content, chunk.thinking or ""
-                if piece or thought:
-                    if first_token is None:
-                        first_token = time.perf_counter() - started
-                    if piece:
-                        content.append(piece)
-                    if thought:
-                        thinking.append(thought)
-                    on_delta(piece, thought)
-                if chunk.done and chunk.stats is not None:
-                    stats = asdict(chunk.stats)
-                    if first_token is not None:
-                        stats["ttft"] = first_token
-                now = time.perf_counter()
-                if now - last_save >= self.save_interval:
-                    last_save = now
-                    snapshot_save()
+            )
+            async with aclosing(stream):  # leaving early (too long) closes the HTTP response
+                async for chunk in stream:
+                    piece, thought = chunk.content, chunk.thinking or ""
+                    room = self.max_reply_chars - received
+                    if len(piece) + len(thought) > room:
+                        thought = thought[:room]
+                        piece = piece[: room - len(thought)]
+                        overflow = True
+                    received += len(piece) + len(thought)
+                    if piece or thought:
+                        if first_token is None:
+                            first_token = time.perf_counter() - started
+                        if piece:
+                            content.append(piece)
+                        if thought:
+                            thinking.append(thought)
+                        on_delta(piece, thought)
+                    if chunk.done and chunk.stats is not None:
+                        stats = asdict(chunk.stats)
+                        if first_token is not None:
+                            stats["ttft"] = first_token
+                    if overflow:
+                        raise ReplyTooLong
+                    now = time.perf_counter()
+                    if now - last_save >= self.save_interval:
+                        last_save = now
+                        snapshot_save()
+        except ReplyTooLong:
+            # Leaving the loop closes the stream: Ollama stops generating.
+            return await finish("error", f"the reply passed {self.max_reply_chars:,} characters; "
+                                         "stopped there (what came is kept)")
         except asyncio.CancelledError:
             # Esc: keep what arrived. Shield the write so the cancellation can't cut it short.
             await asyncio.shield(finish("stopped", None))

@@ -20,7 +20,7 @@ import tomlkit
 
 from tui.service import paths
 from tui.service.config_model import Config
-from tui.service.config_schema import PRESET_INDEX, ConfigIssue, KeyPath, field_for, format_key_path
+from tui.service.config_schema import PRESET_INDEX, SUPPORTED_VERSION, ConfigIssue, KeyPath, field_for, format_key_path
 from tui.service.config_toml import (
     MISSING,
     Parsed,
@@ -425,12 +425,25 @@ class ConfigStore:
         errors = [i for i in self.issues if i.is_error]
         if errors:
             raise ConfigInvalid(errors)
+        newer = self._newer_version()
+        if newer is not None:
+            raise ConfigInvalid([ConfigIssue(
+                "version", None, f"the file is format version {newer}, written by a newer ollama-tui; "
+                f"this version (format {SUPPORTED_VERSION}) does not write to it, so nothing it does "
+                "not know is lost")])
         changed = self.changed_on_disk()
         if changed and not force:
             raise ConfigConflict(self.path)
         if changed or self.dirty:
             text = self._doc.as_string()
             self._write(text, analyse(text, self._doc))
+
+    def _newer_version(self) -> int | None:
+        """The file's format version when it is newer than this app reads (else None)."""
+        version = (self._data or {}).get("version")
+        if isinstance(version, int) and not isinstance(version, bool) and version > SUPPORTED_VERSION:
+            return version
+        return None
 
     def save_text(self, text: str, *, force: bool = False) -> list[ConfigIssue]:
         """Replace the file with raw text. Returns its issues; written only if none is an error.

@@ -54,6 +54,7 @@ __all__ = [
     "SearchHit",
     "Session",
     "build_match_query",
+    "move_aside",
 ]
 
 ROLES = frozenset({"system", "user", "assistant"})
@@ -402,6 +403,26 @@ def _check_header(path: Path, is_sqlite: bool, user_version: int, application_id
         )
     if user_version < 0:
         raise HistoryUnavailable(path, f"invalid schema version {user_version}; left untouched")
+
+
+def move_aside(path: Path | str) -> Path:
+    """Rename an unusable history file (and its -wal/-shm companions) to
+    ``<name>.unusable-<time>`` next to it, so a new history can start; nothing is deleted.
+    Returns the new path; raises OSError when the rename fails (the file is then untouched)."""
+    path = Path(path)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.unusable-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.unusable-{stamp}-{n}")
+    os.rename(path, target)
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            with contextlib.suppress(OSError):
+                os.rename(companion, target.with_name(target.name + suffix))
+    return target
 
 
 class HistoryStore:

@@ -7,7 +7,10 @@ import re
 import urllib.parse
 from collections.abc import Mapping
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "parse_host", "resolve_host", "is_loopback", "redact_url"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "parse_host", "resolve_host", "is_loopback", "redact_url",
+           "cleartext_secret_warning"]
+
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key"})
 
 DEFAULT_PORT = 11434
 DEFAULT_HOST = f"http://127.0.0.1:{DEFAULT_PORT}"
@@ -148,3 +151,22 @@ def redact_url(url: str) -> str:
     user = userinfo.partition(":")[0]
     netloc = f"{user}:***@{hostport}" if ":" in userinfo else f"***@{hostport}"
     return urllib.parse.urlunsplit(split._replace(netloc=netloc))
+
+
+def cleartext_secret_warning(url: str, headers: Mapping[str, str]) -> str | None:
+    """A warning when a credential (an Authorization header, a password in the URL) would go
+    over plain http to another machine, where anyone on the path can read it; else None.
+    The warning names the header, never its value."""
+    try:
+        split = urllib.parse.urlsplit(url)
+    except ValueError:
+        return None
+    if split.scheme.lower() != "http" or is_loopback(url):
+        return None
+    secrets = sorted(name for name in headers if name.lower() in SECRET_HEADERS)
+    if split.password:
+        secrets.append("the password in the host URL")
+    if not secrets:
+        return None
+    return (f"{' and '.join(secrets)} will be sent over plain http to {split.hostname}: anyone on the "
+            "network path can read it. Use https:// (e.g. behind a TLS proxy) or an SSH tunnel.")

@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 import httpx
 
 from . import errors
-from .hosts import is_loopback, redact_url
+from .hosts import cleartext_secret_warning, is_loopback, redact_url
 from .names import validate_model_name
 from .types import (
     ChatChunk,
@@ -76,10 +76,23 @@ def _describe_transport_error(exc: Exception) -> str:
         return "too many requests in flight (pool timed out)"
     if isinstance(exc, httpx.RemoteProtocolError):
         return f"connection closed by the server ({_short(str(exc)) or 'protocol error'})"
-    reason = str(exc).strip()
-    if not reason and exc.__cause__ is not None:
-        reason = str(exc.__cause__).strip()
-    return _short(reason) or type(exc).__name__
+    # httpx often wraps the OS error in empty-message layers (ReadError('') ← BrokenResourceError()
+    # ← ConnectionResetError): say what the deepest layer with words says.
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ConnectionResetError):
+            return "the connection was reset (the server or the network dropped it)"
+        if isinstance(cause, OSError) and cause.strerror:
+            return _short(cause.strerror)
+        reason = str(cause).strip()
+        if reason:
+            return _short(reason)
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, httpx.ReadError):
+        return "the connection was lost while reading"
+    return type(exc).__name__
 
 
 class _StreamIncomplete(Exception):
@@ -147,6 +160,12 @@ class OllamaClient:
 
     def __repr__(self) -> str:
         return f"OllamaClient({self._display_url!r})"
+
+    @property
+    def security_warning(self) -> str | None:
+        """Why sending this client's headers to this server is unsafe (plain http, not
+        loopback, a credential among them), or None."""
+        return cleartext_secret_warning(self.base_url, self._headers)
 
     @property
     def closed(self) -> bool:

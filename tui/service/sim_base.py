@@ -83,6 +83,7 @@ class SimulatorBase:
         self.reply = reply
         self.requests: list[tuple[str, str, dict | None]] = []
         self.errors: list[str] = []  # tracebacks of simulator bugs (never printed)
+        self.hangups: list[str] = []  # paths of requests the client gave up on before any answer
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._faults: list[Fault] = []
@@ -119,6 +120,10 @@ class SimulatorBase:
     def _record(self, method: str, path: str, body: Any) -> None:
         with self._lock:
             self.requests.append((method, path, body if isinstance(body, dict) else None))
+
+    def _record_hangup(self, path: str) -> None:
+        with self._lock:
+            self.hangups.append(path)
 
     def _record_error(self, text: str) -> None:
         with self._lock:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import select
 import socket
 import socketserver
+import struct
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,7 +30,8 @@ NDJSON_CT = "application/x-ndjson"
 TEXT_CT = "text/plain; charset=utf-8"
 
 PRE_FAULTS = frozenset({"status", "slow_first_byte", "empty_body", "non_json"})
-MID_FAULTS = frozenset({"error_mid_stream", "drop", "malformed_line", "truncated"})
+MID_FAULTS = frozenset({"error_mid_stream", "drop", "reset", "malformed_line", "truncated", "huge"})
+HUGE_SIZE = 10 * 1024 * 1024  # the "huge" fault's default: a 10 MB line or body
 FAULT_KINDS = PRE_FAULTS | MID_FAULTS
 MALFORMED_LINE = b"this is not json {\n"
 
@@ -54,8 +58,16 @@ class Abort(Exception):
     """Close the connection now, sending nothing more (no chunked terminator)."""
 
 
+class Reset(Abort):
+    """Like Abort, but the connection is reset (RST) rather than closed."""
+
+
 class Done(Exception):
     """The response is complete; unwind the endpoint."""
+
+
+class Replaced(Exception):
+    """Internal: a fault wrote the current stream line itself."""
 
 
 class HTTPError(Exception):
@@ -76,6 +88,7 @@ class Fault:
     after: int
     delay: float
     times: int | None
+    size: int = HUGE_SIZE  # bytes of padding for "huge"
 
 
 @dataclass
@@ -88,6 +101,31 @@ class Request:
 def dumps(obj: Any) -> bytes:
     """Compact JSON, UTF-8 (like Go's encoding/json)."""
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def inflate(obj: Any, size: int) -> Any:
+    """`obj` with `size` more characters: in the reply text where it has one (a runaway model),
+    else in an extra field (a bloated answer)."""
+    if not isinstance(obj, dict):
+        return obj
+    big = dict(obj)
+    message = big.get("message")
+    if isinstance(message, dict):
+        big["message"] = {**message, "content": str(message.get("content") or "") + "x" * size}
+    elif isinstance(big.get("response"), str):
+        big["response"] = big["response"] + "x" * size
+    else:
+        big["padding"] = "x" * size
+    return big
+
+
+def reset(sock: socket.socket) -> None:
+    """Close with a TCP RST (SO_LINGER 0), as a crashed peer or a middlebox does."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+    except OSError:
+        pass
 
 
 class Response:
@@ -138,6 +176,10 @@ class Response:
                 status, body, ctype = 500, dumps({"error": f.message}), JSON_CT
             elif f.kind == "drop":
                 raise Abort
+            elif f.kind == "reset":
+                raise Reset
+            elif f.kind == "huge":
+                body = dumps(inflate(json.loads(body), f.size)) if ctype == JSON_CT and body else body
             elif f.kind == "truncated":
                 self._head(status, ctype, len(body))
                 self._write(body[: len(body) // 2])
@@ -175,6 +217,12 @@ class Response:
             raise Done
         if f.kind == "drop":
             raise Abort
+        if f.kind == "reset":
+            raise Reset
+        if f.kind == "huge" and pending is not None:
+            self._chunk(dumps(inflate(pending, f.size)) + b"\n")
+            self.count += 1
+            raise Replaced
         if f.kind == "truncated":
             data = dumps(pending if pending is not None else {"status": "truncated line"})
             self._chunk(data[: max(1, len(data) // 2)])
@@ -184,7 +232,10 @@ class Response:
 
     def line(self, obj: Any) -> None:
         self._start_stream()
-        self._fire(obj)
+        try:
+            self._fire(obj)
+        except Replaced:
+            return  # the fault sent its own version of this line
         self._chunk(dumps(obj) + b"\n")
         self.count += 1
 
@@ -329,7 +380,7 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 if fault is not None and fault.kind in PRE_FAULTS:
                     if fault.kind == "slow_first_byte":
-                        sim._sleep(fault.delay)
+                        self._wait_first_byte(fault.delay, path)
                     elif fault.kind == "status":
                         resp.json(fault.status, {"error": fault.message})
                         return
@@ -353,6 +404,9 @@ class Handler(BaseHTTPRequestHandler):
                 resp.json(e.status, {"error": e.message})
         except Done:
             pass
+        except Reset:
+            self.close_connection = True
+            reset(self.connection)
         except Abort:
             self._abort()
         except OSError:  # BrokenPipe / ConnectionReset: the client went away
@@ -371,6 +425,25 @@ class Handler(BaseHTTPRequestHandler):
                     self._abort()
             except (OSError, Abort, Done):
                 self._abort()
+
+    def _wait_first_byte(self, delay: float, path: str) -> None:
+        """Hold the answer back for `delay` seconds, watching the client: one that hangs up
+        meanwhile (a cancelled request) is noted in `sim.hangups` and not answered."""
+        sim = self.server.sim
+        deadline = time.monotonic() + delay
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            sim._sleep(min(left, 0.05))
+            try:
+                readable, _, _ = select.select([self.connection], [], [], 0)
+                gone = bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                gone = True
+            if gone:
+                sim._record_hangup(path)
+                raise Abort
 
     def _abort(self) -> None:
         self.close_connection = True

@@ -24,7 +24,7 @@ from tui.service import sim_models as M
 from tui.service.sim_base import Remote, ReplyFn
 from tui.service.sim_infer import InferenceMixin
 from tui.service.sim_registry import RegistryMixin
-from tui.service.sim_server import FAULT_KINDS, Fault, Request, Response, SimServer
+from tui.service.sim_server import FAULT_KINDS, HUGE_SIZE, Fault, Request, Response, SimServer
 
 __all__ = ["Simulator", "main", "FAULT_KINDS"]
 
@@ -140,13 +140,22 @@ class Simulator(RegistryMixin, InferenceMixin):
         after: int = 0,
         delay: float = 0.0,
         times: int | None = 1,
+        size: int = HUGE_SIZE,
     ) -> None:
+        """Misbehave on the next request(s) to `path` ("*" = any).
+
+        Before answering: `status` (an error status with `message`), `slow_first_byte` (wait
+        `delay` s; a client hanging up meanwhile is noted in `hangups`), `empty_body`,
+        `non_json`. Mid-stream, after `after` lines: `error_mid_stream`, `drop` (close),
+        `reset` (TCP RST), `malformed_line`, `truncated`, `huge` (that line, or a whole
+        body, carries `size` more bytes). `times` requests are affected (None: every one).
+        """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}")
         if times is not None and times < 1:
             raise ValueError("times must be >= 1 or None")
         with self._lock:
-            self._faults.append(Fault(path, kind, int(status), message, int(after), float(delay), times))
+            self._faults.append(Fault(path, kind, int(status), message, int(after), float(delay), times, int(size)))
 
     def clear_faults(self) -> None:
         with self._lock:
