@@ -16,6 +16,7 @@ from .service.connection import ConnectionMonitor, ConnectionState
 from .ui.chat.pane import ChatPane
 from .ui.chat.prompt import PromptArea
 from .ui.chat.sessions import SessionList
+from .ui.compare.screen import BenchScreen
 from .ui.shell.banner import ConnectionBanner
 from .ui.shell.pane_bar import PANES, PaneBar
 from .ui.models.pane import ModelsPane
@@ -40,12 +41,14 @@ class OllamaTUI(App[None]):
         Binding("f4,alt+4", "show_pane('settings')", "Settings", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("f7", "toggle_resource_strip", "Resource strip", priority=True),
+        Binding("f10,alt+5", "compare", "Compare & bench models (again: back)", priority=True),
         Binding("question_mark", "help", "Help (outside text fields)"),
         Binding("r", "retry", "Retry connection now (outside text fields)"),
         Binding("h", "change_host", "Change host (outside text fields)"),
     ]
     KEY_SCOPES = [("Chat", ChatPane), ("Chat: session list", SessionList), ("Chat: prompt", PromptArea),
-                  ("Models", ModelsPane), ("Monitor", MonitorPane), ("Settings", SettingsPane)]
+                  ("Models", ModelsPane), ("Monitor", MonitorPane), ("Settings", SettingsPane),
+                  ("Compare & bench", BenchScreen)]
 
     def __init__(
         self,
@@ -228,6 +231,13 @@ class OllamaTUI(App[None]):
             else:
                 self.notify(f"Unknown theme {theme!r}; keeping {self.theme}", severity="warning")
 
+    def action_compare(self, tab: str = "compare") -> None:
+        """Open the Compare & bench screen on `tab` (F10 there goes back)."""
+        if isinstance(self.screen, BenchScreen):
+            self.screen.action_close()
+        else:
+            self.push_screen(BenchScreen(tab))
+
     def action_help(self) -> None:
         from .ui.shell.help_screen import HelpScreen
 
@@ -240,6 +250,12 @@ class OllamaTUI(App[None]):
         yield SystemCommand("Help: keys", "List every key binding", self.action_help)
         yield SystemCommand("Change host", "Point the app at another Ollama server", self.action_change_host)
         yield SystemCommand("Retry connection", "Try to reach the server now", self.action_retry)
+        for tab, title, help_text in (
+                ("compare", "Compare models", "Stream one prompt on several models side by side (F10)"),
+                ("benchmark", "Bench: benchmark models", "Tokens/s, first token, load time, VRAM over a prompt set"),
+                ("batch", "Bench: batch run", "A prompt file against one model; each reply becomes a chat"),
+                ("saved", "Bench: saved runs", "Reopen, export or delete earlier compare/benchmark/batch runs")):
+            yield SystemCommand(title, help_text, lambda t=tab: self.action_compare(t))
         models = self.query_one(ModelsPane)
         if hasattr(models, "commands"):
             for title, help_text, callback in models.commands():
