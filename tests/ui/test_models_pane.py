@@ -262,9 +262,13 @@ async def test_running_models_polled_only_while_visible(sim, make_app, monkeypat
     monkeypatch.setattr(ModelsPane, "PS_INTERVAL", 0.05)
     app = make_app(sim.url)
     async with app.run_test(size=(80, 24)) as pilot:
-        assert not requests_to(sim, "/api/ps")  # nothing while the pane was never shown
+        # The status line asks once, when the server comes up; no polling while the pane was never shown
+        status = app.query_one("StatusLine")
+        await wait_for(pilot, lambda: status.loaded is not None)
+        await pilot.pause(0.3)
+        assert len(requests_to(sim, "/api/ps")) == 1
         await open_models(app, pilot)
-        await wait_for(pilot, lambda: len(requests_to(sim, "/api/ps")) >= 4)
+        await wait_for(pilot, lambda: len(requests_to(sim, "/api/ps")) >= 5)
         await pilot.press("f1")
         await pilot.pause(0.1)  # let a sample already in flight land
         hidden_at = len(requests_to(sim, "/api/ps"))

@@ -71,7 +71,7 @@ async def test_an_invalid_value_is_refused_inline_and_nothing_is_written(sim, ma
         await pilot.press("enter", *"5")
         await wait_for(pilot, lambda: "5 is out of range 0–2" in text(app))
         assert row(app, "presets", "balanced", "temperature").has_class("-error")
-        await pilot.press("down", *"abc")  # top_p
+        await pilot.press("down", "down", *"abc")  # top_p (num_ctx comes second)
         await wait_for(pilot, lambda: '"abc" is not a number' in text(app))
         await pilot.press("f5")
         await wait_for(pilot, lambda: any("Not saved" in t for t in toasts(app)))
@@ -80,7 +80,7 @@ async def test_an_invalid_value_is_refused_inline_and_nothing_is_written(sim, ma
         assert app.config.preset("balanced").temperature == 0.7
         # focus goes back to the first value that does not validate
         await wait_for(pilot, lambda: focused_key(app) == ("presets", "balanced", "temperature"))
-        await pilot.press(*"1.5", "down", *"0.5", "f5")
+        await pilot.press(*"1.5", "down", "down", *"0.5", "f5")
         await wait_for(pilot, lambda: path.read_bytes() != before)
         data = tomllib.loads(path.read_text())["presets"]["balanced"]
         assert (data["temperature"], data["top_p"]) == (1.5, 0.5)
@@ -92,7 +92,7 @@ async def test_clearing_a_preset_value_unsets_it(sim, make_app, tmp_path):
     before = path.read_text()
     async with app.run_test(size=(80, 24)) as pilot:
         await open_settings(app, pilot)
-        await pilot.press("enter", "down", "down", "backspace", "f5")  # top_k: selected, deleted
+        await pilot.press("enter", "down", "down", "down", "backspace", "f5")  # top_k: selected, deleted
         await wait_for(pilot, lambda: path.read_text() != before)
         assert "top_k" not in tomllib.loads(path.read_text())["presets"]["balanced"]
         assert app.config.preset("balanced").top_k is None

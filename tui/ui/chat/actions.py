@@ -119,6 +119,11 @@ class ChatActions:
             # A prompt left without a reply (model missing, app closed): answer it now.
             self.regenerate()
             return
+        if isinstance(last, AssistantTurn) and last.message_id is None:
+            # A reply stopped with Esc: its row was stored, but the widget never learnt the id.
+            stored = await self.store.messages(self.session.id, limit=1)
+            if stored and stored[-1].role == "assistant":
+                last.message_id = stored[-1].id
         if not isinstance(last, AssistantTurn) or last.message_id is None:
             self.notify("No reply to regenerate.", severity="warning")
             return

@@ -94,23 +94,29 @@ class ChatPane(ChatActions, Horizontal):
         self.query_one(SessionList).show_sessions(sessions, self.session.id if self.session else None)
 
     def _show_header(self) -> None:
+        """One line, most important first (it ends in "…" when the pane is narrow): the model,
+        the preset with the temperature and num_ctx it sets, this session's own overrides, then
+        the title (also in the session list)."""
         s = self.session
         config = self.app.config
         model = s.model if s else self.session_model
         preset = (s.preset if s else None) or config.chat.default_preset
-        parts: list[Any] = [
-            (inert(s.title if s else "New chat"), "bold"), "  ",
-            ("model ", "$text-muted"), (inert(model or "?"), "$text-secondary"), "  ",
-            ("preset ", "$text-muted"), (preset or "-", ""),
-        ]
+        parts: list[Any] = []
+        if self.editing is not None:
+            parts += [("✎ editing", "bold $text-warning"), "  "]
+        parts += [("model ", "$text-muted"), (inert(model or "?"), "$text-secondary"), "  ",
+                  ("preset ", "$text-muted"), (preset or "-", "")]
+        values = config.preset(preset).to_options() if preset else {}
+        for key, label in (("temperature", "temp"), ("num_ctx", "ctx")):
+            if values.get(key) is not None:
+                parts += [(f" · {label} ", "$text-muted"), str(values[key])]
         if s is not None and s.options:
             parts += ["  ", (format_overrides(s.options), "$text-accent")]
         if s is not None and s.think is not None:
             parts += ["  ", ("think ", "$text-muted"), think_label(s.think)]
         if self.attachments:
             parts += ["  ", (f"📎 {', '.join(inert(n) for n, _m, _d in self.attachments)}", "$text-accent")]
-        if self.editing is not None:
-            parts += ["  ", ("✎ editing", "bold $text-warning")]
+        parts += ["  ", (inert(s.title if s else "New chat"), "bold")]
         self.query_one("#chat-header", Static).update(Content.assemble(*parts))
 
     # -- sending --------------------------------------------------------------------------------
@@ -224,6 +230,12 @@ class ChatPane(ChatActions, Horizontal):
             conversation.keep_following()
             self.session = await self.store.get_session(session.id)
             await self.refresh_sessions()
+            self._refresh_loaded()
+
+    def _refresh_loaded(self) -> None:
+        """A reply loads its model: let the status line say what is loaded now."""
+        for status in self.app.query("StatusLine"):
+            status.refresh_loaded()
 
     def _offer_fallback(self, error: str) -> None:
         fallback = self.app.config.chat.fallback_model

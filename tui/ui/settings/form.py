@@ -93,6 +93,17 @@ def current_value(config: Config, parts: KeyPath) -> Any:
     return None
 
 
+# The two values people tune most come first: from the list, Enter lands on temperature and
+# one ↓ on num_ctx (the "tune a preset" journey fits in six keys, saving and going back included).
+FIRST_OPTIONS = ("temperature", "num_ctx")
+
+
+def option_fields() -> list[Field]:
+    """PRESET_FIELDS in the order the form shows them (FIRST_OPTIONS, then the schema's order)."""
+    rank = {key: i for i, key in enumerate(FIRST_OPTIONS)}
+    return sorted(PRESET_FIELDS, key=lambda spec: rank.get(spec.key, len(rank)))
+
+
 def rows_for(target: Target, config: Config) -> list[tuple[KeyPath, Field] | str]:
     """The form's rows for `target`: (key path, field) pairs and sub-headings."""
     rows: list[tuple[KeyPath, Field] | str] = []
@@ -108,11 +119,11 @@ def rows_for(target: Target, config: Config) -> list[tuple[KeyPath, Field] | str
             else:
                 rows.append(((target.name, spec.key), spec))
     elif target.kind == "preset":
-        rows += [(("presets", target.name, spec.key), spec) for spec in PRESET_FIELDS]
+        rows += [(("presets", target.name, spec.key), spec) for spec in option_fields()]
     else:
         rows += [(("models", target.name, spec.key), spec) for spec in MODEL_FIELDS]
         rows.append("options — on top of the preset")
-        rows += [(("models", target.name, "options", spec.key), spec) for spec in PRESET_FIELDS]
+        rows += [(("models", target.name, "options", spec.key), spec) for spec in option_fields()]
     return rows
 
 
