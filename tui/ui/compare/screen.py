@@ -59,8 +59,8 @@ class BenchScreen(Screen[None]):
     CSS_PATH = "compare.tcss"
     BINDINGS = [
         Binding("escape", "stop_or_close", "Stop all runs (again: close)"),
-        Binding("ctrl+r", "run", "Run the compare / benchmark / batch of this tab"),
-        Binding("ctrl+e", "export", "Export the results (Markdown, JSON or CSV)"),
+        Binding("ctrl+r", "run", "Run this tab's compare, benchmark or batch"),
+        Binding("ctrl+e", "export", "Export results (.md, .json, .csv)"),
         Binding("ctrl+l", "last_prompt", "Compare: use the chat's last prompt"),
         Binding("d", "delete_saved", "Delete the saved run (Saved runs tab)", show=False),
     ]
