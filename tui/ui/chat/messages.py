@@ -8,9 +8,10 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets import Collapsible, Static
 
 from ...service.untrusted import inert
+from .markdown_lines import MarkdownLines
 
 
 def stats_line(stats: dict[str, Any] | None, status: str, error: str | None, num_ctx: int | None) -> Content:
@@ -68,7 +69,8 @@ class AssistantTurn(Vertical):
 
     While streaming, text arrives through `feed()`; it is buffered and appended to the
     Markdown at most once per frame interval (appending what arrived since the last frame is
-    far cheaper than a token at a time), and never re-renders what is already shown.
+    far cheaper than a token at a time). `MarkdownLines` renders each finished block once and
+    only the open block per frame, so a frame costs the same at token 10 and token 10,000.
     """
 
     FRAME_INTERVAL = 1 / 12
@@ -90,14 +92,15 @@ class AssistantTurn(Vertical):
         self._flusher: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._stream_done = False
+        self._done_event = asyncio.Event()  # ends the pause between frames when the stream ends
         self.on_flushed: Any = None  # callback after each frame (the view follows the stream)
 
     def compose(self) -> ComposeResult:
         yield Static(Content.styled(inert(self.model), "bold $text-secondary"), classes="who")
         with Collapsible(title="Thinking", collapsed=self.status != "streaming", classes="thinking") as box:
             box.display = bool(self.thinking) or self.status == "streaming"
-            yield Markdown(inert(self.thinking), classes="thinking-text")
-        yield Markdown(inert(self.content), classes="body")
+            yield MarkdownLines(inert(self.thinking), classes="thinking-text")
+        yield MarkdownLines(inert(self.content), classes="body")
         yield Static(stats_line(self.stats, self.status, self.error, self.num_ctx), classes="stats")
 
     # -- streaming --------------------------------------------------------------------------
@@ -123,14 +126,14 @@ class AssistantTurn(Vertical):
             box = self.query_one(Collapsible)
             if not box.display:
                 box.display = True
-            await self.query_one(".thinking-text", Markdown).append(text)
+            self.query_one(".thinking-text", MarkdownLines).append(text)
         if self._pending_content:
             text = "".join(self._pending_content)
             self._pending_content.clear()
             if not self.content and self.thinking:
                 self.query_one(Collapsible).collapsed = True  # the answer began: fold the thinking
             self.content += text
-            await self.query_one(".body", Markdown).append(text)
+            self.query_one(".body", MarkdownLines).append(text)
         if self.on_flushed is not None:
             self.on_flushed()
 
@@ -142,7 +145,10 @@ class AssistantTurn(Vertical):
                 await self._flush_once()
                 if self._stream_done:
                     return
-                await asyncio.sleep(self.FRAME_INTERVAL)
+                try:  # the next frame after FRAME_INTERVAL, or at once when the stream ends
+                    await asyncio.wait_for(self._done_event.wait(), self.FRAME_INTERVAL)
+                except asyncio.TimeoutError:
+                    pass
         except asyncio.CancelledError:
             pass
 
@@ -150,11 +156,14 @@ class AssistantTurn(Vertical):
                      message_id: int | None = None) -> None:
         """The stream ended: render what is still buffered, then the stats line."""
         self._stream_done = True
+        self._done_event.set()
         if self._flusher is not None:
             self._wake.set()
             await self._flusher
             self._flusher = None
         await self._flush_once()
+        for part in self.query(MarkdownLines):
+            part.finish()
         self.status, self.stats, self.error = status, stats, error
         if message_id is not None:
             self.message_id = message_id

@@ -1,0 +1,267 @@
+"""Markdown shown as lines: each finished block is rendered once; only the open one changes.
+
+Textual's `Markdown` widget mounts a widget per block, so every appended frame re-flows the
+whole conversation's layout — the cost grows with the reply and with history. Here a reply
+is one widget using the line API: finished blocks (see `blocks.py`) are rendered once, with
+Rich's Markdown, into cached strips; per frame only the open block is rendered again, and
+only its lines are refreshed unless the height changed. An open code fence is rendered a
+line at a time (plain) and highlighted once its closing fence arrives. Model text is given
+to Rich's Markdown renderer (never parsed as Rich markup) and links are shown as text with
+their address, never as terminal hyperlinks.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from rich.console import Console, RenderableType
+from rich.markdown import Markdown as RichMarkdown
+from rich.syntax import Syntax
+from rich.theme import Theme
+from textual.geometry import Region, Size
+from textual.strip import Strip
+from textual.widget import Widget
+
+from .blocks import BlockSplitter, split_blocks
+
+_PARSER = MarkdownIt().enable("strikethrough").enable("table")
+
+
+class _Markdown(RichMarkdown):
+    """Rich's Markdown with one shared parser (building a parser costs more than a block)."""
+
+    def __init__(self, markup: str, code_theme: str) -> None:  # noqa: D107 — same fields as Rich's
+        self.markup = markup
+        self.parsed = _PARSER.parse(markup)
+        self.code_theme = code_theme
+        self.justify = None
+        self.style = "none"
+        self.hyperlinks = False
+        self.inline_code_lexer = None
+        self.inline_code_theme = code_theme
+
+
+@lru_cache(maxsize=8)
+def _rich_theme(primary: str, secondary: str, accent: str, dark: bool) -> Theme:
+    code_bg = "#262626" if dark else "#e8e8e8"
+    return Theme({
+        "markdown.h1": f"bold {primary}",
+        "markdown.h1.border": primary,
+        "markdown.h2": f"bold underline {primary}",
+        "markdown.h3": f"bold {secondary}",
+        "markdown.h4": f"bold italic {secondary}",
+        "markdown.h5": "underline",
+        "markdown.h6": "italic",
+        "markdown.code": f"bold {accent} on {code_bg}",
+        "markdown.block_quote": secondary,
+        "markdown.link": f"underline {accent}",
+        "markdown.link_url": "dim underline",
+        "markdown.item.bullet": f"bold {primary}",
+        "markdown.item.number": f"bold {primary}",
+        "markdown.hr": "dim",
+    }, inherit=True)
+
+
+class MarkdownLines(Widget):
+    """A Markdown document that grows at the end (`append`) and renders only what changed."""
+
+    DEFAULT_CSS = """
+    MarkdownLines { height: auto; }
+    """
+
+    RESERVE = 8  # blank lines kept below a growing text: a layout change every 8 lines, not each
+
+    def __init__(self, text: str = "", *, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self.source = ""
+        self._blocks: list[str] = []
+        self._splitter = BlockSplitter()
+        self._width = 0
+        self._done: list[Strip] = []  # finished blocks, rendered at `_width`
+        self._open: list[Strip] = []  # the open block
+        self._fence_done: list[Strip] = []  # complete lines of an open code fence
+        self._fence_used = 0  # chars of the open fence's text already in `_fence_done`
+        self._open_dirty = False
+        self._growing = False  # text is still arriving (between the first append and finish)
+        self._allocated = 0  # the height reserved while growing
+        if text:
+            self._blocks = split_blocks(text)
+            self.source = text
+
+    # -- content ------------------------------------------------------------------------------
+
+    def append(self, text: str) -> None:
+        if not text:
+            return
+        self.source += text
+        self._growing = True
+        first = len(self._done)
+        before = self._tail(first)
+        finished = self._splitter.feed(text)
+        if finished:
+            self._blocks.extend(finished)
+            self._fence_done, self._fence_used = [], 0
+            if self._width:
+                for block in finished:
+                    self._add_done(self._render_block(block, self._width))
+        self._open_dirty = True
+        self._changed(first, before)
+
+    def finish(self) -> None:
+        """No more text: the open block is final."""
+        last = self._splitter.finish()
+        self._growing, self._allocated = False, 0
+        first = len(self._done)
+        before = self._tail(first)
+        self._fence_done, self._fence_used, self._open = [], 0, []
+        if last is not None:
+            self._blocks.append(last)
+            if self._width:
+                self._add_done(self._render_block(last, self._width))
+        self._changed(first, before)
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def _code_theme(self) -> str:
+        return "monokai" if self.app.current_theme.dark else "friendly"
+
+    def _render(self, renderable: RenderableType, width: int) -> list[Strip]:
+        """Rich lines → strips, without the blank lines around the block."""
+        theme = self.app.current_theme
+        rich_theme = _rich_theme(theme.primary, theme.secondary or theme.primary,
+                                 theme.accent or theme.primary, theme.dark)
+        console = self.app.console
+        options = console.options.update(width=width, height=None, highlight=False, markup=False)
+        with console.use_theme(rich_theme):
+            lines = console.render_lines(renderable, options, pad=False, new_lines=False)
+        strips = [Strip(line) for line in lines]
+        while strips and _is_blank(strips[0]):
+            strips.pop(0)
+        while strips and _is_blank(strips[-1]):
+            strips.pop()
+        return strips
+
+    def _render_block(self, block: str, width: int) -> list[Strip]:
+        return self._render(_Markdown(block, self._code_theme()), width)
+
+    def _add_done(self, strips: list[Strip]) -> None:
+        if not strips:
+            return
+        if self._done:
+            self._done.append(Strip.blank(0))
+        self._done.extend(strips)
+
+    def _render_all(self, width: int) -> None:
+        self._width = width
+        self._done = []
+        for block in self._blocks:
+            self._add_done(self._render_block(block, width))
+        self._fence_done, self._fence_used = [], 0
+        self._open_dirty = True
+
+    def _render_open(self) -> None:
+        self._open_dirty = False
+        text = self._splitter.open
+        if not text.strip():
+            self._open = []
+            return
+        if not self._splitter.in_fence:
+            self._open = self._render_block(text, self._width)
+            return
+        # An open code fence (maybe after text of the same block): the text as Markdown,
+        # then the code so far, a complete line rendered once, the partial line per frame.
+        before, fence = text[: self._splitter.fence_start], text[self._splitter.fence_start:]
+        head, _, code = fence.partition("\n")
+        lexer = head.strip().lstrip("`~").strip().split(" ")[0] or "text"
+        theme = self._code_theme()
+        complete = code[: code.rfind("\n") + 1]
+        if len(complete) > self._fence_used:
+            self._fence_done.extend(self._render(_code(complete[self._fence_used:], lexer, theme), self._width))
+            self._fence_used = len(complete)
+        partial = code[len(complete):]
+        lines = self._render_block(before, self._width) if before.strip() else []
+        if lines:
+            lines.append(Strip.blank(0))
+        lines += self._render(_code(" ", "text", theme), self._width)[:1]  # the padding line on top
+        lines += self._fence_done
+        if partial:
+            lines += self._render(_code(partial, lexer, theme), self._width)
+        self._open = lines
+
+    def _tail(self, first: int) -> list[Strip | None]:
+        return [self._line(y) for y in range(first, self._used())]
+
+    def _changed(self, first: int, before: list[Strip | None]) -> None:
+        """Refresh the lines from `first` on that differ from `before`; the layout only when
+        the height changed (while growing, that is every RESERVE lines, not every line)."""
+        if not self.is_mounted or not self._width:
+            return
+        if self._open_dirty:
+            self._render_open()
+        height = self._height()
+        if height != self.virtual_size.height:
+            self.virtual_size = Size(self._width, height)
+            self.refresh(layout=True)
+            return
+        after = self._tail(first)
+        changed = [i for i in range(max(len(before), len(after)))
+                   if i >= len(before) or i >= len(after) or before[i] != after[i]]
+        if changed:
+            self.refresh(Region(0, first + changed[0], self._width, changed[-1] - changed[0] + 1))
+
+    def _used(self) -> int:
+        gap = 1 if self._done and self._open else 0
+        return len(self._done) + gap + len(self._open)
+
+    def _height(self) -> int:
+        """Lines used, plus blank room below while the text grows."""
+        used = self._used()
+        if self._growing and used > self._allocated:
+            self._allocated = used + self.RESERVE
+        return max(used, self._allocated) if self._growing else used
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        if width != self._width:
+            self._render_all(width)
+        if self._open_dirty:
+            self._render_open()
+        height = self._height()
+        self.virtual_size = Size(width, height)
+        return height
+
+    def _line(self, y: int) -> Strip | None:
+        if y < len(self._done):
+            return self._done[y]
+        y -= len(self._done) + (1 if self._done and self._open else 0)
+        if 0 <= y < len(self._open):
+            return self._open[y]
+        return None
+
+    def plain_lines(self) -> list[str]:
+        """The rendered lines as text (what a user reads), without the room kept below."""
+        return [(line.text if line is not None else "").rstrip() for line in self._tail(0)]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        style = self.rich_style
+        line = self._line(y)
+        if line is None:
+            return Strip.blank(width, style)
+        return line.crop_extend(0, width, style).apply_style(style)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        if self._width:  # the theme changed: colours of the cached lines too
+            self._render_all(self._width)
+            self.refresh(layout=True)
+
+
+def _code(code: str, lexer: str, theme: str) -> Syntax:
+    return Syntax(code.rstrip("\n"), lexer, theme=theme, word_wrap=True, padding=(0, 1))
+
+
+def _is_blank(strip: Strip) -> bool:
+    """An empty line with no background (a code block's padding line has one: kept)."""
+    return not strip.text.strip() and not any(seg.style is not None and seg.style.bgcolor is not None
+                                              for seg in strip)
