@@ -251,6 +251,25 @@ def build_match_query(text: str) -> str | None:
     return " ".join(parts)
 
 
+def _text(text: str) -> str:
+    """`text` storable as UTF-8: a file name read from a non-UTF-8 file system carries lone
+    surrogates (os.fsdecode), which SQLite refuses; show those bytes as U+FFFD instead."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace") \
+            if _only_escapes(text) else text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def _only_escapes(text: str) -> bool:
+    try:
+        text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -724,7 +743,7 @@ class HistoryStore:
         _check_status(status)
         now = time.time()
         stats_d = dict(stats) if stats is not None else None
-        blobs = [(str(n), str(m), bytes(d)) for n, m, d in images]
+        blobs = [(_text(str(n)), _text(str(m)), bytes(d)) for n, m, d in images]
         async with self._write() as db:
             cur = await db.execute(
                 "UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id)

@@ -47,4 +47,6 @@ def read_image(text: str) -> tuple[str, str, bytes]:
         raise ValueError(exc.strerror or str(exc)) from None
     if len(data) > 20 * 1024 * 1024:
         raise ValueError("larger than 20 MB")
-    return path.name, mime, data
+    # A name from a non-UTF-8 file system holds lone surrogates: show those bytes as "�".
+    name = os.fsencode(path.name).decode("utf-8", "replace")
+    return name, mime, data
