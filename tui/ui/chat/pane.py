@@ -73,7 +73,8 @@ class ChatPane(ChatActions, Horizontal):
         self.focus_default()
 
     def focus_default(self) -> None:
-        self.query_one(PromptArea).focus()
+        # At once, not after a refresh (Widget.focus): keys typed ahead over SSH land here.
+        self.screen.set_focus(self.query_one(PromptArea))
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -383,7 +384,7 @@ class ChatPane(ChatActions, Horizontal):
         if sessions.has_focus:
             self.focus_default()
         else:
-            sessions.focus()
+            self.screen.set_focus(sessions)  # at once: Ctrl+L ↓ Enter typed ahead must reach the list
 
     async def action_bottom(self) -> None:
         if self.windowed:

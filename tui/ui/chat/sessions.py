@@ -71,7 +71,9 @@ class SessionList(OptionList):
                 highlighted = index
         previous = self.highlighted
         self.set_options(options)
-        if highlighted is None and previous is not None and options and self.has_focus:
-            highlighted = min(previous, len(options) - 1)  # keep the cursor where the user had it
+        if previous is not None and options and self.has_focus:
+            # Keep the cursor where the user had it: a reply finishing refreshes the list while
+            # they move through it.
+            highlighted = min(previous, len(options) - 1)
         if highlighted is not None:
             self.highlighted = highlighted

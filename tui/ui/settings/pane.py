@@ -95,7 +95,7 @@ class SettingsPane(Vertical):
             return
         if not self._unsaved():  # fresh values: the palette's theme switch also saves the file
             self.form.fill_nav(Target("preset", self._chat_preset()))
-        self.form.nav.focus()
+        self.screen.set_focus(self.form.nav)  # at once: F4 Enter typed ahead must reach the list
 
     def _chat_preset(self) -> str:
         session = None
