@@ -34,10 +34,26 @@ def _rows(where: str, bindings: list[BindingType]) -> list[tuple[str, str, str]]
     return rows
 
 
+def inner_scopes() -> list[tuple[str, type]]:
+    """Widgets inside a pane with keys of their own, listed after the pane's keys."""
+    from .models.library import FilterInput
+    from .models.pull_rows import PullList
+    from .settings.form import FieldInput
+
+    return [("Models: filter", FilterInput), ("Models: pull list", PullList), ("Settings: a value", FieldInput)]
+
+
 def scopes(app_class: type[App]) -> list[tuple[str, list[BindingType]]]:
-    """(where, bindings) for the app and every class it declares in KEY_SCOPES."""
+    """(where, bindings) for the app, every class it declares in KEY_SCOPES and the inner
+    widgets of those panes (`inner_scopes`), each after its pane."""
+    declared = list(getattr(app_class, "KEY_SCOPES", ()))
+    for inner in inner_scopes():
+        pane = inner[0].split(":")[0]
+        last = max((i for i, (where, _) in enumerate(declared) if where.split(":")[0] == pane),
+                   default=len(declared) - 1)
+        declared.insert(last + 1, inner)
     result = [("Everywhere", list(app_class.BINDINGS))]
-    for where, cls in getattr(app_class, "KEY_SCOPES", ()):
+    for where, cls in declared:
         result.append((where, list(cls.BINDINGS)))
     return result
 
