@@ -24,7 +24,7 @@ from .ui.monitor.feed import MonitorFeed
 from .ui.monitor.pane import MonitorPane
 from .ui.settings.pane import SettingsPane
 from .ui.shell.resource_strip import ResourceStrip
-from .ui.shell.status_line import StatusLine
+from .ui.shell.status_line import StatusLine, steady
 from .ui.themes import builtin_theme_dir, load_themes
 
 
@@ -155,9 +155,12 @@ class OllamaTUI(App[None]):
     # -- connection -----------------------------------------------------------------------------
 
     def _on_connection_change(self, state: ConnectionState) -> None:
-        self.query_one(StatusLine).state = state
+        line = self.query_one(StatusLine)
+        before = line.state
+        line.state = steady(before, state)
         self.query_one(ConnectionBanner).show_state(state)
-        self.refresh_bindings()
+        if before is None or before.status != state.status:
+            self.refresh_bindings()  # r / h apply while the server is down
         if state.up and getattr(self, "_was_down", False):
             self.notify(f"Connected to {state.host} (Ollama {state.version})", title="Server is back")
         self._was_down = state.status == "down"

@@ -99,3 +99,22 @@ async def test_config_can_start_with_the_strip_off(sim, make_app, tmp_path):
         assert not strip.display and "VRAM 25%" not in screen_text(app)
         await pilot.press("f7")
         await wait_for(pilot, lambda: "VRAM 25%" in strip_row(app))
+
+
+async def test_small_moves_do_not_repaint_the_strip_big_ones_do(sim, make_app):
+    backend = FakeGpuBackend([gpu(util=37.0)])
+    app = fast_app(make_app, sim.url, backend)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await sampled(pilot, app)
+        backend.gpus = [gpu(util=38.9)]  # jitter: the line stays as it was
+        seen = backend.samples
+        await wait_for(pilot, lambda: backend.samples >= seen + 3)
+        await pilot.pause()
+        assert "GPU 37%" in strip_row(app)
+        backend.gpus = [gpu(util=45.0)]  # a real change shows at once
+        await wait_for(pilot, lambda: "GPU 45%" in strip_row(app))
+        backend.gpus = [gpu(util=43.0)]
+        seen = backend.samples
+        await wait_for(pilot, lambda: backend.samples >= seen + 3)
+        await pilot.pause()
+        assert "GPU 45%" in strip_row(app)

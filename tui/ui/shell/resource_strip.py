@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from textual import on
 
 from ..monitor import text as t
@@ -9,11 +12,15 @@ from ..monitor.feed import MonitorFeed, Sampled
 from ..monitor.widgets import Rows
 
 
+STEP = 3.0  # percentage points a value moves before the strip shows it (the Monitor pane is exact)
+
+
 class ResourceStrip(Rows):
     """Fed by the app's sampler; shows the longest variant that fits the width, a "⚠" on a
     value over its warning level, and "‖ paused" while sampling is paused. Toggled with F7
     (``toggle``) or by the [ui] resource_strip setting (``set_shown``); a hidden strip does
-    no work."""
+    no work. Values move in steps of at least `STEP` points, so an idle machine's jitter
+    (CPU 2 % → 3 % → 2 %) does not repaint the line every second over SSH."""
 
     DEFAULT_CSS = """
     ResourceStrip { height: 1; width: 1fr; background: $panel; color: $foreground; padding: 0 1; }
@@ -23,6 +30,7 @@ class ResourceStrip(Rows):
         super().__init__((("resources: waiting for the first sample…", t.MUTED),), id=id)
         self.feed: MonitorFeed | None = None
         self._latest: Sampled | None = None
+        self._shown: dict[str, tuple[float, Any]] = {}
 
     def on_mount(self) -> None:
         config = getattr(self.app, "config", None)
@@ -61,4 +69,26 @@ class ResourceStrip(Rows):
             return
         snap = message.snapshot
         width = self.size.width or 80
-        self.set(t.fit(t.strip_line(snap.host, snap.gpu, feed.levels, width, paused=message.paused), width))
+        host, gpu = snap.host, snap.gpu
+        if host is not None:
+            cpu, _ = self._hold("cpu", host.cpu_percent)
+            ram, ram_used = self._hold("ram", host.ram_percent, host.ram_used)
+            host = replace(host, cpu_percent=cpu, ram_percent=ram, ram_used=ram_used)
+        gpus = []
+        for g in gpu.gpus:
+            util, _ = self._hold(f"gpu{g.index}", g.util_percent)
+            _, mem_used = self._hold(f"vram{g.index}", g.mem_percent, g.mem_used)
+            gpus.append(replace(g, util_percent=util, mem_used=mem_used))
+        gpu = replace(gpu, gpus=tuple(gpus))
+        self.set(t.fit(t.strip_line(host, gpu, feed.levels, width, paused=message.paused), width))
+
+    def _hold(self, key: str, value: float | None, extra: Any = None) -> tuple[float | None, Any]:
+        """The value (and what goes with it) last shown, unless `value` moved `STEP` or more."""
+        shown = self._shown.get(key)
+        if value is None:
+            self._shown.pop(key, None)
+            return None, extra
+        if shown is not None and abs(value - shown[0]) < STEP:
+            return shown
+        self._shown[key] = (value, extra)
+        return value, extra
