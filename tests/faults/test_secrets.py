@@ -1,0 +1,98 @@
+"""Security: header secrets never shown, logged or exported; private files; a warning before a
+token goes over plain http; the simulator listens on loopback only."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import stat
+
+import psutil
+import pytest
+
+from tests.ui.conftest import wait_for
+from tests.ui.test_chat_support import ready, send, text, toasts
+from tui.app import OllamaTUI
+from tui.service.config import ConfigStore
+from tui.service.export import export_session
+from tui.service.ollama import OllamaClient
+from tui.service.simulator import Simulator
+
+SECRET = "s3cr3t-T0KEN-value"
+
+
+def app_with_headers(url: str, tmp_path, **kw) -> OllamaTUI:
+    path = tmp_path / "config.toml"
+    store = ConfigStore(path)
+    store.load()
+    assert store.set("server.headers.Authorization", f"Bearer {SECRET}") == []
+    store.save()
+    store = ConfigStore(path)
+    config, issues = store.load()
+    client = OllamaClient(url, headers=dict(config.server.headers), connect_timeout=0.5, retries=0)
+    return OllamaTUI(client=client, config_store=store, db_path=tmp_path / "history.sqlite3",
+                     config_issues=issues, **kw)
+
+
+async def test_the_token_is_sent_but_never_shown_logged_or_exported(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    caplog.set_level(logging.DEBUG)
+    with Simulator(token_rate=0, reply="ok") as sim:
+        sim.inject("/api/chat", "status", status=401, message="unauthorized")
+        app = app_with_headers(sim.url, tmp_path)
+        seen: list[str] = []
+        async with app.run_test(size=(120, 40), notifications=True) as pilot:
+            await ready(app, pilot)
+            await send(app, pilot, "hello", replies_count=1)  # an auth error on the way
+            await wait_for(pilot, lambda: "unauthorized" in text(app))
+            seen.append(text(app))
+            await send(app, pilot, "again", replies_count=2)
+            await pilot.press("f4")  # Settings shows the header masked
+            await wait_for(pilot, lambda: app.current_pane == "settings")
+            await pilot.pause()
+            seen.append(text(app))
+            seen += toasts(app)
+            pane = app.query_one("ChatPane")
+            for fmt in ("md", "json"):
+                out = tmp_path / f"export.{fmt}"
+                await export_session(app.history, pane.session.id, out, fmt)
+                seen.append(out.read_text())
+            seen += [repr(app.client), repr(app.config), repr(app.config.server), str(app.config_store)]
+        assert not any(SECRET in s for s in seen)
+        assert SECRET not in caplog.text
+        assert not any(SECRET in (line or "") for line in sim.errors)
+        assert app.client._headers["Authorization"] == f"Bearer {SECRET}"  # …yet it is sent
+        assert stat.S_IMODE(os.stat(tmp_path / "config.toml").st_mode) == 0o600
+        assert stat.S_IMODE(os.stat(tmp_path / "history.sqlite3").st_mode) == 0o600
+
+
+@pytest.mark.parametrize("url, warned", [
+    ("http://192.0.2.10:11434", True),      # another machine, plain http: warned
+    ("https://192.0.2.10:443", False),      # encrypted
+    ("http://127.0.0.1:9", False),          # this machine
+])
+async def test_a_token_over_plain_http_to_another_machine_is_warned_about(tmp_path, monkeypatch, url, warned):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    app = app_with_headers(url, tmp_path)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await ready(app, pilot)
+        await pilot.pause()
+        warnings = [t for t in toasts(app) if "plain http" in t]
+        assert bool(warnings) == warned
+        if warned:
+            assert "Authorization" in warnings[0] and "192.0.2.10" in warnings[0]
+            assert "Token sent unencrypted" in text(app)
+        assert SECRET not in text(app) and not any(SECRET in t for t in toasts(app))
+
+
+def test_the_simulator_listens_on_loopback_only():
+    with Simulator() as sim:
+        listening = [c for c in psutil.Process().net_connections("tcp")
+                     if c.status == psutil.CONN_LISTEN and c.laddr.port == sim.port]
+        assert [c.laddr.ip for c in listening] == ["127.0.0.1"]
+        others = [a.address for addrs in psutil.net_if_addrs().values() for a in addrs
+                  if a.family == socket.AF_INET and not a.address.startswith("127.")]
+        for address in others:  # not reachable from another interface
+            with pytest.raises(OSError):
+                socket.create_connection((address, sim.port), timeout=0.5).close()

@@ -1,0 +1,35 @@
+"""Model output in a real terminal (tmux, clipboard on): escape sequences, markup, control and
+bidi characters, a very long line are shown as text and never act on the terminal: no
+clipboard write (OSC 52), no title change, no screen clear. (Pilot-level checks of the same:
+tests/ui/test_chat_content.py.)"""
+
+from __future__ import annotations
+
+from tests.e2e.tmux import TmuxApp, needs_tmux
+from tests.faults.test_kill import rows, wait
+from tui.service.simulator import Simulator
+
+HOSTILE = ("L" * 3000 + "\n\nSTART [bold red]markup[/] \x1b]52;c;cHduZWQ=\x07 \x1b]0;pwned-title\x07 "
+           "\x1b[2J\x1b[H bell\x07 del\x7f csi\x9b31m  שלום עולם  e\u0301\u0301 END")
+
+
+@needs_tmux
+def test_hostile_model_output_is_text_and_the_terminal_state_is_unchanged(tmp_path):
+    with Simulator(token_rate=0, reply=HOSTILE) as sim:
+        app = TmuxApp(["--host", sim.url, "--db", str(tmp_path / "h.sqlite3")], tmp_path, width=100, height=30)
+        try:
+            app._tmux("set-option", "-g", "set-clipboard", "on")  # tmux would take an OSC 52
+            app._tmux("set-option", "-g", "allow-rename", "on")
+            title = app._tmux("display-message", "-p", "#{pane_title}")
+            app.wait_for("connected")
+            app.type("say it")
+            app.press("Enter")
+            screen = app.wait_for("tok/s", timeout=30)
+            assert "START [bold red]markup[/] ␛]52;c;cHduZWQ=␇ ␛]0;pwned-title␇ ␛[2J␛[H" in screen
+            assert "bell␇ del␡ csi�31m" in screen and "END" in screen and "LLLLLLLLLL" in screen
+            assert app._tmux("list-buffers").strip() == ""  # no clipboard write reached tmux
+            assert app._tmux("display-message", "-p", "#{pane_title}") == title
+            wait(lambda: len(rows(tmp_path / "h.sqlite3")) == 2)
+        finally:
+            app.close()
+    assert rows(tmp_path / "h.sqlite3")[1][1] == HOSTILE  # stored exactly as received
