@@ -33,6 +33,10 @@ def ago(when: Any, now: datetime | None = None) -> str:
     return when.strftime("%Y-%m-%d")
 
 
+def ellipsize(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
 class SessionList(OptionList):
     BINDINGS = [
         Binding("n", "command('new')", "New session"),
@@ -60,11 +64,14 @@ class SessionList(OptionList):
     def show_sessions(self, sessions: list[Any], current_id: int | None) -> None:
         highlighted = None
         options = []
+        # Two lines per session, never wrapped: long titles and model names end in "…".
+        width = max(8, (self.scrollable_content_region.width or 22) - 1)
         for index, session in enumerate(sessions):
+            when = f" · {ago(session.updated_at)}"
             label = Content.assemble(
-                (inert(session.title or "New chat"), "bold"),
+                (ellipsize(inert(session.title or "New chat"), width), "bold"),
                 "\n",
-                (f"{inert(session.model)} · {ago(session.updated_at)}", "$text-muted"),
+                (ellipsize(inert(session.model), width - len(when)) + when, "$text-muted"),
             )
             options.append(Option(label, id=str(session.id)))
             if session.id == current_id:

@@ -370,7 +370,9 @@ class SettingsForm(Horizontal):
         if isinstance(event.input, FieldInput):
             event.stop()
             field_input = event.input
-            row = field_input.query_ancestor(FieldRow)
+            row = next((node for node in field_input.ancestors if isinstance(node, FieldRow)), None)
+            if row is None:
+                return  # a row of a target already replaced (F4 builds, then rebuilds at once)
             untouched = event.value == row.value_text and field_input.parts not in self.pending
             if untouched and self._file_issue(field_input.parts) is not None:
                 return  # the row as built, showing the file's problem: leave it until edited or saved
