@@ -36,8 +36,8 @@ def sim():
 
 
 @contextmanager
-def running(home: Path, *args: str):
-    app = TmuxApp(list(args), home)
+def running(home: Path, *args: str, env: dict[str, str] | None = None):
+    app = TmuxApp(list(args), home, env=env)
     try:
         yield app
     finally:
@@ -78,7 +78,8 @@ def finished(screen: str, count: int) -> bool:
 def test_connect_shows_server_version_and_what_is_loaded_with_no_key(tmp_path, sim):
     httpx.post(f"{sim.url}/api/generate", json={"model": "qwen3:8b", "prompt": "", "keep_alive": -1})
     assert sim.loaded() == ["qwen3:8b"]
-    with running(tmp_path, "--host", sim.url) as app:
+    # NO_COLOR: the state is in words and symbols (● connected), never in colour alone.
+    with running(tmp_path, "--host", sim.url, env={"NO_COLOR": "1"}) as app:
         screen = app.wait_for(lambda s: "loaded qwen3:8b" in s and "Ollama 0.33.0" in s)
         status = next(line for line in screen.splitlines() if "connected" in line)
         assert "● connected" in status and sim.url in status

@@ -209,6 +209,15 @@ class SettingsPane(Vertical):
     # -- saving -----------------------------------------------------------------------------
 
     def action_save(self) -> None:
+        # F5 is a priority key: it can overtake characters typed just before it that still
+        # wait in the focused field's queue (typed ahead over SSH). Save after those.
+        focused = self.app.focused
+        if focused is not None and focused is not self:
+            focused.call_later(self._save_now)
+        else:
+            self._save_now()
+
+    def _save_now(self) -> None:
         if self.view == "raw":
             self._save_raw()
         else:
