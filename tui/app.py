@@ -10,22 +10,26 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer
 
 from .service.connection import ConnectionMonitor, ConnectionState
 from .ui.chat.pane import ChatPane
 from .ui.chat.prompt import PromptArea
 from .ui.chat.sessions import SessionList
-from .ui.compare.screen import BenchScreen
 from .ui.shell.banner import ConnectionBanner
 from .ui.shell.pane_bar import PANES, PaneBar
-from .ui.models.pane import ModelsPane
 from .ui.monitor.feed import MonitorFeed
-from .ui.monitor.pane import MonitorPane
-from .ui.settings.pane import SettingsPane
 from .ui.shell.resource_strip import ResourceStrip
 from .ui.shell.status_line import StatusLine, steady
 from .ui.themes import builtin_theme_dir, load_themes
+
+
+def _pane_class(pane_id: str) -> type[Widget]:
+    import importlib
+
+    module, name = OllamaTUI.LAZY_PANES[pane_id]
+    return getattr(importlib.import_module(module), name)
 
 
 class OllamaTUI(App[None]):
@@ -46,9 +50,21 @@ class OllamaTUI(App[None]):
         Binding("r", "retry", "Retry connection now (outside text fields)"),
         Binding("h", "change_host", "Change host (outside text fields)"),
     ]
-    KEY_SCOPES = [("Chat", ChatPane), ("Chat: session list", SessionList), ("Chat: prompt", PromptArea),
-                  ("Models", ModelsPane), ("Monitor", MonitorPane), ("Settings", SettingsPane),
-                  ("Compare & bench", BenchScreen)]
+    # The panes other than Chat are built the first time they are needed (a key, the palette,
+    # Settings applying values): the first frame, and a usable prompt, come sooner.
+    LAZY_PANES = {"models": ("tui.ui.models.pane", "ModelsPane"),
+                  "monitor": ("tui.ui.monitor.pane", "MonitorPane"),
+                  "settings": ("tui.ui.settings.pane", "SettingsPane")}
+
+    @classmethod
+    def key_scopes(cls) -> list[tuple[str, type]]:
+        """(where, class) of every set of bindings, for the help screen and the README."""
+        from .ui.compare.screen import BenchScreen
+
+        lazy = [_pane_class(pane_id) for pane_id in cls.LAZY_PANES]
+        return [("Chat", ChatPane), ("Chat: session list", SessionList), ("Chat: prompt", PromptArea),
+                ("Models", lazy[0]), ("Monitor", lazy[1]), ("Settings", lazy[2]),
+                ("Compare & bench", BenchScreen)]
 
     def __init__(
         self,
@@ -84,9 +100,6 @@ class OllamaTUI(App[None]):
         yield ConnectionBanner()
         with ContentSwitcher(initial="chat", id="panes"):
             yield ChatPane(id="chat")
-            yield ModelsPane(id="models")
-            yield MonitorPane(id="monitor")
-            yield SettingsPane(id="settings")
         yield ResourceStrip()
         yield StatusLine()
         yield Footer()
@@ -196,11 +209,25 @@ class OllamaTUI(App[None]):
 
     # -- panes ----------------------------------------------------------------------------------
 
-    def action_show_pane(self, pane_id: str) -> None:
+    def built_pane(self, pane_id: str) -> Widget | None:
+        """The pane if it was built already (it has not been, until it was first needed)."""
+        panes = self.query_one("#panes", ContentSwitcher)
+        return next((child for child in panes.children if child.id == pane_id), None)
+
+    async def pane(self, pane_id: str) -> Widget:
+        """The pane `pane_id`, built and mounted (hidden) if this is the first time."""
+        pane = self.built_pane(pane_id)
+        if pane is None:
+            pane = _pane_class(pane_id)(id=pane_id)
+            pane.display = False
+            await self.query_one("#panes", ContentSwitcher).mount(pane)
+        return pane
+
+    async def action_show_pane(self, pane_id: str) -> None:
+        pane = await self.pane(pane_id)
         switcher = self.query_one("#panes", ContentSwitcher)
         switcher.current = pane_id
         self.query_one(PaneBar).current = pane_id
-        pane = switcher.get_child_by_id(pane_id)
         if hasattr(pane, "focus_default"):
             pane.focus_default()
         else:
@@ -211,22 +238,21 @@ class OllamaTUI(App[None]):
     def current_pane(self) -> str:
         return self.query_one("#panes", ContentSwitcher).current or "chat"
 
-    def request_pull(self, name: str) -> None:
+    @work(group="request-pull", description="hand a pull to the Models pane")
+    async def request_pull(self, name: str) -> None:
         """Hand a model name to the Models pane's pull flow (from the chat's 'not installed')."""
-        models = self.query_one(ModelsPane)
-        if hasattr(models, "start_pull"):
-            self.action_show_pane("models")
-            models.start_pull(name)
-        else:
-            self.notify(f"Pull {name} with `ollama pull {name}` (the Models pane is not built yet).")
+        await self.action_show_pane("models")
+        models: Any = await self.pane("models")
+        models.start_pull(name)
 
     def apply_config(self) -> None:
         """Use the config store's values now (after Settings saved): chat, monitor, theme."""
         self.config = self.config_store.config
         self.query_one(ChatPane)._show_header()
-        for pane in (self.query_one(MonitorPane), self.query_one(ModelsPane)):
-            if hasattr(pane, "apply_config"):
-                pane.apply_config(self.config)
+        self.monitor.apply_config(self.config)  # the sampler and the strip, built or not
+        models = self.built_pane("models")  # one not built yet reads the config when it is
+        if models is not None and hasattr(models, "apply_config"):
+            models.apply_config(self.config)
         theme = self.config.ui.theme
         if theme != self.theme:
             if theme in self.available_themes:
@@ -236,6 +262,8 @@ class OllamaTUI(App[None]):
 
     def action_compare(self, tab: str = "compare") -> None:
         """Open the Compare & bench screen on `tab` (F10 there goes back)."""
+        from .ui.compare.screen import BenchScreen
+
         if isinstance(self.screen, BenchScreen):
             self.screen.action_close()
         else:
@@ -259,11 +287,17 @@ class OllamaTUI(App[None]):
                 ("batch", "Bench: batch run", "A prompt file against one model; each reply becomes a chat"),
                 ("saved", "Bench: saved runs", "Reopen, export or delete earlier compare/benchmark/batch runs")):
             yield SystemCommand(title, help_text, lambda t=tab: self.action_compare(t))
-        models = self.query_one(ModelsPane)
-        if hasattr(models, "commands"):
-            for title, help_text, callback in models.commands():
-                yield SystemCommand(title, help_text, callback)
+        from .ui.models.pane import ModelsPane
+
+        for title, help_text, action in ModelsPane.COMMANDS:
+            yield SystemCommand(title, help_text, lambda a=action: self.run_worker(self._models_command(a)))
         yield from super().get_system_commands(screen)
+
+    async def _models_command(self, action: str) -> None:
+        """A Models command from the palette: show the pane (built if need be), then run it."""
+        await self.action_show_pane("models")
+        pane: Any = await self.pane("models")
+        getattr(pane, f"action_{action}")()  # not run_action: a focused input would veto letter keys
 
     def watch_theme(self, theme: str) -> None:
         """Remember a theme chosen in the app (palette → Theme) in the config file."""

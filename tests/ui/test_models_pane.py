@@ -304,9 +304,10 @@ async def test_help_lists_the_models_keys(sim, make_app):
 async def test_palette_commands_show_the_pane_and_start_the_flow(sim, make_app):
     app = make_app(sim.url)
     async with app.run_test(size=(80, 24)) as pilot:
-        pane = app.query_one(ModelsPane)
-        commands = {title: run for title, _help, run in pane.commands()}
-        commands["Models: pull a model"]()
+        assert app.built_pane("models") is None  # built when first needed
+        await pilot.press("ctrl+p", *"Models: pull a model")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
         assert app.current_pane == "models"
         await pilot.press("escape")

@@ -274,8 +274,8 @@ async def test_request_pull_from_the_chat_opens_the_pane_with_the_row(sim, make_
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.query_one(StatusLine).state is not None)
         app.request_pull("tinyllama")
+        await wait_for(pilot, lambda: app.current_pane == "models")
         pane = app.query_one("ModelsPane")
-        assert app.current_pane == "models"
         await wait_for(pilot, lambda: row_for(pane, "tinyllama") is not None
                        and row_for(pane, "tinyllama").job.state == "success")
         await wait_for(pilot, lambda: "tinyllama:latest" in names(pane))

@@ -117,14 +117,13 @@ async def test_theme_change_from_the_form_applies_and_is_saved(sim, make_app, tm
 async def test_monitor_settings_reach_the_monitor_pane(sim, make_app, tmp_path):
     app = make_app(sim.url)
     async with app.run_test(size=(80, 24)) as pilot:
-        seen = []
-        app.query_one("MonitorPane").apply_config = seen.append  # the pane's hook, when it has one
+        assert app.sampler.interval == 1.0
         await open_settings(app, pilot)
         await go_to(app, pilot, "section:monitor")
         assert focused_key(app) == ("monitor", "interval")
         await pilot.press(*"2.5", "f5")
-        await wait_for(pilot, lambda: seen)
-        assert seen[-1].monitor.interval == 2.5 and app.config.monitor.interval == 2.5
+        await wait_for(pilot, lambda: app.sampler.interval == 2.5)  # the sampler feeding the pane
+        assert app.config.monitor.interval == 2.5
 
 
 async def test_header_values_are_masked(sim, make_app, tmp_path):

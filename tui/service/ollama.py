@@ -152,6 +152,9 @@ class OllamaClient:
                 connect=connect_timeout, read=request_timeout, write=request_timeout, pool=request_timeout
             ),
             follow_redirects=False,
+            # Loading the CA bundle costs ~100 ms at start; a plain-http client (redirects off,
+            # a new client for each host) never makes a TLS connection, so it needs none.
+            verify=self.base_url.lower().startswith("https://"),
             # A proxy from the environment must never swallow loopback traffic.
             trust_env=not is_loopback(self.base_url),
         )

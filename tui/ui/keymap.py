@@ -44,9 +44,9 @@ def inner_scopes() -> list[tuple[str, type]]:
 
 
 def scopes(app_class: type[App]) -> list[tuple[str, list[BindingType]]]:
-    """(where, bindings) for the app, every class it declares in KEY_SCOPES and the inner
+    """(where, bindings) for the app, every class its `key_scopes()` names and the inner
     widgets of those panes (`inner_scopes`), each after its pane."""
-    declared = list(getattr(app_class, "KEY_SCOPES", ()))
+    declared = list(app_class.key_scopes()) if hasattr(app_class, "key_scopes") else []
     for inner in inner_scopes():
         pane = inner[0].split(":")[0]
         last = max((i for i, (where, _) in enumerate(declared) if where.split(":")[0] == pane),

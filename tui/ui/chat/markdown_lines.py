@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from markdown_it import MarkdownIt
-from rich.console import Console, RenderableType
-from rich.markdown import Markdown as RichMarkdown
-from rich.syntax import Syntax
+from typing import TYPE_CHECKING, Any
+
+from rich.console import RenderableType
 from rich.theme import Theme
 from textual.geometry import Region, Size
 from textual.strip import Strip
@@ -25,21 +24,31 @@ from textual.widget import Widget
 
 from .blocks import BlockSplitter, split_blocks
 
-_PARSER = MarkdownIt().enable("strikethrough").enable("table")
+if TYPE_CHECKING:
+    from rich.syntax import Syntax
 
 
-class _Markdown(RichMarkdown):
-    """Rich's Markdown with one shared parser (building a parser costs more than a block)."""
+@lru_cache(maxsize=1)
+def _markdown_class() -> Any:
+    """Rich's Markdown with one shared parser (building a parser costs more than a block).
+    Imported on first use: an empty chat at start needs neither markdown-it nor Pygments."""
+    from markdown_it import MarkdownIt
+    from rich.markdown import Markdown
 
-    def __init__(self, markup: str, code_theme: str) -> None:  # noqa: D107 — same fields as Rich's
-        self.markup = markup
-        self.parsed = _PARSER.parse(markup)
-        self.code_theme = code_theme
-        self.justify = None
-        self.style = "none"
-        self.hyperlinks = False
-        self.inline_code_lexer = None
-        self.inline_code_theme = code_theme
+    parser = MarkdownIt().enable("strikethrough").enable("table")
+
+    class SharedParserMarkdown(Markdown):
+        def __init__(self, markup: str, code_theme: str) -> None:  # the fields Rich's sets
+            self.markup = markup
+            self.parsed = parser.parse(markup)
+            self.code_theme = code_theme
+            self.justify = None
+            self.style = "none"
+            self.hyperlinks = False  # links as "text (address)", never terminal hyperlinks
+            self.inline_code_lexer = None
+            self.inline_code_theme = code_theme
+
+    return SharedParserMarkdown
 
 
 @lru_cache(maxsize=8)
@@ -71,6 +80,7 @@ class MarkdownLines(Widget):
     """
 
     RESERVE = 8  # blank lines kept below a growing text: a layout change every 8 lines, not each
+    HIGHLIGHT_MAX_LINES = 400  # longer code blocks are shown plain (see `_plain_code`)
 
     def __init__(self, text: str = "", *, classes: str | None = None) -> None:
         super().__init__(classes=classes)
@@ -83,6 +93,7 @@ class MarkdownLines(Widget):
         self._fence_done: list[Strip] = []  # complete lines of an open code fence
         self._fence_used = 0  # chars of the open fence's text already in `_fence_done`
         self._open_dirty = False
+        self._styled: dict[int, tuple[Strip, int, object, Strip]] = {}  # y → (line, width, style, drawn)
         self._growing = False  # text is still arriving (between the first append and finish)
         self._allocated = 0  # the height reserved while growing
         if text:
@@ -143,7 +154,32 @@ class MarkdownLines(Widget):
         return strips
 
     def _render_block(self, block: str, width: int) -> list[Strip]:
-        return self._render(_Markdown(block, self._code_theme()), width)
+        if block.count("\n") > self.HIGHLIGHT_MAX_LINES and block.lstrip(" ")[:3] in ("```", "~~~"):
+            head, _, body = block.partition("\n")
+            body = body.rstrip("\n")
+            last = body.rfind("\n")
+            if body[last + 1:].strip().startswith(head.strip()[:3]):
+                body = body[:last] if last >= 0 else ""
+            return self._plain_code(body, width, pad=(True, True))
+        return self._render(_markdown_class()(block, self._code_theme()), width)
+
+    def _plain_code(self, code: str, width: int, pad: tuple[bool, bool] = (False, False)) -> list[Strip]:
+        """A long code block without highlighting (Pygments needs ~0.2 ms a line: seconds for
+        10,000), in the code block's colours, wrapped at the width."""
+        from rich.cells import chop_cells
+        from rich.segment import Segment
+        from rich.syntax import Syntax
+
+        style = Syntax.get_theme(self._code_theme()).get_background_style()
+        inner = max(1, width - 2)
+        blank = Strip([Segment(" " * width, style)], width)
+        lines = [blank] if pad[0] else []
+        for line in code.split("\n"):
+            for piece in (chop_cells(line, inner) if line else [""]):
+                lines.append(Strip([Segment(" " + piece, style)]).extend_cell_length(width, style))
+        if pad[1]:
+            lines.append(blank)
+        return lines
 
     def _add_done(self, strips: list[Strip]) -> None:
         if not strips:
@@ -177,7 +213,11 @@ class MarkdownLines(Widget):
         theme = self._code_theme()
         complete = code[: code.rfind("\n") + 1]
         if len(complete) > self._fence_used:
-            self._fence_done.extend(self._render(_code(complete[self._fence_used:], lexer, theme), self._width))
+            chunk = complete[self._fence_used:]
+            if len(self._fence_done) + chunk.count("\n") > self.HIGHLIGHT_MAX_LINES:
+                self._fence_done.extend(self._plain_code(chunk.rstrip("\n"), self._width))
+            else:
+                self._fence_done.extend(self._render(_code(chunk, lexer, theme), self._width))
             self._fence_used = len(complete)
         partial = code[len(complete):]
         lines = self._render_block(before, self._width) if before.strip() else []
@@ -190,7 +230,9 @@ class MarkdownLines(Widget):
         self._open = lines
 
     def _tail(self, first: int) -> list[Strip | None]:
-        return [self._line(y) for y in range(first, self._used())]
+        """The lines from `first` (a finished block's end) on: a gap line, then the open block."""
+        gap: list[Strip | None] = [None] if self._done and self._open else []
+        return self._done[first:] + gap + self._open
 
     def _changed(self, first: int, before: list[Strip | None]) -> None:
         """Refresh the lines from `first` on that differ from `before`; the layout only when
@@ -205,10 +247,13 @@ class MarkdownLines(Widget):
             self.refresh(layout=True)
             return
         after = self._tail(first)
-        changed = [i for i in range(max(len(before), len(after)))
-                   if i >= len(before) or i >= len(after) or before[i] != after[i]]
-        if changed:
-            self.refresh(Region(0, first + changed[0], self._width, changed[-1] - changed[0] + 1))
+        common = min(len(before), len(after))
+        start = next((i for i in range(common) if before[i] is not after[i] and before[i] != after[i]), common)
+        end = max(len(before), len(after))
+        while end > start and end <= common and (before[end - 1] is after[end - 1] or before[end - 1] == after[end - 1]):
+            end -= 1
+        if end > start:
+            self.refresh(Region(0, first + start, self._width, end - start))
 
     def _used(self) -> int:
         gap = 1 if self._done and self._open else 0
@@ -248,7 +293,12 @@ class MarkdownLines(Widget):
         line = self._line(y)
         if line is None:
             return Strip.blank(width, style)
-        return line.crop_extend(0, width, style).apply_style(style)
+        cached = self._styled.get(y)  # cropping and styling cost more than the rest of a frame
+        if cached is not None and cached[0] is line and cached[1] == width and cached[2] == style:
+            return cached[3]
+        strip = line.crop_extend(0, width, style).apply_style(style)
+        self._styled[y] = (line, width, style, strip)  # holds `line`: `is` can't see a new one
+        return strip
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -258,6 +308,8 @@ class MarkdownLines(Widget):
 
 
 def _code(code: str, lexer: str, theme: str) -> Syntax:
+    from rich.syntax import Syntax
+
     return Syntax(code.rstrip("\n"), lexer, theme=theme, word_wrap=True, padding=(0, 1))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from textual import on, work
@@ -695,24 +694,13 @@ class ModelsPane(Vertical):
 
     # -- the command palette --------------------------------------------------------------------
 
-    def commands(self) -> list[tuple[str, str, Callable[[], None]]]:
-        """(title, help, callback) for the App's command palette (it yields SystemCommands)."""
-
-        def shown(action: Callable[[], None]) -> Callable[[], None]:
-            def run() -> None:
-                show = getattr(self.app, "action_show_pane", None)
-                if show is not None:
-                    show(self.id)
-                action()
-            return run
-
-        return [
-            ("Models: pull a model", "Download a model by name (p in the Models pane)", shown(self.action_pull)),
-            ("Models: check all for updates", "Re-pull every installed model (U)", shown(self.action_update_all)),
-            ("Models: create a model", "From a base model, system prompt, parameters (n)",
-             shown(self.action_create)),
-            ("Models: refresh", "List installed and loaded models again (R)", shown(self.action_refresh)),
-        ]
+    # (title, help, action) for the App's command palette; the App shows this pane first.
+    COMMANDS = (
+        ("Models: pull a model", "Download a model by name (p in the Models pane)", "pull"),
+        ("Models: check all for updates", "Re-pull every installed model (U)", "update_all"),
+        ("Models: create a model", "From a base model, system prompt, parameters (n)", "create"),
+        ("Models: refresh", "List installed and loaded models again (R)", "refresh"),
+    )
 
     # -- one path for unexpected worker failures ------------------------------------------------
 
