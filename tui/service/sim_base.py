@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from tui.service import sim_models as M
@@ -109,6 +109,16 @@ class SimulatorBase:
             self._installed[n.key] = Installed(n.short, spec, now - age_days * 86400)
             self._mark_complete(spec)
         self._loaded: dict[str, Loaded] = {}
+
+    def add_installed(self, name: str, *, size: int, like: str = "llama3.2") -> None:
+        """Install `name` at once as a copy of `like` whose weights take `size` bytes (e.g. a
+        model too big for the machine, for the won't-fit warning)."""
+        base = self._installed[self._name(like).key].spec
+        same = {f.name: getattr(base, f.name) for f in fields(base) if f.name != "layers"}
+        spec = M.make_spec(name, model_size=size, **same)
+        with self._lock:
+            self._installed[self._name(name).key] = Installed(self._name(name).short, spec, time.time())
+            self._mark_complete(spec)
 
     @staticmethod
     def _name(name: str) -> Name:

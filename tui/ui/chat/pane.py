@@ -16,6 +16,7 @@ from ...service.chats import ChatService, build_request
 from ...service.errors import ModelNotFound, OllamaError
 from ...service.names import same_model
 from ...service.session_options import format_overrides
+from ...service.thresholds import fit_warning
 from ...service.untrusted import inert
 from ..widgets.dialogs import ConfirmDialog
 from .actions import ChatActions, think_label
@@ -186,11 +187,12 @@ class ChatPane(ChatActions, Horizontal):
 
     async def _model_installed(self, model: str) -> bool:
         try:
-            installed = [m.name for m in await self.app.client.tags()]
+            tags = await self.app.client.tags()
         except OllamaError:
             return True  # let the chat request report what is wrong
-        if any(same_model(model, name) for name in installed):
-            return True
+        info = next((m for m in tags if same_model(model, m.name)), None)
+        if info is not None:
+            return await self._fits_or_go_ahead(info)
         self.notice(f"Model {model} is not installed. Your message is saved; pull the model, then "
                     "Ctrl+R sends it.", error=True)
         request_pull = getattr(self.app, "request_pull", None)
@@ -200,6 +202,32 @@ class ChatPane(ChatActions, Horizontal):
                     request_pull(model)
 
             self.app.push_screen(ConfirmDialog(f"{inert(model)} is not installed. Pull it now?"), answer)
+        return False
+
+    async def _fits_or_go_ahead(self, info: Any) -> bool:
+        """Warn before a request that would load a model bigger than free VRAM + RAM (less the
+        configured margin); the user may go ahead. A model already loaded is not checked."""
+        snapshot = getattr(getattr(self.app, "sampler", None), "last", None)
+        host = getattr(snapshot, "host", None)
+        if not info.size or host is None or host.ram_available is None:
+            return True  # nothing sampled yet: no guess
+        try:
+            if any(same_model(info.name, m.name) for m in await self.app.client.ps()):
+                return True
+        except OllamaError:
+            return True
+        gpu = snapshot.gpu
+        free_vram = None
+        if gpu.available and gpu.gpus:
+            free_vram = sum(g.mem_free or 0 for g in gpu.gpus)
+        margin = float(getattr(self.app.config.monitor, "fit_margin", 0.1))
+        warning = fit_warning(info.size, free_vram, host.ram_available, margin, name=info.name)
+        if warning is None:
+            return True
+        if await self.app.push_screen_wait(ConfirmDialog(f"⚠ {inert(warning)}.\n\nLoading it may swap or "
+                                                         "fail. Send anyway?")):
+            return True
+        self.notice("Not sent: the model probably won't fit. Your message is saved; Ctrl+R sends it.")
         return False
 
     async def _stream_reply(self) -> None:
