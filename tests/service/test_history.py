@@ -574,6 +574,33 @@ async def test_mark_interrupted_spares_live_streams(tmp_path):
         await b.close()
 
 
+async def test_mark_interrupted_when_the_writer_is_a_zombie(tmp_path):
+    """A writer killed but never reaped (a container whose init does not reap) is gone too."""
+    import psutil
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        start = psutil.Process(child.pid).create_time()
+        child.kill()
+        deadline = asyncio.get_running_loop().time() + 10
+        while psutil.Process(child.pid).status() != psutil.STATUS_ZOMBIE:
+            assert asyncio.get_running_loop().time() < deadline, "the child never became a zombie"
+            await asyncio.sleep(0.01)
+        s = await HistoryStore.open(tmp_path / "h.db")
+        try:
+            ses = await s.create_session(model="m")
+            m = await s.add_message(ses.id, "assistant", "half", status="streaming")
+            host = s._writer.split("\t")[0]
+            token = "\t".join([host, str(child.pid), f"{start:.2f}", "x"])
+            await s._db.execute("UPDATE messages SET writer = ? WHERE id = ?", (token, m.id))
+            assert await s.mark_interrupted() == 1
+            assert (await s.get_message(m.id)).status == "stopped"
+        finally:
+            await s.close()
+    finally:
+        child.wait()
+
+
 async def test_partial_saves_survive_sigkill(tmp_path):
     path = tmp_path / "h.db"
     code = textwrap.dedent(

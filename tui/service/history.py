@@ -283,7 +283,10 @@ def _process_start_time(pid: int) -> float | None:
     try:
         import psutil
 
-        return float(psutil.Process(pid).create_time())
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return None  # killed, not yet reaped (e.g. a container whose init never reaps)
+        return float(process.create_time())
     except Exception:
         return None
 
