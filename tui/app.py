@@ -11,13 +11,14 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher
 
 from .service.connection import ConnectionMonitor, ConnectionState
 from .ui.chat.pane import ChatPane
 from .ui.chat.prompt import PromptArea
 from .ui.chat.sessions import SessionList
 from .ui.shell.banner import ConnectionBanner
+from .ui.shell.key_bar import KeyBar
 from .ui.shell.pane_bar import PANES, PaneBar
 from .ui.monitor.feed import MonitorFeed
 from .ui.shell.resource_strip import ResourceStrip
@@ -102,7 +103,7 @@ class OllamaTUI(App[None]):
             yield ChatPane(id="chat")
         yield ResourceStrip()
         yield StatusLine()
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         themes, problems = load_themes(builtin_theme_dir(), self._user_theme_dir())

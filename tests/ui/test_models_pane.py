@@ -7,6 +7,7 @@ import pytest
 
 from tests.screen import screen_text
 from tests.ui.conftest import wait_for
+from tests.ui.test_chat_support import toasts
 from tests.ui.test_models_pane_support import names, open_models, requests_to, row_for, select, type_text
 from tui.service.simulator import Simulator
 from tui.ui.models.create_form import CreateModelDialog
@@ -313,3 +314,25 @@ async def test_palette_commands_show_the_pane_and_start_the_flow(sim, make_app):
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, TextDialog))
         assert not requests_to(sim, "/api/pull")
+
+
+async def test_loading_a_model_that_wont_fit_asks_first(make_app):
+    from tui.service.gpu import FakeGpuBackend
+
+    with Simulator(token_rate=0) as sim:
+        sim.add_installed("giant:1t", size=10**15)  # more than any machine's VRAM + RAM
+        app = make_app(sim.url, gpu_backend=FakeGpuBackend(1))
+        async with app.run_test(size=(100, 30)) as pilot:
+            pane = await open_models(app, pilot, count=5)
+            await wait_for(pilot, lambda: app.sampler.last is not None and app.sampler.last.host is not None)
+            await select(pilot, pane, "giant:1t")
+            await pilot.press("l")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            assert "giant:1t needs" in screen_text(app) and "Load anyway?" in screen_text(app)
+            await pilot.press("escape")  # no: nothing is loaded
+            await wait_for(pilot, lambda: any("not loaded" in t for t in toasts(app)))
+            assert not requests_to(sim, "/api/chat") and sim.loaded() == []
+            await pilot.press("l")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("y")  # go ahead
+            await wait_for(pilot, lambda: sim.loaded() == ["giant:1t"])

@@ -16,7 +16,6 @@ from ...service.chats import ChatService, build_request
 from ...service.errors import ModelNotFound, OllamaError
 from ...service.names import same_model
 from ...service.session_options import format_overrides
-from ...service.thresholds import fit_warning
 from ...service.untrusted import inert
 from ..widgets.dialogs import ConfirmDialog
 from .actions import ChatActions, think_label
@@ -207,21 +206,8 @@ class ChatPane(ChatActions, Horizontal):
     async def _fits_or_go_ahead(self, info: Any) -> bool:
         """Warn before a request that would load a model bigger than free VRAM + RAM (less the
         configured margin); the user may go ahead. A model already loaded is not checked."""
-        snapshot = getattr(getattr(self.app, "sampler", None), "last", None)
-        host = getattr(snapshot, "host", None)
-        if not info.size or host is None or host.ram_available is None:
-            return True  # nothing sampled yet: no guess
-        try:
-            if any(same_model(info.name, m.name) for m in await self.app.client.ps()):
-                return True
-        except OllamaError:
-            return True
-        gpu = snapshot.gpu
-        free_vram = None
-        if gpu.available and gpu.gpus:
-            free_vram = sum(g.mem_free or 0 for g in gpu.gpus)
-        margin = float(getattr(self.app.config.monitor, "fit_margin", 0.1))
-        warning = fit_warning(info.size, free_vram, host.ram_available, margin, name=info.name)
+        monitor = getattr(self.app, "monitor", None)
+        warning = await monitor.fit_warning(info.name, info.size) if monitor is not None else None
         if warning is None:
             return True
         if await self.app.push_screen_wait(ConfirmDialog(f"⚠ {inert(warning)}.\n\nLoading it may swap or "

@@ -17,7 +17,6 @@ from textual.widgets import (
     Button,
     Checkbox,
     DataTable,
-    Footer,
     Input,
     Label,
     ProgressBar,
@@ -47,6 +46,7 @@ from ...service.bench_store import BenchStore
 from ...service.errors import OllamaError
 from ...service.untrusted import inert
 from ..widgets.dialogs import TextDialog
+from ..shell.key_bar import KeyBar
 from .widgets import CompareColumn, RateChart
 
 TABS = ("compare", "benchmark", "batch", "saved")
@@ -130,7 +130,7 @@ class BenchScreen(Screen[None]):
             with TabPane("Saved runs", id="saved"):
                 yield DataTable(id="saved-table", cursor_type="row", zebra_stripes=True)
                 yield Static("Enter reopens the run · d deletes it (a batch's chats stay)", classes="status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#bench-table", DataTable).add_columns(*COLUMNS)

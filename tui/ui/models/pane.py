@@ -665,6 +665,13 @@ class ModelsPane(Vertical):
 
     @work(group="model-action", exit_on_error=False, description="load a model")
     async def load_model(self, name: str, keep_alive: Any) -> None:
+        info = next((m for m in self.models if same_model(name, m.name)), None)
+        monitor = getattr(self.app, "monitor", None)
+        warning = await monitor.fit_warning(name, info.size if info else None) if monitor else None
+        if warning is not None and not await self.app.push_screen_wait(ConfirmDialog(
+                f"⚠ {inert(warning)}.\n\nLoading it may swap or fail. Load anyway?")):
+            self.notify(f"{inert(name)} not loaded.", timeout=3)
+            return
         self.notify(f"Loading {inert(name)}…", timeout=2)
         try:
             await self.app.client.load(name, keep_alive=keep_alive)

@@ -21,7 +21,8 @@ from textual.widget import Widget
 from ...service.gpu import GpuBackend, NvmlBackend
 from ...service.monitor import Sampler, Snapshot
 from ...service.monitor_procs import ProcessScanner, local_port_from_host
-from ...service.thresholds import Alert, ThresholdWatcher
+from ...service.names import same_model
+from ...service.thresholds import Alert, ThresholdWatcher, fit_warning
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +183,25 @@ class MonitorFeed:
                     widget.set_shown(strip)
         if self.sampler.last is not None:
             self._publish(self.sampler.last)
+
+    # -- will a model fit?
+    async def fit_warning(self, name: str, size: int | None) -> str | None:
+        """Why loading `name` (`size` bytes on disk) probably won't fit in free VRAM + RAM
+        (less the configured margin), or None: it fits, it is loaded already, or nothing has
+        been sampled yet to judge by."""
+        snapshot = self.sampler.last
+        host = getattr(snapshot, "host", None)
+        if not size or host is None or host.ram_available is None:
+            return None
+        try:
+            if any(same_model(name, m.name) for m in await self.app.client.ps()):
+                return None
+        except Exception:  # OllamaError and the like: the request itself will say what is wrong
+            return None
+        gpu = snapshot.gpu
+        free_vram = sum(g.mem_free or 0 for g in gpu.gpus) if gpu.available and gpu.gpus else None
+        margin = float(getattr(self.app.config.monitor, "fit_margin", 0.1))
+        return fit_warning(size, free_vram, host.ram_available, margin, name=name)
 
     # -- /api/ps
     def _models_wanted(self) -> bool:
