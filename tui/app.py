@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -123,11 +124,28 @@ class OllamaTUI(App[None]):
         for issue in self.config_issues[:5]:
             self.notify(str(issue), title="Config problem (defaults used)", severity="warning", timeout=10)
         self._warn_cleartext_secrets()
+        # The prompt is painted first, then the history, the server and the sampler start.
+        self.call_after_refresh(self._start_services)
+
+    @work(name="start", exit_on_error=False, description="start the history, server watch and sampler")
+    async def _start_services(self) -> None:
+        # Their imports (httpx and its transport, aiosqlite: ~0.1 s) run in a thread, so keys
+        # typed into the new prompt meanwhile are echoed at once.
+        await asyncio.to_thread(self._import_services)
         self.run_worker(self._open_history(), name="history", exit_on_error=False,
                         description="open the chat history")
         self.run_worker(self.connection.run(), name="connection", group="connection",
                         exclusive=True, exit_on_error=False, description="watch the Ollama server")
-        self.monitor.start()
+        # The first sample (psutil, NVML's import and init) waits a moment more; the strip
+        # fills in then.
+        self.set_timer(0.5, self.monitor.start)
+
+    def _import_services(self) -> None:
+        from .service import history  # noqa: F401 - aiosqlite with it
+
+        warm_up = getattr(self.client, "warm_up", None)
+        if warm_up is not None:
+            warm_up()
 
     async def _open_history(self) -> None:
         from .service.history import HistoryStore, HistoryUnavailable, move_aside

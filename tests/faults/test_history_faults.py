@@ -63,8 +63,8 @@ async def test_8_a_file_that_is_not_a_database_is_left_alone_unless_the_user_agr
         # 1st start: the user says no → untouched, the app runs with an in-memory history
         app = make_app(sim.url, db_path=db)
         async with app.run_test(size=(100, 32)) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-            assert "not a SQLite database" in text(app) and "Move it aside" in text(app)
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog) and "Move it aside" in text(app))
+            assert "not a SQLite database" in text(app)
             await pilot.press("n")
             await ready(app, pilot)
             assert any("kept in memory only" in t for t in toasts(app))
@@ -97,7 +97,7 @@ async def test_8_a_history_from_a_newer_version_is_never_changed(make_app, tmp_p
     with Simulator(token_rate=0, reply="ok") as sim:
         app = make_app(sim.url, db_path=db)
         async with app.run_test(size=(100, 32)) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog) and "y / Enter" in text(app))
             assert "newer ollama-tui" in text(app)
             await pilot.press("escape")  # no
             await ready(app, pilot)

@@ -93,7 +93,9 @@ class Ticks:
 def still_app(make_app, url: str, ticks: Ticks):
     """The real app on the simulator, its sampler made deterministic (before it starts)."""
     app = make_app(url, gpu_backend=FakeGpuBackend(1))
-    # The name shown for the server (requests still go to the simulator on its random port).
+    # The name shown for the server (requests still go to the simulator on its random port:
+    # the HTTP client is made first, on the real URL).
+    app.client.warm_up()
     app.client.base_url = "http://gpubox:11434"
     feed = app.monitor
 
@@ -130,6 +132,7 @@ async def settle(app, pilot) -> None:
     """Connected (a fixed state, as the connection monitor would report it), history open."""
     await wait_for(pilot, lambda: app.history is not None and app.connection.state.up)
     app.workers.cancel_group(app, "connection")  # no later probe with a measured latency
+    app.query_one("StatusLine").state = None  # nor the measured one kept (the line's hysteresis)
     app._on_connection_change(ConnectionState("up", "http://gpubox:11434", "0.33.0", latency=0.004))
     status = app.query_one("StatusLine")
     await wait_for(pilot, lambda: status.loaded is not None)
@@ -149,6 +152,7 @@ def shoot(snap_compare, make_app, sim, size: str, steps, samples: int = 5) -> bo
 
     async def run_before(pilot) -> None:
         await settle(app, pilot)
+        await wait_for(pilot, lambda: ticks.left == 0)  # the sampler has drawn its samples
         await steps(app, pilot, ticks)
         await pilot.pause(0.2)
         app.clear_notifications()

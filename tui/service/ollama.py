@@ -34,9 +34,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import aclosing, asynccontextmanager
 from http import HTTPStatus
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 from . import errors
 from .hosts import cleartext_secret_warning, is_loopback, redact_url
@@ -66,6 +68,8 @@ def _short(text: str, limit: int = 200) -> str:
 
 def _describe_transport_error(exc: Exception) -> str:
     """A short reason for a transport failure; never includes request headers."""
+    import httpx
+
     if isinstance(exc, httpx.ConnectTimeout):
         return "connection timed out"
     if isinstance(exc, httpx.ReadTimeout):
@@ -128,36 +132,48 @@ class OllamaClient:
 
     def set_base_url(self, base_url: str) -> None:
         """Point the client at another server (the old pool is closed in the background)."""
-        old = self._http
+        old = self._client
         self._open(base_url)
         self._show_cache.clear()
-        try:
-            asyncio.get_running_loop().create_task(old.aclose())
-        except RuntimeError:
-            pass
+        if old is not None:
+            try:
+                asyncio.get_running_loop().create_task(old.aclose())
+            except RuntimeError:
+                pass
 
     def _open(self, base_url: str) -> None:
         self.base_url = base_url.rstrip("/")
         self._display_url = redact_url(self.base_url)
-        connect_timeout, request_timeout = self.connect_timeout, self.request_timeout
-        all_headers = self._headers
-        try:
-            httpx.URL(self.base_url)
-        except httpx.InvalidURL as exc:
+        try:  # a bad port is refused here; anything else (no scheme, say) fails as unreachable
+            urlsplit(self.base_url).port  # noqa: B018 - raises ValueError
+        except ValueError as exc:
             raise ValueError(f"invalid Ollama URL {self._display_url!r}: {exc}") from None
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers=all_headers,
-            timeout=httpx.Timeout(
-                connect=connect_timeout, read=request_timeout, write=request_timeout, pool=request_timeout
-            ),
-            follow_redirects=False,
-            # Loading the CA bundle costs ~100 ms at start; a plain-http client (redirects off,
-            # a new client for each host) never makes a TLS connection, so it needs none.
-            verify=self.base_url.lower().startswith("https://"),
-            # A proxy from the environment must never swallow loopback traffic.
-            trust_env=not is_loopback(self.base_url),
-        )
+        # The HTTP client (and httpx, ~0.1 s of imports) is made at the first request: after
+        # the app's first frame, not before it.
+        self._client: httpx.AsyncClient | None = None
+
+    def warm_up(self) -> None:
+        """Make the HTTP client now (its imports take ~0.1 s; callable from a thread)."""
+        self._http  # noqa: B018
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url,
+                headers=self._headers,
+                timeout=httpx.Timeout(connect=self.connect_timeout, read=self.request_timeout,
+                                      write=self.request_timeout, pool=self.request_timeout),
+                follow_redirects=False,
+                # Loading the CA bundle costs ~100 ms; a plain-http client (redirects off, a
+                # new client for each host) never makes a TLS connection, so it needs none.
+                verify=self.base_url.lower().startswith("https://"),
+                # A proxy from the environment must never swallow loopback traffic.
+                trust_env=not is_loopback(self.base_url),
+            )
+        return self._client
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -245,6 +261,8 @@ class OllamaClient:
         timeout: httpx.Timeout | None = None,
     ) -> httpx.Response:
         """One request, body fully read; raises the mapped error for a status ≥ 400."""
+        import httpx
+
         kwargs: dict[str, Any] = {}
         if json_body is not None:
             kwargs["json"] = json_body
@@ -277,12 +295,16 @@ class OllamaClient:
                 attempt += 1
 
     def _long_timeout(self) -> httpx.Timeout:
+        import httpx
+
         # Model-running calls may wait minutes for a load: only the connect phase is bounded.
         return httpx.Timeout(connect=self.connect_timeout, read=None, write=self.request_timeout, pool=None)
 
     @asynccontextmanager
     async def _open_stream(self, path: str, body: dict[str, Any]) -> AsyncIterator[httpx.Response]:
         """POST a streaming request; yields the 200 response, raises the mapped error otherwise."""
+        import httpx
+
         try:
             async with self._http.stream("POST", path, json=body, timeout=self._long_timeout()) as response:
                 if response.status_code >= 400:
@@ -304,6 +326,8 @@ class OllamaClient:
     async def _lines(self, response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
         """NDJSON objects as they arrive. An `{"error"}` line raises StreamError (partial=None);
         a malformed line or a broken connection raises _StreamIncomplete."""
+        import httpx
+
         try:
             async for line in response.aiter_lines():
                 if not line.strip():
