@@ -95,6 +95,14 @@ class OllamaTUI(App[None]):
         self.monitor = MonitorFeed(self, gpu_backend)
         self.sampler = self.monitor.sampler
 
+    def get_driver_class(self) -> type[Any]:
+        driver = super().get_driver_class()
+        if driver.__module__ == "textual.drivers.linux_driver":  # not Windows nor TEXTUAL_DRIVER's
+            from .ui.shell.driver import QuietLinuxDriver
+
+            return QuietLinuxDriver
+        return driver
+
     # -- layout ---------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
