@@ -293,6 +293,22 @@ async def test_loaded_models_from_ps(sim, make_app):
         assert f"Ollama · {sim.url}" in text
 
 
+async def test_ps_is_asked_at_most_every_two_seconds_however_fast_the_sampling(sim, make_app):
+    from tui.ui.monitor.feed import PS_MAX_RATE
+
+    app = fast_app(make_app, sim.url, FakeGpuBackend(1))
+    async with app.run_test(size=(80, 24)) as pilot:
+        p = await show_monitor(pilot, app)
+        loop = asyncio.get_running_loop()
+        started, asked = loop.time(), len([r for r in sim.requests if r[1] == "/api/ps"])
+        first = p.renders
+        # more than one PS_MAX_RATE period, and many samples (0.05 s apart) in it
+        await wait_for(pilot, lambda: loop.time() - started > 1.5 * PS_MAX_RATE and p.renders >= first + 30)
+        elapsed = loop.time() - started
+        asked = len([r for r in sim.requests if r[1] == "/api/ps"]) - asked
+        assert 1 <= asked <= elapsed / PS_MAX_RATE + 1, (asked, elapsed)
+
+
 async def test_server_down_is_shown_in_the_ollama_card(make_app):
     import socket
 

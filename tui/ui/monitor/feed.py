@@ -27,6 +27,7 @@ from ...service.thresholds import Alert, ThresholdWatcher, fit_warning
 log = logging.getLogger(__name__)
 
 ALERT_AFTER = 3  # samples a value must stay over its warning level before it is notified
+PS_MAX_RATE = 2.0  # seconds: /api/ps is asked at most this often (loaded models change rarely)
 
 
 class Sampled(Message):
@@ -81,6 +82,7 @@ class MonitorFeed:
         )
         self._subscribers: list[Widget] = []
         self._ps_cache: Any = None
+        self._ps_at = float("-inf")  # monotonic time of the last /api/ps answer
         self._ps_host = app.client.base_url
         self.ps_latency: float | None = None  # last /api/ps round trip, seconds
         self.alerts_shown = 0
@@ -224,7 +226,10 @@ class MonitorFeed:
                 raise ModelsNotAsked("updating…")
             return self._ps_cache
         started = time.perf_counter()
+        if self._ps_cache is not None and started - self._ps_at < PS_MAX_RATE - 0.05:
+            return self._ps_cache
         result = await client.ps()
-        self.ps_latency = time.perf_counter() - started
+        self._ps_at = time.perf_counter()
+        self.ps_latency = self._ps_at - started
         self._ps_cache = result
         return result
