@@ -58,3 +58,29 @@ async def test_room_below_a_growing_reply_goes_when_it_ends(make_app):
             body = replies(app)[0].query_one(".body", MarkdownLines)
             await wait_for(pilot, lambda: body.size.height == len(body.plain_lines()))
             assert body.plain_lines()[-1].strip() == "The end ZEBRA."
+
+
+async def test_code_is_highlighted_streamed_or_whole_and_unknown_languages_are_plain(make_app):
+    code = "```python\ndef answer(x):\n    return 42\n```\n\n```no-such-language\nplain words here\n```\n\nEND"
+
+    def colours(body: MarkdownLines, word: str) -> set:
+        """The foreground colours of the segments of `word`'s line that hold text."""
+        for y, line in enumerate(body.plain_lines()):
+            if word in line:
+                strip = body._line(y)
+                return {seg.style.color for seg in strip if seg.text.strip() and seg.style and seg.style.color}
+        raise AssertionError(f"{word!r} not shown")
+
+    with Simulator(token_rate=300, reply=code) as sim:
+        app = make_app(sim.url)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await ready(app, pilot)
+            await send(app, pilot, "code", replies_count=1)
+            await wait_for(pilot, lambda: "END" in text(app))
+            streamed = replies(app)[0].query_one(".body", MarkdownLines)
+            whole = MarkdownLines(code, classes="body")
+            await app.query_one(Conversation).mount(whole)
+            await pilot.pause()
+            for body in (streamed, whole):
+                assert len(colours(body, "def answer")) >= 2  # keyword, name, number: not one colour
+                assert len(colours(body, "plain words here")) == 1
