@@ -12,6 +12,8 @@ their address, never as terminal hyperlinks.
 
 from __future__ import annotations
 
+import time
+
 from functools import lru_cache
 
 from typing import TYPE_CHECKING, Any
@@ -88,6 +90,9 @@ class MarkdownLines(Widget):
     """
 
     RESERVE = 8  # blank lines kept below a growing text: a layout change every 8 lines, not each
+    # A fast stream gets more room: about a second of its lines (at most a third of the screen),
+    # so that the whole-screen repaint of a layout change comes about once a second.
+    RESERVE_SECONDS = 1.0
     HIGHLIGHT_MAX_LINES = 400  # longer code blocks are shown plain (see `_plain_code`)
 
     def __init__(self, text: str = "", *, classes: str | None = None) -> None:
@@ -103,6 +108,7 @@ class MarkdownLines(Widget):
         self._open_dirty = False
         self._styled: dict[int, tuple[Strip, int, object, Strip]] = {}  # y → (line, width, style, drawn)
         self._growing = False  # text is still arriving (between the first append and finish)
+        self._last_step = (0, 0.0)  # (lines used, monotonic time) when room was last added
         self._allocated = 0  # the height reserved while growing
         if text:
             self._blocks = split_blocks(text)
@@ -271,8 +277,17 @@ class MarkdownLines(Widget):
         """Lines used, plus blank room below while the text grows."""
         used = self._used()
         if self._growing and used > self._allocated:
-            self._allocated = used + self.RESERVE
+            self._allocated = used + self._reserve(used)
         return max(used, self._allocated) if self._growing else used
+
+    def _reserve(self, used: int) -> int:
+        """Room for the next RESERVE_SECONDS of lines at the rate since the last step."""
+        now = time.monotonic()
+        last_used, last_time = self._last_step
+        self._last_step = (used, now)
+        rate = (used - last_used) / max(now - last_time, 1e-3) if last_time else 0.0
+        most = max(self.RESERVE, self.app.size.height // 3 if self.is_attached else self.RESERVE)
+        return int(min(most, max(self.RESERVE, rate * self.RESERVE_SECONDS)))
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if width != self._width:
