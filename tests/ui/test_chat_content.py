@@ -218,6 +218,43 @@ async def test_a_long_session_opens_one_page_and_ctrl_up_loads_more(make_app, tm
             assert len(chat_requests(sim)[-1]["messages"]) == 2001
 
 
+async def test_a_session_of_long_replies_opens_only_the_newest_few_screens(make_app, tmp_path):
+    from tui.ui.chat.pane import OPEN_CHARS
+
+    long_answer = "word " * 1000  # 5,000 characters: a few of them fill the screen many times
+    db = tmp_path / "history.sqlite3"
+    store = await HistoryStore.open(db)
+    try:
+        session = await store.create_session(title="Long answers", model="llama3.2")
+        for i in range(30):
+            await store.add_message(session.id, "user", f"question {i}")
+            await store.add_message(session.id, "assistant", f"{long_answer}answer {i}", model="llama3.2")
+    finally:
+        await store.close()
+    with Simulator(token_rate=0, reply="ok") as sim:
+        app = make_app(sim.url)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ready(app, pilot)
+            await pilot.press("ctrl+l", "enter")
+
+            def turns() -> list:
+                return list(app.query("UserTurn, AssistantTurn"))
+
+            await wait_for(pilot, lambda: turns() and turns()[-1].content.endswith("answer 29"))
+            shown = turns()
+            assert 2 <= len(shown) < PAGE
+            assert sum(len(getattr(t, "content", "") or "") for t in shown) <= OPEN_CHARS + 5_100
+            assert any("Earlier messages" in n for n in notices(app))
+            await pilot.press("ctrl+up")  # the next few, on demand, until the first question
+            await wait_for(pilot, lambda: len(turns()) > len(shown))
+            for _ in range(60):
+                if not any("Earlier messages" in n for n in notices(app)):
+                    break
+                await pilot.press("ctrl+up")
+                await pilot.pause()
+            assert turns()[0].text == "question 0" and len(turns()) == 60
+
+
 async def test_markup_in_a_server_error_and_a_title_does_not_break_the_toasts(make_app, tmp_path):
     with Simulator(token_rate=0, reply="ok") as sim:
         sim.inject("/api/chat", "error_mid_stream", after=0, message="oops [/] \x1b]52;c;aGk=\x07 [bold]x")

@@ -25,6 +25,9 @@ from .prompt import PromptArea
 from .sessions import SessionList
 
 PAGE = 40  # messages rendered when a session opens; older ones on demand
+# ... and at most about this much text (two or three screens): opening a session renders its
+# newest replies in full, so the first paint costs what is shown, not 40 long replies.
+OPEN_CHARS = 12_000
 
 
 class ChatPane(ChatActions, Horizontal):
@@ -299,6 +302,8 @@ class ChatPane(ChatActions, Horizontal):
             messages = await self.store.messages(session_id, before_id=focus_message + PAGE, limit=PAGE,
                                                  include_superseded=True)
             self.windowed = True
+        if not self.windowed:
+            messages = newest_within(messages, OPEN_CHARS)
         total = await self.store.count_messages(session_id)
         self.oldest_id = messages[0].id if messages else None
         self.more_older = bool(messages) and total > len(messages)
@@ -335,14 +340,15 @@ class ChatPane(ChatActions, Horizontal):
     async def action_older(self) -> None:
         if not self.more_older or self.session is None:
             return
-        older = await self.store.messages(self.session.id, before_id=self.oldest_id, limit=PAGE)
+        page = await self.store.messages(self.session.id, before_id=self.oldest_id, limit=PAGE)
+        older = newest_within(page, OPEN_CHARS)
         conversation = self.query_one(Conversation)
         notices = conversation.query(Notice)
         if older:
             self.oldest_id = older[0].id
             await conversation.mount_all(self._widgets_for(older), after=notices.first() if notices else None,
                                          before=None if notices else 0)
-        self.more_older = len(older) == PAGE
+        self.more_older = len(page) == PAGE or len(older) < len(page)
         if notices and not self.more_older:
             await notices.first().remove()
 
@@ -411,3 +417,15 @@ class ChatPane(ChatActions, Horizontal):
         regenerated or edited: those act on the latest turns)."""
         if self.windowed and self.session is not None and self.streaming is None:
             await self.open_session(self.session.id)
+
+
+def newest_within(messages: list[Any], chars: int, *, at_least: int = 2) -> list[Any]:
+    """The newest of `messages` (oldest first) whose text adds up to at most `chars`
+    (but at least `at_least` of them, however long)."""
+    kept, used = 0, 0
+    for message in reversed(messages):
+        used += len(message.content or "") + len(getattr(message, "thinking", "") or "")
+        if kept >= at_least and used > chars:
+            break
+        kept += 1
+    return messages[len(messages) - kept:]
