@@ -34,6 +34,12 @@ def _pane_class(pane_id: str) -> type[Widget]:
     return getattr(importlib.import_module(module), name)
 
 
+def _import_markdown() -> None:
+    from .ui.chat.markdown_lines import warm_up
+
+    warm_up()
+
+
 class OllamaTUI(App[None]):
     """ollama-tui: Chat, Models, Monitor and Settings over one Ollama server."""
 
@@ -147,6 +153,10 @@ class OllamaTUI(App[None]):
         # The first sample (psutil, NVML's import and init) waits a moment more; the strip
         # fills in then.
         self.set_timer(0.5, self.monitor.start)
+        # What the first reply or opened session needs (markdown-it, Pygments: ~0.2 s of
+        # imports) is imported in a thread meanwhile, not when the user waits for it.
+        self.set_timer(1.0, lambda: self.run_worker(asyncio.to_thread(_import_markdown), name="warm",
+                                                    exit_on_error=False))
 
     def _import_services(self) -> None:
         from .service import history  # noqa: F401 - aiosqlite with it

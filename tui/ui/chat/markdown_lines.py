@@ -330,6 +330,13 @@ class MarkdownLines(Widget):
             self.refresh(layout=True)
 
 
+def warm_up() -> None:
+    """Import and build now (from a thread, at idle) what the first render needs."""
+    _markdown_class()
+    for name in ("python", "bash", "json"):
+        _lexer(name)
+
+
 def _code(code: str, lexer: str, theme: str) -> Syntax:
     from rich.syntax import Syntax
 

@@ -25,9 +25,10 @@ from .prompt import PromptArea
 from .sessions import SessionList
 
 PAGE = 40  # messages rendered when a session opens; older ones on demand
-# ... and at most about this much text (two or three screens): opening a session renders its
-# newest replies in full, so the first paint costs what is shown, not 40 long replies.
-OPEN_CHARS = 12_000
+# ... and at most about this much text (a screen or two): opening a session renders its
+# newest replies in full, so the first paint costs about what is shown, not 40 long replies.
+OPEN_CHARS = 6_000
+FIRST_PAINT = 2  # messages mounted before the first paint of an opened session
 
 
 class ChatPane(ChatActions, Horizontal):
@@ -61,6 +62,7 @@ class ChatPane(ChatActions, Horizontal):
         self.oldest_id: int | None = None
         self.more_older = False
         self.windowed = False  # showing a search hit's page, not the end of the conversation
+        self._rest_pending = False  # the older part of an opened page is still to be mounted
         self._store_ready = asyncio.Event()
 
     def compose(self) -> ComposeResult:
@@ -312,7 +314,15 @@ class ChatPane(ChatActions, Horizontal):
             widgets.insert(0, Notice("Earlier messages — Ctrl+↑ loads more"))
         if self.windowed:
             widgets.append(Notice("Later messages — Ctrl+B shows the latest (sending does too)"))
-        await conversation.mount_all(widgets)
+        if focus_message is None and len(widgets) > FIRST_PAINT:
+            # The newest exchange is painted first; the rest of the page goes in above it
+            # right after (the view stays at the bottom), so the session shows at once.
+            later, widgets = widgets[-FIRST_PAINT:], widgets[:-FIRST_PAINT]
+            await conversation.mount_all(later)
+            self._rest_pending = True
+            self.call_after_refresh(self._mount_rest, widgets, later[0])
+        else:
+            await conversation.mount_all(widgets)
         self.query_one(PromptArea).recall = await self.store.user_prompts(session_id)
         await self.refresh_sessions()
         target = None
@@ -323,6 +333,17 @@ class ChatPane(ChatActions, Horizontal):
             conversation.call_after_refresh(conversation.scroll_to_widget, target, animate=False, top=True)
         else:
             conversation.call_after_refresh(conversation.jump_to_bottom)
+
+    async def _mount_rest(self, widgets: list[Any], first_shown: Any) -> None:
+        """The older part of an opened page, above what was painted first."""
+        try:
+            conversation = self.query_one(Conversation)
+            if first_shown.parent is conversation:  # still the same session
+                await conversation.mount_all(widgets, before=first_shown)
+                if conversation.follow:
+                    conversation.call_after_refresh(conversation.jump_to_bottom)
+        finally:
+            self._rest_pending = False
 
     def _widgets_for(self, messages: list[Any]) -> list[Any]:
         widgets = []
@@ -338,7 +359,7 @@ class ChatPane(ChatActions, Horizontal):
         return widgets
 
     async def action_older(self) -> None:
-        if not self.more_older or self.session is None:
+        if not self.more_older or self.session is None or self._rest_pending:
             return
         page = await self.store.messages(self.session.id, before_id=self.oldest_id, limit=PAGE)
         older = newest_within(page, OPEN_CHARS)
