@@ -1,4 +1,7 @@
-"""The Models pane: installed models, their details, pulls with live progress, running models."""
+"""The Models pane: installed models, their details, pulls with live progress, running models.
+
+The pull / create flow is mixed in from `pull_flow.PullFlow`, the delete / copy / load / unload
+actions from `model_actions.ModelActions`."""
 
 from __future__ import annotations
 
@@ -9,24 +12,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Static, TextArea
 from textual.worker import Worker, WorkerState
 
-from ...service.errors import InvalidModelName, OllamaError
-from ...service.hosts import is_loopback
-from ...service.names import normalize_model_name, same_model, validate_model_name
-from ...service.progress import format_bytes
-from ...service.pulls import PullJob, PullManager
+from ...service.errors import OllamaError
+from ...service.names import same_model
+from ...service.pulls import PullManager
 from ...service.types import ModelInfo, ModelShow
 from ...service.untrusted import inert
-from ..shell.status_line import StatusLine
-from ..widgets.dialogs import ConfirmDialog, TextDialog
-from .create_form import CreateModelDialog, CreateRequest
 from .details import ModelDetails
 from .library import COLUMNS, SORT_KEYS, FilterInput, LibraryTable, ModelSummary
-from .pull_rows import PullChanged, PullList, PullRow
+from .model_actions import ModelActions
+from .pull_flow import PullFlow, name_error  # noqa: F401 - name_error: importable from here as before
+from .pull_rows import PullChanged, PullList
 from .running import RunningTable
 
 # Actions bound to plain letters: never while a text field has focus.
@@ -36,16 +35,7 @@ _LETTER_ACTIONS = frozenset({
 })
 
 
-def name_error(name: str) -> str | None:
-    """Why `name` is not a model name Ollama accepts, or None."""
-    try:
-        validate_model_name(name.strip())
-    except InvalidModelName as exc:
-        return str(exc)
-    return None
-
-
-class ModelsPane(Vertical):
+class ModelsPane(PullFlow, ModelActions, Vertical):
     """Installed models, their details, pulls and loaded models.
 
     Letter keys act on the selected model (k / l on the loaded-models row when that table has
@@ -367,61 +357,7 @@ class ModelsPane(Vertical):
         title.update(Content.assemble(("Loaded models ", "bold"), (hint, "$text-muted")))
         self.running.display = count > 0
 
-    def _target(self) -> str | None:
-        """The model `k` / `l` act on: the running table's row when it has focus."""
-        if self.app.focused is self.running and self.running.selected is not None:
-            return self.running.selected.name
-        info = self.library.selected
-        return info.name if info else None
-
-    # -- pulls ----------------------------------------------------------------------------------
-
-    def _space_warning(self, name: str) -> str | None:
-        if self.pulls is None or not is_loopback(self.app.client.base_url):
-            return None  # the models directory of a remote server is not ours to measure
-        try:
-            return self.pulls.free_space_warning(name)
-        except OSError:
-            return None
-
-    def start_pull(self, name: str, *, update_check: bool = False) -> None:
-        """Pull `name` (from the pull dialog, `u`, or the chat's "not installed")."""
-        name = name.strip()
-        error = name_error(name)
-        if error is not None:
-            self.notify(f"Not a valid model name: {error}", title="Pull refused", severity="error")
-            return
-        warning = self._space_warning(name)
-        if warning is None:
-            self._begin_pull(name, update_check=update_check)
-            return
-
-        def answer(yes: bool | None) -> None:
-            if yes:
-                self._begin_pull(name, update_check=update_check)
-
-        self.app.push_screen(ConfirmDialog(f"{warning}. Pull {name} anyway?"), answer)
-
-    def _begin_pull(self, name: str, *, update_check: bool = False) -> PullJob | None:
-        assert self.pulls is not None
-        try:
-            job = self.pulls.start(name)
-        except (InvalidModelName, RuntimeError) as exc:
-            self.notify(str(exc), title="Pull refused", severity="error")
-            return None
-        pull_list = self.pull_list
-        if pull_list.row(job.id) is None:
-            key = normalize_model_name(name)
-            stale = [r for r in pull_list.rows
-                     if r.job.finished and r.job.kind == "pull" and normalize_model_name(r.job.name) == key]
-            self._cleared.update(r.job.id for r in stale)
-            pull_list.remove_rows(stale)
-            if update_check:
-                self._update_checks.add(job.id)
-        pull_list.upsert(job, update_check=job.id in self._update_checks)
-        pull_list.select(job.id)
-        self._pulls_changed()
-        return job
+    # -- pulls (started, listed and reported by PullFlow) ----------------------------------------
 
     @on(PullChanged)
     def _pull_changed(self, message: PullChanged) -> None:
@@ -434,46 +370,6 @@ class ModelsPane(Vertical):
         if job.finished and job.id not in self._reported:
             self._reported.add(job.id)
             self._job_finished(job)
-
-    def _job_finished(self, job: PullJob) -> None:
-        name = inert(job.name)
-        if job.state == "success":
-            if job.kind == "create":
-                self.notify(f"Created {name}", title="Create")
-            elif job.update_result == "up to date":
-                self.notify(f"{name} is up to date", title="Update check")
-            elif job.update_result == "updated":
-                self.notify(f"{name} was updated", title="Update check")
-            else:
-                self.notify(f"Pulled {name} ({format_bytes(job.bytes_total)})", title="Pull")
-            self._tags_dirty = True
-            if self.visible:
-                self.refresh_models()
-        elif job.state == "error":
-            verb = "Create" if job.kind == "create" else "Pull"
-            self.notify(f"{name}: {inert(job.error or 'failed')}", title=f"{verb} failed", severity="error")
-            self._tags_dirty = True  # a create may have half-happened; never leave the list lying
-            if self.visible:
-                self.refresh_models()
-
-    def _pulls_changed(self) -> None:
-        jobs = [r.job for r in self.pull_list.rows]
-        running = sum(1 for j in jobs if j.state == "running")
-        queued = sum(1 for j in jobs if j.state == "queued")
-        self.query_one("#pulls-box").display = bool(jobs)
-        parts = [f"{running} running"]
-        if queued:
-            parts.append(f"{queued} queued")
-        done = len(jobs) - running - queued
-        if done:
-            parts.append(f"{done} done")
-        keys = "x cancel ▶ · t layers" + (" · X clear done" if done else "")
-        self.query_one("#pulls-title", Static).update(Content.assemble(
-            ("Pulls ", "bold"), (" · ".join(parts), ""), ("  " + keys, "$text-muted")), layout=False)
-        try:
-            self.app.query_one(StatusLine).active_pulls = running + queued
-        except NoMatches:
-            pass
 
     # -- actions --------------------------------------------------------------------------------
 
@@ -519,184 +415,6 @@ class ModelsPane(Vertical):
 
     def action_refresh(self) -> None:
         self.refresh_models()
-        self.refresh_running()
-
-    def action_pull(self) -> None:
-        value = ""
-        row = self.pull_list.selected
-        if self.app.focused is self.pull_list and row is not None and row.job.kind == "pull":
-            value = row.job.name
-
-        def done(name: str | None) -> None:
-            if name:
-                self.start_pull(name)
-
-        self.app.push_screen(TextDialog("Pull a model — e.g. llama3.2, qwen3:8b, namespace/model:tag",
-                                        value, placeholder="model[:tag]", validate=name_error), done)
-
-    def action_cancel_pull(self) -> None:
-        row: PullRow | None = self.pull_list.selected
-        if row is None or not row.job.active or self.pulls is None:
-            self.notify("No running or queued pull is selected.", severity="warning", timeout=3)
-            return
-        self.pulls.cancel(row.job.id)
-
-    def action_toggle_layers(self) -> None:
-        self.pull_list.action_toggle()
-
-    def action_clear_pulls(self) -> None:
-        finished = [r for r in self.pull_list.rows if r.job.finished]
-        self._cleared.update(r.job.id for r in finished)
-        self.pull_list.remove_rows(finished)
-        if self.pulls is not None:
-            self.pulls.clear_finished()
-        self.call_after_refresh(self._pulls_changed)
-
-    def action_update(self) -> None:
-        info = self._selected_or_say()
-        if info is not None:
-            self._begin_pull(info.name, update_check=True)
-
-    def action_update_all(self) -> None:
-        names = [m.name for m in self.models]
-        if not names:
-            self.notify("No installed models to check.", severity="warning", timeout=3)
-            return
-
-        def answer(yes: bool | None) -> None:
-            if not yes:
-                return
-            first = None
-            for name in names:
-                job = self._begin_pull(name, update_check=True)
-                first = first or job
-            if first is not None:
-                self.pull_list.select(first.id)
-
-        self.app.push_screen(ConfirmDialog(
-            f"Check all {len(names)} installed models for updates? Each one is re-pulled; only "
-            "what changed is downloaded (x cancels a row)."), answer)
-
-    def action_delete(self) -> None:
-        info = self._selected_or_say()
-        if info is None:
-            return
-        size = format_bytes(info.size) if info.size else "size unknown"
-
-        def answer(yes: bool | None) -> None:
-            if yes:
-                self.delete_model(info.name)
-
-        self.app.push_screen(ConfirmDialog(
-            f"Delete {inert(info.name)} ({size}) from the server? Its files are removed from disk."), answer)
-
-    @work(group="model-action", exit_on_error=False, description="delete a model")
-    async def delete_model(self, name: str) -> None:
-        try:
-            await self.app.client.delete(name)
-        except OllamaError as exc:
-            self.notify(f"{inert(name)}: {inert(exc.message)}", title="Delete failed", severity="error")
-        else:
-            self.notify(f"Deleted {inert(name)}", title="Delete")
-        self.refresh_models()
-
-    def action_copy(self) -> None:
-        info = self._selected_or_say()
-        if info is None:
-            return
-
-        def check(value: str) -> str | None:
-            error = name_error(value)
-            if error is None and same_model(value.strip(), info.name):
-                return "the new name is the model's own name"
-            return error
-
-        def done(value: str | None) -> None:
-            if value:
-                self.copy_model(info.name, value.strip())
-
-        self.app.push_screen(TextDialog(f"Copy {inert(info.name)} to (a new name or tag)", info.name,
-                                        validate=check), done)
-
-    @work(group="model-action", exit_on_error=False, description="copy a model")
-    async def copy_model(self, source: str, destination: str) -> None:
-        try:
-            await self.app.client.copy(source, destination)
-        except (OllamaError, InvalidModelName) as exc:
-            self.notify(f"{inert(source)} → {inert(destination)}: {inert(str(exc))}",
-                        title="Copy failed", severity="error")
-            self.refresh_models()
-        else:
-            self.notify(f"Copied {inert(source)} to {inert(destination)}", title="Copy")
-            self.refresh_models(select=destination)
-
-    def action_create(self) -> None:
-        info = self.library.selected
-
-        def done(request: CreateRequest | None) -> None:
-            if request is not None:
-                self.start_create(request)
-
-        self.app.push_screen(CreateModelDialog(info.name if info else ""), done)
-
-    def start_create(self, request: CreateRequest) -> PullJob | None:
-        assert self.pulls is not None
-        try:
-            job = self.pulls.create(request.name, from_=request.from_, system=request.system,
-                                    parameters=request.parameters or None, template=request.template)
-        except (InvalidModelName, RuntimeError) as exc:
-            self.notify(str(exc), title="Create refused", severity="error")
-            return None
-        self.pull_list.upsert(job)
-        self.pull_list.select(job.id)
-        self._pulls_changed()
-        return job
-
-    def action_load(self) -> None:
-        name = self._target()
-        if name is None:
-            self.notify("Select a model in the list first.", severity="warning", timeout=3)
-            return
-        config = getattr(self.app, "config", None)
-        keep_alive: Any = None
-        if config is not None:
-            keep_alive = config.chat_settings(name).keep_alive
-        self.load_model(name, keep_alive)
-
-    @work(group="model-action", exit_on_error=False, description="load a model")
-    async def load_model(self, name: str, keep_alive: Any) -> None:
-        info = next((m for m in self.models if same_model(name, m.name)), None)
-        monitor = getattr(self.app, "monitor", None)
-        warning = await monitor.fit_warning(name, info.size if info else None) if monitor else None
-        if warning is not None and not await self.app.push_screen_wait(ConfirmDialog(
-                f"⚠ {inert(warning)}.\n\nLoading it may swap or fail. Load anyway?")):
-            self.notify(f"{inert(name)} not loaded.", timeout=3)
-            return
-        self.notify(f"Loading {inert(name)}…", timeout=2)
-        try:
-            await self.app.client.load(name, keep_alive=keep_alive)
-        except OllamaError as exc:
-            self.notify(f"{inert(name)}: {inert(exc.message)}", title="Load failed", severity="error")
-        else:
-            kept = "forever" if str(keep_alive).startswith("-") else f"keep_alive {keep_alive}"
-            self.notify(f"Loaded {inert(name)} ({kept})", title="Load")
-        self.refresh_running()
-
-    def action_unload(self) -> None:
-        name = self._target()
-        if name is None:
-            self.notify("Select a model first.", severity="warning", timeout=3)
-            return
-        self.unload_model(name)
-
-    @work(group="model-action", exit_on_error=False, description="unload a model")
-    async def unload_model(self, name: str) -> None:
-        try:
-            await self.app.client.unload(name)
-        except OllamaError as exc:
-            self.notify(f"{inert(name)}: {inert(exc.message)}", title="Unload failed", severity="error")
-        else:
-            self.notify(f"Unloaded {inert(name)}", title="Unload")
         self.refresh_running()
 
     # -- the command palette --------------------------------------------------------------------
