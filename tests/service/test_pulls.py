@@ -99,7 +99,8 @@ async def test_third_pull_waits_for_a_free_slot(slow_sim, slow_client, until):
     assert [f.state for f in finals] == ["success"] * 3
     # c only started once a or b had ended
     assert finals[2].started_at >= min(finals[0].ended_at, finals[1].ended_at)
-    assert pulls_sent(slow_sim) == ["demo/a", "demo/b", "demo/c"]
+    sent = pulls_sent(slow_sim)  # a and b go at once (either may reach the server first); c last
+    assert sorted(sent[:2]) == ["demo/a", "demo/b"] and sent[2:] == ["demo/c"]
 
 
 async def test_cancel_then_repull_resumes(slow_sim, slow_client, until):
