@@ -181,16 +181,20 @@ async def test_an_empty_prompt_is_refused(make_app, tmp_path):
             assert messages(tmp_path / "history.sqlite3") == []
 
 
-async def test_a_long_session_opens_one_page_and_ctrl_up_loads_more(make_app, tmp_path):
-    db = tmp_path / "history.sqlite3"
+async def stored_talk(db, title: str, exchanges: int, answer_prefix: str) -> None:
+    """A session of `exchanges` question/answer pairs written straight into the history file."""
     store = await HistoryStore.open(db)
     try:
-        session = await store.create_session(title="Long talk", model="llama3.2")
-        for i in range(1000):
+        session = await store.create_session(title=title, model="llama3.2")
+        for i in range(exchanges):
             await store.add_message(session.id, "user", f"question {i}")
-            await store.add_message(session.id, "assistant", f"answer {i}", model="llama3.2")
+            await store.add_message(session.id, "assistant", f"{answer_prefix}answer {i}", model="llama3.2")
     finally:
         await store.close()
+
+
+async def test_a_long_session_opens_one_page_and_ctrl_up_loads_more(make_app, tmp_path):
+    await stored_talk(tmp_path / "history.sqlite3", "Long talk", 1000, "")
     with Simulator(token_rate=0, reply="ok") as sim:
         app = make_app(sim.url)
         async with app.run_test(size=(100, 32)) as pilot:
@@ -222,15 +226,7 @@ async def test_a_session_of_long_replies_opens_only_the_newest_few_screens(make_
     from tui.ui.chat.pane import OPEN_CHARS
 
     long_answer = "word " * 1000  # 5,000 characters: a few of them fill the screen many times
-    db = tmp_path / "history.sqlite3"
-    store = await HistoryStore.open(db)
-    try:
-        session = await store.create_session(title="Long answers", model="llama3.2")
-        for i in range(30):
-            await store.add_message(session.id, "user", f"question {i}")
-            await store.add_message(session.id, "assistant", f"{long_answer}answer {i}", model="llama3.2")
-    finally:
-        await store.close()
+    await stored_talk(tmp_path / "history.sqlite3", "Long answers", 30, long_answer)
     with Simulator(token_rate=0, reply="ok") as sim:
         app = make_app(sim.url)
         async with app.run_test(size=(100, 32)) as pilot:
