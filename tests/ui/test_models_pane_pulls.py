@@ -61,8 +61,16 @@ async def pull(pilot, app, name: str, *, new_row: bool = True) -> None:
         await wait_for(pilot, lambda: any(r.job.name == name and r.job.id not in before for r in rows(pane)))
 
 
-async def test_pull_with_several_layers_shows_monotonic_progress_and_ends_in_the_table(slow_sim, make_app):
-    sim = slow_sim
+@pytest.fixture
+def paced_sim():
+    """Pulls at 70 MB/s: the first 200 MB layer lasts ~3 s, so even a slow CI runner is still on it
+    when the test starts watching (at 250 MB/s it was sometimes done before the first look)."""
+    with Simulator(token_rate=0, pull_rate=70e6, pull_tick=0.01) as sim:
+        yield sim
+
+
+async def test_pull_with_several_layers_shows_monotonic_progress_and_ends_in_the_table(paced_sim, make_app):
+    sim = paced_sim
     sim.add_remote_model("layered:latest", [200_000_000, 100_000_000, 50_000_000], family="phi",
                          parameter_size="2.7B")
     app = make_app(sim.url)
