@@ -54,3 +54,34 @@ async def test_retry_now_wakes_the_loop():
                         await asyncio.sleep(0.01)
         finally:
             task.cancel()
+
+
+async def test_a_recent_ps_answer_stands_in_for_the_ping(sim):
+    """While the Monitor asks /api/ps every few seconds, the watch sends no pings of its own;
+    when those answers stop, it pings again."""
+    changes = []
+    async with OllamaClient(sim.url, retries=0) as client:
+        monitor = ConnectionMonitor(client, changes.append, up_interval=5.0)
+        assert (await monitor.check_once()).up
+        pings = sum(1 for r in sim.requests if r[:2] == ("GET", "/"))
+        assert pings == 1
+        await client.ps()
+        state = await monitor.check_once()
+        assert state.up and state.latency is not None
+        assert sum(1 for r in sim.requests if r[:2] == ("GET", "/")) == 1  # no new ping
+        url, _at, latency = client.last_answer
+        client.last_answer = (url, _at - 10.0, latency)  # that answer is older than the interval
+        assert (await monitor.check_once()).up
+        assert sum(1 for r in sim.requests if r[:2] == ("GET", "/")) == 2
+
+
+async def test_an_answer_from_the_old_host_is_not_a_ping_of_the_new_one(sim):
+    async with OllamaClient(sim.url, retries=0) as client:
+        monitor = ConnectionMonitor(client, lambda s: None)
+        assert (await monitor.check_once()).up
+        await client.ps()
+        with Simulator() as other:
+            client.set_base_url(other.url)
+            monitor.reset()
+            assert (await monitor.check_once()).up
+            assert [r[:2] for r in other.requests if r[:2] == ("GET", "/")] == [("GET", "/")]

@@ -14,6 +14,8 @@ Status = Literal["connecting", "up", "down"]
 
 class _Pingable(Protocol):
     base_url: str
+    #: (base URL, monotonic time, round-trip seconds) of the last light request answered.
+    last_answer: tuple[str, float, float] | None
 
     async def ping(self) -> float: ...
     async def version(self) -> str: ...
@@ -71,13 +73,24 @@ class ConnectionMonitor:
             self.state = state
             self.on_change(state)
 
+    def _recent_answer(self, host: str) -> float | None:
+        """The round trip of a light request to ``host`` answered within the last interval
+        (the Monitor's `/api/ps`, say): proof enough that the server is up, without a ping."""
+        recent = getattr(self.client, "last_answer", None)
+        if not (self.state.up and self.state.host == host and recent is not None):
+            return None
+        url, at, latency = recent
+        return latency if url == host and time.monotonic() - at < self.up_interval else None
+
     async def check_once(self) -> ConnectionState:
-        """One probe; updates and returns the state."""
+        """One probe (or a recent answer to another request); updates and returns the state."""
         host = self.client.base_url
         try:
-            started = time.perf_counter()
-            await self.client.ping()
-            latency = time.perf_counter() - started
+            latency = self._recent_answer(host)
+            if latency is None:
+                started = time.perf_counter()
+                await self.client.ping()
+                latency = time.perf_counter() - started
             version = self.state.version if self.state.up and self.state.host == host else None
             if version is None:
                 version = await self.client.version()

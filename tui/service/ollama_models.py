@@ -26,9 +26,15 @@ class ModelsMixin(OllamaTransport):
         async def once() -> float:
             started = time.perf_counter()
             await self._request("GET", "/")
-            return time.perf_counter() - started
+            return self._answered(started)
 
         return await self._retrying(once)
+
+    def _answered(self, started: float) -> float:
+        """Note a light request's round trip (see ``last_answer``) and return it."""
+        latency = time.perf_counter() - started
+        self.last_answer = (self.base_url, time.monotonic(), latency)
+        return latency
 
     async def version(self) -> str:
         async def once() -> str:
@@ -64,7 +70,9 @@ class ModelsMixin(OllamaTransport):
         """Models loaded right now (`GET /api/ps`)."""
 
         async def once() -> list[RunningModel]:
+            started = time.perf_counter()
             data = await self._request_json("GET", "/api/ps")
+            self._answered(started)
             return [RunningModel.from_json(m) for m in self._models(data, "/api/ps")]
 
         return await self._retrying(once)

@@ -104,6 +104,9 @@ class OllamaTransport:
         self.backoff = backoff
         #: Streams whose HTTP response is open right now (observable for tests and the UI).
         self.active_streams = 0
+        #: (base URL, monotonic time, round-trip seconds) of the last light request (`GET /`,
+        #: `/api/ps`) the server answered: the connection watch counts it as its own ping.
+        self.last_answer: tuple[str, float, float] | None = None
         self._headers = {"User-Agent": _USER_AGENT, **(headers or {})}
         self._show_cache: dict[tuple[str, bool], tuple[str, ModelShow]] = {}
         self._open(base_url)
