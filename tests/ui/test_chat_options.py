@@ -173,7 +173,7 @@ async def test_thinking_streams_into_a_block_and_f9_cycles_think(make_app, tmp_p
             await send(app, pilot, "and now?", replies_count=2)
             assert chat_requests(sim)[-1]["think"] is False
             second = replies(app)[1]
-            assert second.thinking == "" and not second.query_one(Collapsible).display
+            assert second.thinking == "" and not second.query(Collapsible)  # no thinking, no box
             await pilot.press("f9")  # → low
             await wait_for(pilot, lambda: pane.session.think == "low")
             await send(app, pilot, "and low?", replies_count=3)

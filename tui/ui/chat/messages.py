@@ -97,17 +97,19 @@ class AssistantTurn(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(Content.styled(inert(self.model), "bold $text-secondary"), classes="who")
-        with Collapsible(title="Thinking", collapsed=self.status != "streaming", classes="thinking") as box:
-            box.display = bool(self.thinking) or self.status == "streaming"
-            yield MarkdownLines(inert(self.thinking), classes="thinking-text")
+        if self.thinking:  # most replies have none: no box (five widgets fewer per turn)
+            yield self._thinking_box(self.thinking, collapsed=self.status != "streaming")
         yield MarkdownLines(inert(self.content), classes="body")
         yield Static(stats_line(self.stats, self.status, self.error, self.num_ctx), classes="stats")
+
+    @staticmethod
+    def _thinking_box(text: str, *, collapsed: bool) -> Collapsible:
+        return Collapsible(MarkdownLines(inert(text), classes="thinking-text"), title="Thinking",
+                           collapsed=collapsed, classes="thinking")
 
     # -- streaming --------------------------------------------------------------------------
 
     def start_stream(self) -> None:
-        if not self.thinking:
-            self.query_one(Collapsible).display = False
         self._flusher = asyncio.create_task(self._flush_loop())
 
     def feed(self, content: str, thinking: str) -> None:
@@ -122,11 +124,12 @@ class AssistantTurn(Vertical):
         if self._pending_thinking:
             text = "".join(self._pending_thinking)
             self._pending_thinking.clear()
+            had_thinking = bool(self.thinking)
             self.thinking += text
-            box = self.query_one(Collapsible)
-            if not box.display:
-                box.display = True
-            self.query_one(".thinking-text", MarkdownLines).append(text)
+            if had_thinking:
+                self.query_one(".thinking-text", MarkdownLines).append(text)
+            else:  # the first thinking of this reply: its box goes in above the answer
+                await self.mount(self._thinking_box(text, collapsed=False), before=self.query_one(".body"))
         if self._pending_content:
             text = "".join(self._pending_content)
             self._pending_content.clear()
@@ -167,6 +170,4 @@ class AssistantTurn(Vertical):
         self.status, self.stats, self.error = status, stats, error
         if message_id is not None:
             self.message_id = message_id
-        if not self.thinking:
-            self.query_one(Collapsible).display = False
         self.query_one(".stats", Static).update(stats_line(stats, status, error, self.num_ctx))
