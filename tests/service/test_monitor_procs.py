@@ -25,6 +25,8 @@ from tui.service.monitor_procs import (
     local_port_from_host,
     mark_ollama_gpu_processes,
     match_ollama_processes,
+    might_be_ollama,
+    proc_comm_names,
 )
 
 
@@ -205,6 +207,7 @@ class FakeWorld:
         self.created: list[int] = []
         self.iterations = 0
         self.conn_error: Exception | None = None
+        self.conn_calls = 0
         self.iter_error: Exception | None = None
         self.denied: set[int] = set()
 
@@ -218,6 +221,7 @@ class FakeWorld:
             )
 
     def net_connections(self, kind: str) -> list[Any]:
+        self.conn_calls += 1
         if self.conn_error:
             raise self.conn_error
         return [
@@ -263,6 +267,17 @@ class FakeProcess:
     def name(self) -> str:
         self._check()
         return self.world.records[self.pid].name or ""
+
+    def ppid(self) -> int | None:
+        self._check()
+        return self.world.records[self.pid].ppid
+
+    def cmdline(self) -> list[str]:
+        self._check()
+        cmd = self.world.records[self.pid].cmdline
+        if cmd is None:  # what psutil does for another user's process on some systems
+            raise AccessDenied(self.pid)
+        return list(cmd)
 
     def cpu_percent(self, interval: float | None = None) -> float:
         self._check()
@@ -372,6 +387,46 @@ def test_scanner_never_raises() -> None:
     world.iter_error = RuntimeError("proc is gone")
     scanner, _ = make_scanner(world)
     assert scanner.scan() == NO_OLLAMA
+
+
+def test_a_scan_looks_closely_only_at_ollama_named_processes() -> None:
+    """Names are read for every process; the parent and command line only for Ollama-like
+    names, and which process listens on the port only when there is one."""
+    others = [rec(pid, 1, "python3", "python3", "-m", "http.server") for pid in range(300, 340)]
+    world = FakeWorld([SYSTEMD, *others])
+    world.listen = {300: 11434}  # a non-Ollama listener on the port
+    scanner, _ = make_scanner(world)
+    assert scanner.scan() == NO_OLLAMA
+    assert world.conn_calls == 0 and world.created == []
+    world.records[100] = SERVER
+    world.records[110] = RUNNER
+    world.listen[100] = 11434
+    scanner, _ = make_scanner(world)
+    result = scanner.scan()
+    assert result.method == "port" and result.server is not None and result.server.pid == 100
+    assert [r.pid for r in result.runners] == [110]
+    assert world.conn_calls == 1 and set(world.created) == {100, 110}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("ollama", True), ("ollama.exe", True), ("Ollama", True), ("/usr/local/bin/ollama", True),
+     ("ollama_llama_se", True), ("ollama_llama_server", True), ("llama-server", True),
+     ("python3", False), ("llama", False), ("", False), (None, False)],
+)
+def test_might_be_ollama(name: str | None, expected: bool) -> None:
+    assert might_be_ollama(name) is expected
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc is Linux's")
+def test_proc_comm_names_agree_with_psutil() -> None:
+    import psutil
+
+    names = dict(proc_comm_names())
+    me = psutil.Process()
+    assert names[os.getpid()] == me.name()[:15]
+    still_there = {pid for pid in names if psutil.pid_exists(pid)}  # one may have ended meanwhile
+    assert still_there <= set(psutil.pids()) and len(still_there) >= 2
 
 
 def test_scanner_without_port_uses_names() -> None:

@@ -6,8 +6,10 @@ feeds it from psutil and never raises out of ``scan()``.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -94,6 +96,29 @@ def _is_runner(rec: ProcRecord) -> bool:
 
 def _is_llama_server(rec: ProcRecord) -> bool:
     return _base(rec.name or "") == "llama-server"
+
+
+def might_be_ollama(name: str | None) -> bool:
+    """Whether a process of this name could be an Ollama server or runner (``ollama``,
+    ``ollama.exe``, ``ollama_llama_server`` even cut to Linux's 15 characters, ``llama-server``).
+    Only such processes are looked at more closely by a full scan."""
+    if not name:
+        return False
+    base = _base(name)
+    return base.startswith("ollama") or base == "llama-server"
+
+
+def proc_comm_names(root: str = "/proc") -> Iterator[tuple[int, str]]:
+    """(pid, name) of every process from Linux's ``/proc/PID/comm``: one small read each, about
+    a twentieth of what psutil's ``process_iter(["name"])`` costs per process."""
+    for entry in os.listdir(root):
+        if entry.isdigit():
+            try:
+                with open(f"{root}/{entry}/comm", "rb") as f:
+                    name = f.read().rstrip(b"\n").decode("utf-8", "replace")
+            except OSError:  # gone meanwhile
+                continue
+            yield int(entry), name
 
 
 def match_ollama_processes(procs: Iterable[ProcRecord], *, listening_pids: Collection[int] = ()) -> OllamaMatch:
@@ -215,8 +240,9 @@ class ProcessScanner:
     """Finds the Ollama processes and reads their CPU/RSS.
 
     While the server process is alive only its children are listed (cheap); a full process
-    scan (plus ``net_connections`` when a port is known) runs at most every
-    ``rescan_interval`` seconds. ``psutil.Process`` objects are kept between scans because
+    scan runs at most every ``rescan_interval`` seconds: every name is read, only Ollama-like
+    ones are looked at closely, and ``net_connections`` (costly: it walks every process's open
+    files) is asked only when such a process exists and a port is known. ``psutil.Process`` objects are kept between scans because
     ``cpu_percent`` measures against the previous call on the same object.
     """
 
@@ -254,21 +280,43 @@ class ProcessScanner:
             if c.pid and getattr(c, "status", None) == "LISTEN" and c.laddr and c.laddr.port == self.port
         }
 
+    def _names(self) -> Iterator[tuple[int, str | None]]:
+        if self._ps is psutil and sys.platform.startswith("linux"):
+            yield from proc_comm_names()
+            return
+        for p in self._ps.process_iter(["name"]):
+            yield p.pid, (getattr(p, "info", None) or {}).get("name")
+
+    def _record(self, pid: int, name: str | None) -> ProcRecord | None:
+        """Parent, full name and command line of one process (``None`` once it is gone);
+        ``name`` (the short one already read) stands in when the full one is refused."""
+        ps = self._ps
+        proc = self._process(pid)  # kept: the metrics read it next (cpu_percent needs the same object)
+        if proc is None:
+            return None
+        fields: dict[str, Any] = {}
+        with proc.oneshot():
+            for field in ("ppid", "name", "cmdline"):
+                try:
+                    fields[field] = getattr(proc, field)()
+                except (ps.NoSuchProcess, ps.ZombieProcess):
+                    return None
+                except Exception:  # AccessDenied: unknown, not fatal
+                    fields[field] = None
+        cmd = fields["cmdline"]
+        return ProcRecord(pid, fields["ppid"], fields["name"] or name, tuple(cmd) if cmd else None)
+
     def _records(self) -> list[ProcRecord]:
+        """The processes that might be Ollama's: every name is read (cheap), then only those
+        with an Ollama-like name are looked at closely (parent, command line). A server's
+        children with other names join at the next sample (``_refresh_children``)."""
         out = []
         try:
-            iterator = self._ps.process_iter(["pid", "ppid", "name", "cmdline"])
-            for p in iterator:
-                info = getattr(p, "info", None) or {}
-                cmd = info.get("cmdline")
-                out.append(
-                    ProcRecord(
-                        int(info.get("pid", getattr(p, "pid", 0))),
-                        info.get("ppid"),
-                        info.get("name"),
-                        tuple(cmd) if cmd else None,
-                    )
-                )
+            for pid, name in self._names():
+                if might_be_ollama(name):
+                    record = self._record(pid, name)
+                    if record is not None:
+                        out.append(record)
         except Exception:
             pass
         return out
@@ -276,7 +324,11 @@ class ProcessScanner:
     def _full_scan(self) -> None:
         self.full_scans += 1
         self._last_full = self._clock()
-        match = match_ollama_processes(self._records(), listening_pids=self._listening_pids())
+        records = self._records()
+        # The listener only counts when it is an Ollama-named process: none, no need to ask
+        # which process listens where (the costliest part of a scan).
+        listening = self._listening_pids() if records else set()
+        match = match_ollama_processes(records, listening_pids=listening)
         self._server_pid, self._runner_pids, self._method = match.server, match.runners, match.method
 
     def _process(self, pid: int) -> Any | None:

@@ -68,9 +68,9 @@ class MonitorFeed:
         self.app = app
         config = app.config
         self.gpu = gpu_backend if gpu_backend is not None else NvmlBackend()
-        # A full process scan costs tens of ms on a busy box; while no server is found, look
-        # for a newly started one every 30 s rather than every 5 s (the idle CPU budget is 1 %).
-        self.scanner = ProcessScanner(local_port_from_host(app.client.base_url), rescan_interval=30.0)
+        # While no server is found, a full process scan looks for a newly started one every 10 s
+        # (a scan reads every process's name: ~2 ms for 65 processes, ~0.02 ms more for each).
+        self.scanner = ProcessScanner(local_port_from_host(app.client.base_url), rescan_interval=10.0)
         self.thresholds = ThresholdWatcher(warn_levels(config.monitor))
         self.sampler = Sampler(
             self.gpu,
