@@ -1,16 +1,19 @@
 """User input: a 1 MB paste, out-of-range options, an image path that is not UTF-8 → handled or
-refused in plain words, never a traceback. (Empty prompts: tests/ui/test_chat_content.py;
-invalid model names: tests/ui/test_models_pane_pulls.py.)"""
+refused in plain words, never a traceback. Model output: a 10,000-line code block is shown
+whole, as text. (Empty prompts: tests/ui/test_chat_content.py; invalid model names:
+tests/ui/test_models_pane_pulls.py; escapes in a real terminal: test_untrusted_output.py.)"""
 
 from __future__ import annotations
 
 import os
+import re
 
 from textual import events
 
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import chat_requests, messages, ready, replies, send, text, wait_idle
 from tui.service.simulator import Simulator
+from tui.ui.chat.markdown_lines import MarkdownLines
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.widgets.dialogs import TextDialog
 
@@ -30,6 +33,28 @@ async def test_a_1_mb_paste_is_sent_and_stored_whole(make_app, tmp_path):
             assert chat_requests(sim)[-1]["messages"][-1]["content"] == big
             assert messages(tmp_path / "history.sqlite3")[0]["content"] == big
             assert app.query_one(PromptArea).text == ""
+
+
+async def test_a_10000_line_code_block_is_shown_whole_and_as_text(make_app, tmp_path):
+    lines = [f"v{i}=0" for i in range(10_000)]
+    lines[10] = "x='[bold red]loud[/]'"
+    lines[5000] = "y='\x1b]52;c;cHduZWQ=\x07\x1b[2J'"
+    reply = "Here it is:\n\n```python\n" + "\n".join(lines) + "\n```\n\nTHE END"
+    with Simulator(token_rate=0, reply=reply) as sim:
+        app = make_app(sim.url)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ready(app, pilot)
+            await send(app, pilot, "a long one", replies_count=1)
+            shown = [line.strip() for line in replies(app)[0].query_one(".body", MarkdownLines).plain_lines()]
+            code = [line for line in shown if re.fullmatch(r"v\d+=0", line)]
+            assert len(code) == 9_998 and code[0] == "v0=0" and code[-1] == "v9999=0"
+            assert "x='[bold red]loud[/]'" in shown
+            assert "y='␛]52;c;cHduZWQ=␇␛[2J'" in shown
+            assert shown[-1] == "THE END"
+            await pilot.press("end")
+            await wait_for(pilot, lambda: "THE END" in text(app))
+            assert app.clipboard == ""
+        assert messages(tmp_path / "history.sqlite3")[-1]["content"] == reply
 
 
 async def test_out_of_range_options_are_refused_with_the_range(make_app, tmp_path):

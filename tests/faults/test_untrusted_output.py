@@ -10,7 +10,8 @@ from tests.faults.test_kill import rows, wait
 from tui.service.simulator import Simulator
 
 HOSTILE = ("L" * 3000 + "\n\nSTART [bold red]markup[/] \x1b]52;c;cHduZWQ=\x07 \x1b]0;pwned-title\x07 "
-           "\x1b[2J\x1b[H bell\x07 del\x7f csi\x9b31m  שלום עולם  e\u0301\u0301 END")
+           "\x1b[2J\x1b[H bell\x07 del\x7f csi\x9b31m  שלום עולם  e\u0301\u0301 "
+           "if x\u202e} {\u2066admin\u2069 END")
 
 
 @needs_tmux
@@ -27,6 +28,11 @@ def test_hostile_model_output_is_text_and_the_terminal_state_is_unchanged(tmp_pa
             screen = app.wait_for("tok/s", timeout=30)
             assert "START [bold red]markup[/] ␛]52;c;cHduZWQ=␇ ␛]0;pwned-title␇ ␛[2J␛[H" in screen
             assert "bell␇ del␡ csi�31m" in screen and "END" in screen and "LLLLLLLLLL" in screen
+            assert "שלום עולם" in screen and "e\u0301" in screen  # right-to-left and combining: as they are
+            assert "if x⟨U+202E⟩} {⟨U+2066⟩admin⟨U+2069⟩" in screen  # bidi overrides: shown, not obeyed
+            written = app.bytes_written()  # what the app sent to the terminal
+            for sequence in (b"\x1b]52;", b"\x1b]0;pwned", b"\x1b[2J\x1b[H bell", b"\x07 del", b"\xe2\x80\xae"):
+                assert sequence not in written, sequence
             assert app._tmux("list-buffers").strip() == ""  # no clipboard write reached tmux
             assert app._tmux("display-message", "-p", "#{pane_title}") == title
             wait(lambda: len(rows(tmp_path / "h.sqlite3")) == 2)

@@ -9,8 +9,14 @@ _TABLE = {c: 0x2400 + c for c in range(0x20) if c not in (0x09, 0x0A)}
 _TABLE[0x0D] = None  # a bare carriage return would only confuse layout: drop it
 _TABLE[0x7F] = 0x2421  # ␡
 _TABLE.update({c: 0xFFFD for c in range(0x80, 0xA0)})
+# Explicit bidi embeddings, overrides and isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI) are
+# invisible and, in a terminal that does bidi, reorder the text around them (a "Trojan Source"
+# line of code reads differently than it is): shown by code point instead. The marks (LRM, RLM,
+# ALM) that ordinary right-to-left text uses are left alone.
+_TABLE.update({c: f"⟨U+{c:04X}⟩" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})
 
 
 def inert(text: str) -> str:
-    """`text` with every terminal control character replaced by a visible stand-in."""
+    """`text` with every terminal control character (and explicit bidi control) replaced by a
+    visible stand-in."""
     return text.translate(_TABLE)
