@@ -180,3 +180,58 @@ async def test_saved_runs_reopen(app):
         await pilot.press("d")
         await wait_for(pilot, lambda: table.row_count == 0)
         assert await BenchStore(app.history).list_runs() == []
+
+
+async def test_a_run_at_once_compare_reopens_with_each_reply_in_its_own_column(app):
+    """Models run at once finish in any order (FAST first here, though picked second); the
+    saved run still puts each reply under its own model."""
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_screen(pilot)
+        screen.query_one("#compare-concurrent").value = True
+        await run_compare(pilot, screen, "Name a colour.")
+        finished = [m.model for m in screen.shown["compare"].measurements]
+        assert finished == [FAST, SLOW]  # the order they were saved in is not the columns' order
+        replies = {c.model: c.text for c in screen.query(CompareColumn)}
+        assert replies[FAST] and replies[SLOW] and replies[FAST] != replies[SLOW]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, BenchScreen))
+
+        screen = await open_screen(pilot, "saved")
+        table = screen.query_one("#saved-table")
+        await wait_for(pilot, lambda: table.row_count == 1)
+        table.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "compare" in screen.shown)
+        columns = list(screen.query(CompareColumn))
+        assert [c.model for c in columns] == [SLOW, FAST]
+        assert {c.model: c.text for c in columns} == replies
+
+
+async def test_ctrl_l_takes_the_chats_last_prompt_and_model(app, tmp_path):
+    from tests.ui.test_chat_support import send
+
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.history is not None)
+        await send(app, pilot, "What is a GPU?", replies_count=1)  # the session's model: llama3.2
+        screen = await open_screen(pilot)
+        await pilot.press("ctrl+l")
+        prompt = screen.query_one("#compare-prompt")
+        await wait_for(pilot, lambda: prompt.value == "What is a GPU?")
+        assert screen.query_one("#compare-models").selected == [FAST]
+
+
+async def test_ctrl_e_exports_even_from_the_prompt_field(app, tmp_path):
+    from tui.ui.widgets.dialogs import TextDialog
+
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_screen(pilot)
+        await run_compare(pilot, screen, "Name a colour.")
+        screen.query_one("#compare-prompt").focus()
+        await pilot.press("ctrl+e")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextDialog) and app.screen.query("Input"))
+        target = tmp_path / "compare.json"
+        app.screen.query_one("Input").value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: target.exists())
+        text = target.read_text()
+        assert FAST in text and SLOW in text and "Name a colour." in text

@@ -44,6 +44,7 @@ from ...service.bench_export import COLUMNS, row_cells, write_export
 from ...service.bench_prompts import BUILTIN_SETS, PromptSetError, load_prompts
 from ...service.bench_store import BenchStore
 from ...service.errors import OllamaError
+from ...service.names import normalize_model_name
 from ...service.untrusted import inert
 from ..widgets.dialogs import TextDialog
 from ..shell.key_bar import KeyBar
@@ -60,7 +61,8 @@ class BenchScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "stop_or_close", "Stop all runs (again: close)"),
         Binding("ctrl+r", "run", "Run this tab's compare, benchmark or batch"),
-        Binding("ctrl+e", "export", "Export results (.md, .json, .csv)"),
+        # priority: a focused Input would take Ctrl+E as "cursor to the end" (End does that too)
+        Binding("ctrl+e", "export", "Export results (.md, .json, .csv)", priority=True),
         Binding("ctrl+l", "last_prompt", "Compare: use the chat's last prompt"),
         Binding("d", "delete_saved", "Delete the saved run (Saved runs tab)", show=False),
     ]
@@ -395,8 +397,10 @@ class BenchScreen(Screen[None]):
         self.query_one("#compare-prompt", Input).value = prompts[-1]
         model = getattr(session, "model", None)
         selection = self.query_one("#compare-models", SelectionList)
-        if model in self.models:
-            selection.select(model)
+        wanted = normalize_model_name(model) if model else None  # "llama3.2" is "llama3.2:latest"
+        for name in self.models:
+            if normalize_model_name(name) == wanted:
+                selection.select(name)
 
     def action_export(self) -> None:
         tab = self.query_one(TabbedContent).active
@@ -435,8 +439,12 @@ class BenchScreen(Screen[None]):
             self.query_one("#compare-prompt", Input).value = result.prompts[0] if result.prompts else ""
             columns = await self._new_columns(result.models)
             summaries = {s.model: i for i, s in enumerate(result.summaries(), 1)}
-            for column, measurement in zip(columns, result.measurements):
-                await column.show_saved(measurement, summaries.get(column.model))
+            # Saved in the order the replies finished (models run at once finish in any order):
+            # each column takes its own model's measurement.
+            by_model = {m.model: m for m in result.measurements}
+            for column in columns:
+                if column.model in by_model:
+                    await column.show_saved(by_model[column.model], summaries.get(column.model))
             await self._show_compare(result, columns)
             self.query_one(TabbedContent).active = "compare"
         else:
