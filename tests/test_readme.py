@@ -61,3 +61,15 @@ def test_every_key_of_every_widget_is_listed_or_belongs_to_a_dialog():
             assert binding.description, f"{cls.__name__}: {binding.key} has no description"
             assert id(binding) in listed, f"{cls.__name__}: {binding.key} ({binding.description}) is in no help scope"
     assert dialogs >= 6
+
+
+def test_the_readme_shows_a_screenshot_of_every_pane() -> None:
+    """Each pane's SVG (made by scripts/screenshots.py) is shown in the README and is a
+    screenshot of that pane (its tab marked active in the pane bar)."""
+    text = README.read_text()
+    for pane in ("Chat", "Models", "Monitor", "Settings"):
+        path = README.parent / "docs" / "screenshots" / f"{pane.lower()}.svg"
+        assert f"![The {pane} pane](docs/screenshots/{pane.lower()}.svg)" in text
+        svg = path.read_text()
+        assert svg.lstrip().startswith("<svg") and f"F4{chr(160)}Settings" in svg.replace("&#160;", chr(160))
+        assert f"▸{chr(160)}F{('Chat', 'Models', 'Monitor', 'Settings').index(pane) + 1}" in svg.replace("&#160;", chr(160))
