@@ -5,7 +5,6 @@ from __future__ import annotations
 from tests.screen import screen_text
 from tests.ui.conftest import wait_for
 from tui.ui.shell.key_bar import KeyBar
-from tui.ui.shell.resource_strip import ResourceStrip
 
 
 def footer(app) -> str:
@@ -33,16 +32,17 @@ async def test_footer_truncates_at_80_columns_and_keeps_the_palette_key(sim, mak
         line = footer(app)
         assert len(line) <= 80
         assert "…▏^p palette" in line, line  # cut with an ellipsis, the palette key still there
+        # the prompt's own keys come before the app's (panes, quit, strip) in the little room
+        assert line.startswith(" ⏎ Send  ^n New session") and "^o Model" in line and "f1 Chat" not in line
 
 
 async def test_clicking_a_key_presses_it(sim, make_app):
     app = make_app(sim.url)
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_for(pilot, lambda: "Resource strip" in footer(app))
-        strip = app.query_one(ResourceStrip)
-        assert strip.display
-        column = footer(app).index("f7")
-        await pilot.click(KeyBar, offset=(column, 0))
-        await wait_for(pilot, lambda: not strip.display)
+        await wait_for(pilot, lambda: "Sessions ↔ prompt" in footer(app))
+        column = footer(app).index("^l")
         await pilot.click(KeyBar, offset=(column + 5, 0))  # on the description: the same key
-        await wait_for(pilot, lambda: strip.display)
+        await wait_for(pilot, lambda: "Rename session" in footer(app))  # Ctrl+L: to the session list
+        column = footer(app).index("^l")
+        await pilot.click(KeyBar, offset=(column, 0))
+        await wait_for(pilot, lambda: "⏎ Send" in footer(app))  # and back to the prompt

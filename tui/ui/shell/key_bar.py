@@ -69,14 +69,17 @@ class KeyBar(Widget, can_focus=False):
         keys: list[Key] = []
         palette = None
         seen_actions: set[str] = set()
-        for key, (_node, binding, enabled, _tooltip) in self.screen.active_bindings.items():
+        everywhere: list[Key] = []  # the app's own keys (panes, quit, strip): after the local ones
+        for key, (node, binding, enabled, _tooltip) in self.screen.active_bindings.items():
             if key == palette_key:
                 palette = Key(binding.key, app.get_key_display(binding), binding.description, enabled)
                 continue
             if not binding.show or binding.action in seen_actions:
                 continue  # a second key for the same action (f1 and alt+1) is not shown twice
             seen_actions.add(binding.action)
-            keys.append(Key(binding.key, app.get_key_display(binding), binding.description, enabled))
+            item = Key(binding.key, app.get_key_display(binding), binding.description, enabled)
+            (everywhere if node is app else keys).append(item)
+        keys += everywhere  # at 80 columns the keys of where the focus is come first
         if (tuple(keys), palette) != (self.keys, self.palette):
             self.keys, self.palette = tuple(keys), palette
             self.refresh()
