@@ -6,9 +6,26 @@ from textual.containers import VerticalScroll
 
 
 class Conversation(VerticalScroll):
-    """`follow` is cleared by any user scroll upwards and set again at the bottom or by Ctrl+B."""
+    """`follow` is cleared by any user scroll upwards and set again at the bottom or by Ctrl+B.
+
+    While following a conversation taller than the view, it is also anchored in Textual's sense:
+    the compositor puts the view at the bottom in the same arrangement as a layout change.
+    Without that, a reply's end (its reserved blank lines go, the stats line comes) was painted
+    once with the old scroll position: a frame of blank rows under the reply, its start pushed
+    off the top. Textual's own `anchor()` also anchors a short conversation, which then sits at
+    the bottom of the view; hence the property below instead (Textual reads `_anchored` at each
+    arrangement; if a later Textual stops doing so, this only brings that one frame back).
+    """
 
     follow = True
+
+    @property
+    def _anchored(self) -> bool:
+        return self.follow and self.max_scroll_y > 0
+
+    @_anchored.setter
+    def _anchored(self, value: bool) -> None:
+        pass  # written by Textual's Widget.__init__ and anchor(); `follow` decides here
 
     def _user_scrolled_up(self) -> None:
         self.follow = False
