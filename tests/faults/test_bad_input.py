@@ -44,7 +44,8 @@ async def test_a_10000_line_code_block_is_shown_whole_and_as_text(make_app, tmp_
         app = make_app(sim.url)
         async with app.run_test(size=(100, 32)) as pilot:
             await ready(app, pilot)
-            await send(app, pilot, "a long one", replies_count=1)
+            await send(app, pilot, "a long one")
+            await wait_idle(app, pilot, 1, timeout=90)  # ~40,000 tokens: seconds, more on a busy runner
             shown = [line.strip() for line in replies(app)[0].query_one(".body", MarkdownLines).plain_lines()]
             code = [line for line in shown if re.fullmatch(r"v\d+=0", line)]
             assert len(code) == 9_998 and code[0] == "v0=0" and code[-1] == "v9999=0"
