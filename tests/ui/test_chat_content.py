@@ -181,6 +181,11 @@ async def test_an_empty_prompt_is_refused(make_app, tmp_path):
             assert messages(tmp_path / "history.sqlite3") == []
 
 
+def turns(app) -> list:
+    """The conversation's turns, oldest first."""
+    return list(app.query("UserTurn, AssistantTurn"))
+
+
 async def stored_talk(db, title: str, exchanges: int, answer_prefix: str) -> None:
     """A session of `exchanges` question/answer pairs written straight into the history file."""
     store = await HistoryStore.open(db)
@@ -201,24 +206,21 @@ async def test_a_long_session_opens_one_page_and_ctrl_up_loads_more(make_app, tm
             await ready(app, pilot)
             await pilot.press("ctrl+l", "enter")
 
-            def turns() -> list:
-                return list(app.query("UserTurn, AssistantTurn"))
-
-            await wait_for(pilot, lambda: len(turns()) == PAGE)
+            await wait_for(pilot, lambda: len(turns(app)) == PAGE)
             await pilot.pause()
-            assert turns()[-1].content == "answer 999"
-            assert turns()[0].text == f"question {1000 - PAGE // 2}"
+            assert turns(app)[-1].content == "answer 999"
+            assert turns(app)[0].text == f"question {1000 - PAGE // 2}"
             assert "answer 999" in text(app)
             assert any("Earlier messages" in n for n in notices(app))
             await pilot.press("ctrl+up")
-            await wait_for(pilot, lambda: len(turns()) == 2 * PAGE)
-            assert turns()[0].text == f"question {1000 - PAGE}"
+            await wait_for(pilot, lambda: len(turns(app)) == 2 * PAGE)
+            assert turns(app)[0].text == f"question {1000 - PAGE}"
             widgets = [w for w in app.query_one("#conversation").children]
             assert isinstance(widgets[0], Notice)  # the hint stays on top
             assert [w.text for w in widgets[1:5:2]] == [f"question {1000 - PAGE}", f"question {1001 - PAGE}"]
             # a new turn in the long session still goes on at the bottom
             await send(app, pilot, "one more", replies_count=2 * PAGE // 2 + 1)
-            assert turns()[-1].content == "ok"
+            assert turns(app)[-1].content == "ok"
             assert len(chat_requests(sim)[-1]["messages"]) == 2001
 
 
@@ -233,22 +235,19 @@ async def test_a_session_of_long_replies_opens_only_the_newest_few_screens(make_
             await ready(app, pilot)
             await pilot.press("ctrl+l", "enter")
 
-            def turns() -> list:
-                return list(app.query("UserTurn, AssistantTurn"))
-
-            await wait_for(pilot, lambda: turns() and turns()[-1].content.endswith("answer 29"))
-            shown = turns()
+            await wait_for(pilot, lambda: turns(app) and turns(app)[-1].content.endswith("answer 29"))
+            shown = turns(app)
             assert 2 <= len(shown) < PAGE
             assert sum(len(getattr(t, "content", "") or "") for t in shown) <= OPEN_CHARS + 5_100
             assert any("Earlier messages" in n for n in notices(app))
             await pilot.press("ctrl+up")  # the next few, on demand, until the first question
-            await wait_for(pilot, lambda: len(turns()) > len(shown))
+            await wait_for(pilot, lambda: len(turns(app)) > len(shown))
             for _ in range(60):
                 if not any("Earlier messages" in n for n in notices(app)):
                     break
                 await pilot.press("ctrl+up")
                 await pilot.pause()
-            assert turns()[0].text == "question 0" and len(turns()) == 60
+            assert turns(app)[0].text == "question 0" and len(turns(app)) == 60
 
 
 async def test_markup_in_a_server_error_and_a_title_does_not_break_the_toasts(make_app, tmp_path):

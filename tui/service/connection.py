@@ -76,7 +76,7 @@ class ConnectionMonitor:
     def _recent_answer(self, host: str) -> float | None:
         """The round trip of a light request to ``host`` answered within the last interval
         (the Monitor's `/api/ps`, say): proof enough that the server is up, without a ping."""
-        recent = getattr(self.client, "last_answer", None)
+        recent = self.client.last_answer
         if not (self.state.up and self.state.host == host and recent is not None):
             return None
         url, at, latency = recent

@@ -98,13 +98,14 @@ class AssistantTurn(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(Content.styled(inert(self.model), "bold $text-secondary"), classes="who")
         if self.thinking:  # most replies have none: no box (five widgets fewer per turn)
-            yield self._thinking_box(self.thinking, collapsed=self.status != "streaming")
+            yield self._thinking_box(inert(self.thinking), collapsed=self.status != "streaming")
         yield MarkdownLines(inert(self.content), classes="body")
         yield Static(stats_line(self.stats, self.status, self.error, self.num_ctx), classes="stats")
 
     @staticmethod
     def _thinking_box(text: str, *, collapsed: bool) -> Collapsible:
-        return Collapsible(MarkdownLines(inert(text), classes="thinking-text"), title="Thinking",
+        """The folding block of the thinking text (`text` already made inert)."""
+        return Collapsible(MarkdownLines(text, classes="thinking-text"), title="Thinking",
                            collapsed=collapsed, classes="thinking")
 
     # -- streaming --------------------------------------------------------------------------
