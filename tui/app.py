@@ -206,6 +206,16 @@ class OllamaTUI(App[None]):
                 self.notify(f"{interrupted} reply(ies) cut off by the last exit were kept as 'stopped'.")
         await self.query_one(ChatPane).attach_history(self.history)
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast is plain text: model names, server errors, paths and config keys are
+        never parsed as markup (a '[/]' in any of them would crash the toast) and their control
+        characters are shown, not obeyed. `markup` is accepted (widgets pass it) and ignored."""
+        from .service.untrusted import inert
+
+        super().notify(inert(str(message)), title=inert(str(title)), severity=severity, timeout=timeout,
+                       markup=False)
+
     def _user_theme_dir(self) -> Path:
         from .service.paths import config_dir
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from .untrusted import inert_short
+
+#: An error message is shown in a toast or on a reply's line: a few lines at most.
+MESSAGE_LIMIT = 2000
+
 
 class OllamaError(Exception):
-    """Base class: `message` is what the server (or the transport) said, fit to show a user."""
+    """Base class: `message` is what the server (or the transport) said, fit to show a user:
+    made inert (no terminal escapes) and bounded here, wherever it came from."""
 
     def __init__(self, message: str, status: int | None = None) -> None:
+        message = inert_short(str(message), MESSAGE_LIMIT)
         super().__init__(message)
         self.message = message
         self.status = status

@@ -13,6 +13,7 @@ from . import errors
 from .names import validate_model_name
 from .ollama_transport import OllamaTransport
 from .types import ModelInfo, ModelShow, RunningModel
+from .untrusted import inert_short
 
 
 class ModelsMixin(OllamaTransport):
@@ -42,7 +43,7 @@ class ModelsMixin(OllamaTransport):
             version = data.get("version") if isinstance(data, dict) else None
             if not isinstance(version, str):
                 raise errors.ServerError("unexpected answer from /api/version (no version)")
-            return version
+            return inert_short(version, 64)
 
         return await self._retrying(once)
 

@@ -81,6 +81,8 @@ class SimulatorBase:
         self.pull_tick = float(pull_tick)
         self.version = version
         self.reply = reply
+        #: Put escapes, bidi overrides and markup into every string sent (see sim_hostile).
+        self.hostile = False
         self.requests: list[tuple[str, str, dict | None]] = []
         self.errors: list[str] = []  # tracebacks of simulator bugs (never printed)
         self.hangups: list[str] = []  # paths of requests the client gave up on before any answer

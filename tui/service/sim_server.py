@@ -22,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from tui.service.sim_hostile import HOSTILE, clean, spoil
+
 if TYPE_CHECKING:  # pragma: no cover
     from tui.service.simulator import Simulator
 
@@ -132,10 +134,12 @@ class Response:
     """Writes one HTTP response: a whole body (`json`, `text`, `empty`) or an NDJSON stream
     (`line`... `end_stream`), applying a mid-stream fault when one was injected."""
 
-    def __init__(self, handler: BaseHTTPRequestHandler, fault: Fault | None, head_only: bool) -> None:
+    def __init__(self, handler: BaseHTTPRequestHandler, fault: Fault | None, head_only: bool,
+                 hostile: bool = False) -> None:
         self.h = handler
         self.fault = fault if fault is not None and fault.kind in MID_FAULTS else None
         self.head_only = head_only
+        self.hostile = hostile
         self.started = False
         self.count = 0
         self.fired = False
@@ -191,10 +195,10 @@ class Response:
             self._write(body)
 
     def json(self, status: int, obj: Any) -> None:
-        self.whole(status, dumps(obj), JSON_CT)
+        self.whole(status, dumps(spoil(obj) if self.hostile else obj), JSON_CT)
 
     def text(self, status: int, text: str) -> None:
-        self.whole(status, text.encode(), TEXT_CT)
+        self.whole(status, (text + HOSTILE if self.hostile else text).encode(), TEXT_CT)
 
     def empty(self, status: int = 200) -> None:
         self.whole(status, b"", None)
@@ -231,6 +235,8 @@ class Response:
             self._chunk(MALFORMED_LINE)
 
     def line(self, obj: Any) -> None:
+        if self.hostile:
+            obj = spoil(obj)
         self._start_stream()
         try:
             self._fire(obj)
@@ -349,9 +355,11 @@ class Handler(BaseHTTPRequestHandler):
                 body = json.loads(raw)
             except ValueError as e:
                 body_error = f"invalid character in request body: {e}"
+        if sim.hostile:
+            body = clean(body)
         sim._record(method, path, body)
 
-        probe = Response(self, None, method == "HEAD")
+        probe = Response(self, None, method == "HEAD", sim.hostile)
         try:
             if not host_allowed(self.headers.get("Host")):
                 probe.empty(403)
@@ -375,7 +383,7 @@ class Handler(BaseHTTPRequestHandler):
             return
 
         fault = sim._take_fault(path)
-        resp = Response(self, fault, method == "HEAD")
+        resp = Response(self, fault, method == "HEAD", sim.hostile)
         try:
             try:
                 if fault is not None and fault.kind in PRE_FAULTS:

@@ -51,9 +51,11 @@ class Simulator(RegistryMixin, InferenceMixin):
         pull_tick: float = 0.05,
         version: str = "0.33.0",
         reply: str | ReplyFn | None = None,
+        hostile: bool = False,
     ) -> None:
         super().__init__(port=port, token_rate=token_rate, pull_rate=pull_rate, pull_tick=pull_tick,
                          version=version, reply=reply)
+        self.hostile = hostile
 
     # =================================================================== lifecycle
     def start(self) -> Simulator:
@@ -204,9 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pull-rate", type=float, default=200e6, help="bytes/s per pull (0 = instant)")
     ap.add_argument("--pull-tick", type=float, default=0.05, help="seconds between pull progress lines")
     ap.add_argument("--version", default="0.33.0", help="version reported by /api/version")
+    ap.add_argument("--hostile", action="store_true",
+                    help="put terminal escapes, bidi overrides and markup into every string sent")
     args = ap.parse_args(argv)
     sim = Simulator(port=args.port, token_rate=args.token_rate, pull_rate=args.pull_rate,
-                    pull_tick=args.pull_tick, version=args.version)
+                    pull_tick=args.pull_tick, version=args.version, hostile=args.hostile)
     try:
         sim.start()
     except OSError as e:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .untrusted import SHORT_LIMIT, TEXT_LIMIT, inert_deep, inert_short
+
 __all__ = [
     "ModelDetails",
     "ModelInfo",
@@ -66,17 +68,33 @@ def _opt_int(value: Any) -> int | None:
     return None
 
 
-def _str(value: Any, default: str = "") -> str:
-    return value if isinstance(value, str) else default
+# Every string the server sends passes through one of these: made inert (no terminal escapes,
+# no bidi overrides) and bounded, so nothing built from a typed result can replay it.
+
+
+def _str(value: Any, default: str = "", limit: int = SHORT_LIMIT) -> str:
+    return inert_short(value, limit) if isinstance(value, str) else default
+
+
+def _text(value: Any) -> str:
+    """A long text field a server describes a model with (Modelfile, template, license)."""
+    return inert_short(value, TEXT_LIMIT) if isinstance(value, str) else ""
+
+
+def _output(value: Any) -> str:
+    """Model output, kept exactly as the model wrote it (history stores what was said): the
+    widgets that show it and the exports that write it make it inert (`untrusted.inert`). Its
+    size is bounded by the transport's line limit."""
+    return value if isinstance(value, str) else ""
 
 
 def _opt_str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value != "" else None
+    return inert_short(value) if isinstance(value, str) and value != "" else None
 
 
 def _str_tuple(value: Any) -> tuple[str, ...]:
     if isinstance(value, (list, tuple)):
-        return tuple(v for v in value if isinstance(v, str))
+        return tuple(inert_short(v) for v in value[:64] if isinstance(v, str))
     return ()
 
 
@@ -208,13 +226,13 @@ class ModelShow:
         if isinstance(lic, list):  # some servers send a list of license texts
             lic = "\n\n".join(x for x in lic if isinstance(x, str))
         return cls(
-            modelfile=_str(d.get("modelfile")),
-            parameters=_str(d.get("parameters")),
-            template=_str(d.get("template")),
-            system=_str(d.get("system")),
-            license=_str(lic),
+            modelfile=_text(d.get("modelfile")),
+            parameters=_text(d.get("parameters")),
+            template=_text(d.get("template")),
+            system=_text(d.get("system")),
+            license=_text(lic),
             details=ModelDetails.from_json(d.get("details")),
-            model_info=_dict(d.get("model_info")),
+            model_info=inert_deep(_dict(d.get("model_info"))),
             capabilities=_str_tuple(d.get("capabilities")),
             modified_at=parse_time(d.get("modified_at")),
         )
@@ -335,7 +353,7 @@ class ToolCall:
                 args = {"_raw": args}
         return cls(
             name=_str(fn.get("name")),
-            arguments=_dict(args),
+            arguments=_dict(args),  # model output, like content: shown through inert()
             id=_str(d.get("id")),
             index=_opt_int(fn.get("index")),
         )
@@ -425,8 +443,8 @@ class ChatChunk:
         calls = msg.get("tool_calls")
         done = d.get("done") is True
         return cls(
-            content=_str(msg.get("content")),
-            thinking=_str(msg.get("thinking")),
+            content=_output(msg.get("content")),
+            thinking=_output(msg.get("thinking")),
             tool_calls=tuple(ToolCall.from_json(c) for c in calls if isinstance(c, dict))
             if isinstance(calls, list)
             else (),
@@ -456,8 +474,8 @@ class GenerateChunk:
         d = _dict(d)
         done = d.get("done") is True
         return cls(
-            response=_str(d.get("response")),
-            thinking=_str(d.get("thinking")),
+            response=_output(d.get("response")),
+            thinking=_output(d.get("thinking")),
             done=done,
             done_reason=_opt_str(d.get("done_reason")),
             model=_str(d.get("model")),

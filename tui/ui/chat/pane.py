@@ -81,12 +81,6 @@ class ChatPane(ChatActions, Horizontal):
         # At once, not after a refresh (Widget.focus): keys typed ahead over SSH land here.
         self.screen.set_focus(self.query_one(PromptArea))
 
-    def notify(self, message: str, *, title: str = "", severity: Any = "information",
-               timeout: float | None = None, markup: bool = False) -> None:
-        """Chat toasts carry titles, model names and server errors: plain text, never markup
-        (a '[/]' in a server error would otherwise crash the toast), control characters inert."""
-        super().notify(inert(message), title=inert(title), severity=severity, timeout=timeout, markup=markup)
-
     # -- wiring -------------------------------------------------------------------------------
 
     async def attach_history(self, store: Any) -> None:

@@ -78,7 +78,7 @@ class BenchScreen(Screen[None]):
     # -- layout ---------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        presets = [(name, name) for name in self.app.config.presets]
+        presets = [(Text(inert(name)), name) for name in self.app.config.presets]
         default_preset = self.app.config.chat.default_preset
         with TabbedContent(initial=self.initial_tab, id="bench-tabs"):
             with TabPane("Compare", id="compare"):
@@ -106,8 +106,8 @@ class BenchScreen(Screen[None]):
                             yield Label("Repeats")
                             yield Input("3", id="bench-repeats", type="integer")
                             yield Label("Preset")
-                            yield Select(presets, value=default_preset if (default_preset, default_preset)
-                                         in presets else Select.BLANK, id="bench-preset")
+                            yield Select(presets, value=default_preset if default_preset in self.app.config.presets
+                                         else Select.BLANK, id="bench-preset")
                         yield Checkbox("Unload first and measure the cold load", True, id="bench-cold")
                         yield Button("Run", id="bench-run", variant="primary")
                 yield ProgressBar(id="bench-progress", show_eta=False)

@@ -130,11 +130,6 @@ class ModelsPane(PullFlow, ModelActions, Vertical):
             except Exception:  # the client may already be closed on the way out
                 pass
 
-    def notify(self, message: str, *, title: str = "", severity: Any = "information",
-               timeout: float | None = None, markup: bool = False) -> None:
-        """Model names and server messages are literal text: no markup unless asked for."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
-
     # -- parts ----------------------------------------------------------------------------------
 
     @property

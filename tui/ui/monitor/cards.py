@@ -11,10 +11,13 @@ from __future__ import annotations
 import platform
 from typing import Any
 
+from rich.text import Text
+
 from ...service.gpu import GpuSample
 from ...service.monitor_snapshot import Snapshot
 from ...service.thresholds import metric_key
 from ...service.units import format_power, format_used_total
+from ...service.untrusted import inert
 from . import text as t
 from .widgets import Rows, auto_top, spark_text
 
@@ -36,7 +39,7 @@ class Card(Rows):
     def set_title(self, title: str, *, warn: bool) -> None:
         if title != self._title:
             self._title = title
-            self.border_title = title
+            self.border_title = Text(inert(title))  # host names, URLs, GPU names: never markup
         self.set_class(warn, "-warn")  # no-op unless it changed; a leaf widget restyles alone
 
     def show(self, *args: Any, **kwargs: Any) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from ...service.hosts import parse_host
+from ...service.untrusted import inert
 
 
 class HostDialog(ModalScreen[str | None]):
@@ -36,7 +38,7 @@ class HostDialog(ModalScreen[str | None]):
         try:
             url = parse_host(event.value)
         except ValueError as exc:
-            self.query_one("#host-error", Static).update(f"✕ {exc}")
+            self.query_one("#host-error", Static).update(Content(f"✕ {inert(str(exc))}"))
             return
         self.dismiss(url)
 

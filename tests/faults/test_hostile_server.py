@@ -1,0 +1,190 @@
+"""A hostile server: terminal escapes (OSC 52 ended by BEL and by ST, OSC 0/2 titles, CSI
+clears), a bidi override and Rich markup in every string field of every endpoint (the
+simulator's `hostile` switch). What it says is made inert where it enters (the typed results,
+the errors, the version) and is shown as text everywhere: no clipboard write, no title change,
+no crash. (Model output in a real terminal: test_untrusted_output.py.)"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from tests.e2e.tmux import TmuxApp, needs_tmux
+from tests.faults.conftest import fast_reconnect, free_port
+from tests.ui.conftest import wait_for
+from tests.ui.test_chat_support import ready, replies, send, text, toasts
+from tests.ui.test_models_pane_support import open_models, row_for, row_text, type_text
+from tui.service import errors
+from tui.service.ollama import OllamaClient
+from tui.service.sim_hostile import HOSTILE
+from tui.service.simulator import Simulator
+from tui.service.untrusted import inert
+
+SHOWN = inert(HOSTILE)  # what a user must read instead: ␛]52;c;…␇ … ⟨U+202E⟩[/][bold]…
+RAW = ("\x1b", "\x07", "\u202e", "\x9b")
+
+
+def strings(value: Any) -> list[str]:
+    """Every string inside a typed result (dataclasses, mappings, sequences)."""
+    if isinstance(value, str):
+        return [value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [s for f in dataclasses.fields(value) for s in strings(getattr(value, f.name))]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*strings(k), *strings(v))]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in strings(v)]
+    return []
+
+
+def assert_inert(values: list[str]) -> None:
+    assert values, "nothing to check"
+    for value in values:
+        assert not any(ch in value for ch in RAW), repr(value)
+
+
+async def test_every_string_of_every_endpoint_is_inert_in_the_typed_results():
+    with Simulator(token_rate=0, pull_rate=0, hostile=True) as sim:
+        async with OllamaClient(sim.url, retries=0) as client:
+            version = await client.version()
+            assert version.startswith("0.33.0␛]52;c;") and len(version) <= 64  # bounded
+            assert_inert([version])
+            tags = await client.tags()
+            assert len(tags) == 4 and all(SHOWN in m.name for m in tags)
+            assert_inert(strings(tags))
+            show = await client.show(tags[0].name)  # the name as shown: the server still finds it
+            assert SHOWN in show.license and SHOWN in show.details.family
+            assert_inert(strings(show))
+            await client.chat_once(tags[0].name, [{"role": "user", "content": "hi"}])
+            running = await client.ps()
+            assert len(running) == 1 and SHOWN in running[0].name
+            assert_inert(strings(running))
+            events = [e async for e in client.pull("tinyllama")]
+            assert any(SHOWN in e.status for e in events)
+            assert_inert(strings(events))
+            for call in (client.show("no-such-model"), client.delete("no-such-model")):
+                with pytest.raises(errors.OllamaError) as failure:
+                    await call
+                assert SHOWN in failure.value.message
+                assert_inert([failure.value.message, str(failure.value)])
+            sim.inject("/api/tags", "status", status=500, message="boom")
+            with pytest.raises(errors.ServerError) as failure:
+                await client.tags()
+            assert failure.value.message == "boom" + SHOWN
+
+
+async def test_model_output_is_kept_as_the_model_wrote_it():
+    """Replies are stored exactly (history keeps what was said); widgets and exports make them
+    inert, as test_untrusted_output.py shows."""
+    with Simulator(token_rate=0, reply="hi", hostile=True) as sim:
+        async with OllamaClient(sim.url, retries=0) as client:
+            name = (await client.tags())[0].name
+            chunks = [c async for c in client.chat(name, [{"role": "user", "content": "x"}])]
+    assert "".join(c.content for c in chunks).startswith("hi" + HOSTILE)
+
+
+async def test_every_pane_and_dialog_shows_a_hostile_server_as_text(make_app):
+    with Simulator(token_rate=0, pull_rate=0, reply="fine", hostile=True) as sim:
+        app = make_app(sim.url)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await ready(app, pilot)
+            await wait_for(pilot, lambda: "Ollama 0.33.0␛]52;c;" in text(app))
+            # Chat: the model picker lists the server's names; a reply streams in.
+            await pilot.press("ctrl+o")
+            await wait_for(pilot, lambda: "llama3.2:latest␛]52;c;ZWNob" in text(app))
+            await pilot.press("enter")
+            await send(app, pilot, "hello", replies_count=1)
+            await wait_for(pilot, lambda: "fine␛]52;c;" in text(app) and "[/][bold][link=https://example.invalid]x" in text(app))
+            assert replies(app)[0].status == "complete"
+            # Models: table, details, loaded models, a pull that fails with the server's words.
+            pane = await open_models(app, pilot)
+            await wait_for(pilot, lambda: "[link=https://example.invalid]x" in text(app)
+                           and "Loaded models 1" in text(app))
+            await pilot.press("p")
+            await type_text(pilot, "nope")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: row_for(pane, "nope") is not None
+                           and "␛]52;c;" in row_text(row_for(pane, "nope")))
+            # Monitor, Settings, Compare & bench.
+            await pilot.press("f3")
+            await wait_for(pilot, lambda: "1 model loaded" in text(app) and "llama3.2:latest␛]52" in text(app))
+            await pilot.press("f4")
+            await wait_for(pilot, lambda: "Sections" in text(app))
+            await pilot.press("f10")
+            await wait_for(pilot, lambda: "qwen3:8b␛]52;c;" in text(app))
+            await pilot.press("f10")
+            # The host dialog, fed markup.
+            app.action_change_host()
+            await wait_for(pilot, lambda: "Ollama host" in text(app))
+            app.screen.query_one("Input").value = "x[/]"
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: "invalid host 'x[/]'" in text(app))
+            await pilot.press("escape")
+            assert app.is_running and app.return_code is None
+            assert not any(ch in text(app) for ch in RAW)
+            assert app.clipboard == ""
+
+
+async def test_a_server_that_comes_back_with_markup_in_its_version_is_announced_as_text(make_app):
+    port = free_port()
+    app = make_app(f"http://127.0.0.1:{port}")
+    async with app.run_test(size=(100, 30)) as pilot:
+        fast_reconnect(app)
+        await wait_for(pilot, lambda: "not reachable" in text(app))
+        with Simulator(port=port, version="0.9 [/]\x1b]0;pwned\x07\u202e"):
+            await wait_for(pilot, lambda: any("Connected to" in t for t in toasts(app)), timeout=15)
+            back = [t for t in toasts(app) if "Connected to" in t][0]
+            assert back.endswith("(Ollama 0.9 [/]␛]0;pwned␇⟨U+202E⟩)")
+            await wait_for(pilot, lambda: "Ollama 0.9 [/]␛]0;pwned␇" in text(app))  # the status line
+            assert all(not n.markup for n in app._notifications)  # drawn as text, whatever it holds
+            assert app.is_running
+
+
+@needs_tmux
+def test_a_hostile_server_in_a_real_terminal_leaves_clipboard_and_title_alone(tmp_path):
+    with Simulator(token_rate=0, pull_rate=0, reply="fine", hostile=True) as sim:
+        app = TmuxApp(["--host", sim.url], tmp_path, width=120, height=40)
+        try:
+            app._tmux("set-option", "-g", "set-clipboard", "on")  # tmux would take an OSC 52
+            app._tmux("set-option", "-g", "allow-rename", "on")
+            title = app._tmux("display-message", "-p", "#{pane_title}")
+            app.wait_for("Ollama 0.33.0␛]52;c;")  # the status line, after the version read
+            app.press("C-o")
+            app.wait_for("qwen3:8b␛]52;c;")
+            app.press("Enter")
+            app.type("hello")
+            app.press("Enter")
+            app.wait_for("fine␛]52;c;", timeout=30)
+            app.press("F2")
+            app.wait_for("Loaded models 1")
+            app.press("p")
+            app.type("nope")
+            app.press("Enter")
+            app.wait_for("error: ")
+            app.press("F3")
+            app.wait_for("1 model loaded")
+            app.press("F10")
+            app.wait_for("Saved runs")
+            app.press("F10")
+            app.press("F1")
+            app.press("C-p")
+            app.type("Change host")
+            app.wait_for("Point the app at another")
+            app.press("Enter")
+            app.wait_for("Ollama host")
+            app.press("C-u")
+            app.type("x[/]")
+            app.press("Enter")
+            app.wait_for("invalid host 'x[/]'")
+            app.press("Escape")
+            written = app.bytes_written()
+            for sequence in (b"\x1b]52;", b"\x1b]0;pwned", b"\x1b]2;pwned", b"\x1b[2J\x1b[H\xe2\x80\xae",
+                             b"\xe2\x80\xae"):
+                assert sequence not in written, sequence
+            assert app._tmux("list-buffers").strip() == ""  # no clipboard write reached tmux
+            assert app._tmux("display-message", "-p", "#{pane_title}") == title
+            assert "EXITED" not in app.screen() and "Traceback" not in app.screen()
+        finally:
+            app.close()
