@@ -188,3 +188,21 @@ def test_a_hostile_server_in_a_real_terminal_leaves_clipboard_and_title_alone(tm
             assert "EXITED" not in app.screen() and "Traceback" not in app.screen()
         finally:
             app.close()
+
+
+def test_ollama_tui_bench_prints_a_hostile_server_as_text(tmp_path):
+    """`ollama-tui bench`'s progress, table and errors on stdout/stderr: no escape reaches them."""
+    import subprocess
+    import sys
+
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("Why is the sky blue?\n")
+    with Simulator(token_rate=0, reply="ok", hostile=True) as sim:
+        sim.inject("/api/tags", "status", status=500, message="boom", times=None)
+        result = subprocess.run(
+            [sys.executable, "-m", "tui", "bench", "--host", sim.url, "--models", "llama3.2",
+             "--prompts", str(prompts), "--repeats", "1", "--db", str(tmp_path / "h.db")],
+            capture_output=True, text=True, timeout=60, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    out = result.stdout + result.stderr
+    assert result.returncode != 0 and "boom␛]52;c;" in out  # the server's words are there, as text
+    assert not any(ch in out for ch in RAW), out
