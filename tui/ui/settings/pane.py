@@ -103,7 +103,8 @@ class SettingsPane(Vertical):
             session = getattr(self.app.query_one("ChatPane"), "session", None)
         except NoMatches:
             pass
-        return getattr(session, "preset", None) or self.store.config.chat.default_preset
+        model = getattr(session, "model", None) or self.store.config.chat.default_model
+        return self.store.config.preset_for(model, getattr(session, "preset", None))
 
     def _editable(self) -> bool:
         """Whether the document parses, so the form can edit it."""
