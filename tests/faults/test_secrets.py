@@ -7,14 +7,17 @@ import logging
 import os
 import socket
 import stat
+from pathlib import Path
 
 import psutil
 import pytest
 
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import ready, send, text, toasts
+from tests.ui.test_settings_raw import line_of, open_raw, replace_line
 from tui.app import OllamaTUI
 from tui.service.config import ConfigStore
+from tui.service.config_secrets import MASK
 from tui.service.export import export_session
 from tui.service.ollama import OllamaClient
 from tui.service.simulator import Simulator
@@ -96,3 +99,79 @@ def test_the_simulator_listens_on_loopback_only():
         for address in others:  # not reachable from another interface
             with pytest.raises(OSError):
                 socket.create_connection((address, sim.port), timeout=0.5).close()
+
+
+# ------------------------------------------------------------------ the raw view (F8) masks header values
+
+KEY = "k3y-S3CR3T-two"
+
+
+def raw_app(make_app, sim, tmp_path) -> tuple[OllamaTUI, Path]:
+    path = tmp_path / "config.toml"
+    path.write_text(f'version = 1\n\n[server.headers]\nAuthorization = "Bearer {SECRET}"  # my token\n'
+                    f"X-Api-Key = '{KEY}'\n\n[ui]\ntheme = \"ollama-dark\"\n")
+    path.chmod(0o600)
+    return make_app(sim.url, config_path=path), path
+
+
+async def test_the_raw_view_shows_header_values_masked(sim, make_app, tmp_path):
+    app, path = raw_app(make_app, sim, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_raw(app, pilot)
+        await pilot.pause()
+        assert SECRET not in editor.text and KEY not in editor.text
+        assert f'Authorization = "{MASK}"  # my token' in editor.text.splitlines()
+        assert f'X-Api-Key = "{MASK}"' in editor.text.splitlines()
+        shown = text(app)
+        assert MASK in shown and SECRET not in shown and KEY not in shown
+        assert "unsaved" not in shown  # masking is not an edit
+
+
+async def test_a_raw_save_with_the_mask_left_keeps_the_stored_values(sim, make_app, tmp_path):
+    app, path = raw_app(make_app, sim, tmp_path)
+    before = path.read_text()
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_raw(app, pilot)
+        await replace_line(pilot, editor, line_of(editor.text, 'theme = "ollama-dark"'), 'theme = "nord"')
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: path.read_text() != before)
+        # exactly the edit: the secrets on disk as they were (quoting and comment included)
+        assert path.read_text() == before.replace('theme = "ollama-dark"', 'theme = "nord"')
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        assert MASK not in path.read_text()
+        assert app.config.server.headers == {"Authorization": f"Bearer {SECRET}", "X-Api-Key": KEY}
+        assert SECRET not in editor.text and SECRET not in text(app)
+        await wait_for(pilot, lambda: "unsaved" not in text(app))
+
+
+async def test_a_raw_edit_replaces_or_removes_a_header(sim, make_app, tmp_path):
+    app, path = raw_app(make_app, sim, tmp_path)
+    before = path.read_text()
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_raw(app, pilot)
+        await replace_line(pilot, editor, line_of(editor.text, f'Authorization = "{MASK}"  # my token'),
+                           'Authorization = "Bearer NEW-token"')
+        editor.move_cursor((line_of(editor.text, f'X-Api-Key = "{MASK}"'), 0))
+        await pilot.press("shift+end", "delete")  # the header's line emptied
+        assert "X-Api-Key" not in editor.text
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: path.read_text() != before)
+        saved = path.read_text()
+        assert 'Authorization = "Bearer NEW-token"' in saved
+        assert SECRET not in saved and KEY not in saved and "X-Api-Key" not in saved and MASK not in saved
+        assert app.config.server.headers == {"Authorization": "Bearer NEW-token"}
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+async def test_a_mask_with_nothing_stored_behind_it_is_refused(sim, make_app, tmp_path):
+    """A header renamed (or added) with the mask as its value: the mask is never saved as a value."""
+    app, path = raw_app(make_app, sim, tmp_path)
+    before = path.read_bytes()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        editor = await open_raw(app, pilot)
+        await replace_line(pilot, editor, line_of(editor.text, f'X-Api-Key = "{MASK}"'), f'X-Other = "{MASK}"')
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: any("X-Other" in t and "hidden" in t for t in toasts(app)))
+        assert path.read_bytes() == before
+        assert "unsaved" in text(app)
+        assert app.config.server.headers["X-Api-Key"] == KEY

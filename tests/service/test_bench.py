@@ -11,6 +11,7 @@ import pytest
 
 from tui.service.bench import (
     BatchRun,
+    BenchResult,
     BenchPlan,
     BenchmarkRun,
     CompareRun,
@@ -20,7 +21,7 @@ from tui.service.bench import (
 )
 from tui.service.bench_export import text_table, to_csv, to_json, to_markdown, write_export
 from tui.service.bench_prompts import BUILTIN_SETS, PromptSetError, load_prompts
-from tui.service.bench_stats import COLD, MEASURED
+from tui.service.bench_stats import COLD, MEASURED, Measurement
 from tui.service.bench_store import BenchStore
 from tui.service.config_model import Config
 from tui.service.history import HistoryStore
@@ -267,3 +268,19 @@ def test_bad_prompt_files_say_what_is_wrong(tmp_path, name, content, message):
         path.write_text(content)
     with pytest.raises(PromptSetError, match=message):
         load_prompts(path)
+
+
+def test_bench_exports_write_controls_by_code_point(tmp_path):
+    """Model names, titles, prompts and replies are untrusted: no export replays an escape."""
+    evil = "m\x1b]52;c;eA==\x07\x1b[2J\u202e\x9b\r"
+    result = BenchResult("compare", [evil], [f"prompt {evil}"], settings={"preset": evil},
+                         measurements=[Measurement(evil, reply=f"reply {evil}", tokens_per_s=10.0)],
+                         status="complete", title=f"title {evil}")
+    for fmt in ("md", "csv", "json"):
+        data = write_export(result, tmp_path / f"r.{fmt}").read_bytes()
+        text = data.decode("utf-8")
+        assert not [c for c in text if (ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0
+                    or c == "\u202e"], fmt
+    assert "m␛]52;c;eA==␇␛[2J⟨U+202E⟩" in (tmp_path / "r.md").read_text()
+    assert json.loads((tmp_path / "r.json").read_text())["measurements"][0]["reply"] == f"reply {evil}"
+    assert "␛" in text_table(result) and "\x1b" not in text_table(result)

@@ -174,3 +174,53 @@ def test_format_stats_tolerates_partial_or_odd_values():
     assert format_stats({"eval_count": 5}) == "5 tokens"
     assert format_stats({"eval_count": 5, "eval_duration": 0}) == "5 tokens"
     assert format_stats({"eval_count": "many", "ttft": None, "total_duration": True}) == ""
+
+
+# ------------------------------------------------------------------ untrusted text (issue 14, item 6)
+
+HOSTILE = "clip\x1b]52;c;cm0gLXJmIH4=\x07 wipe\x1b[2J evil\u202egnp.exe bare\rCR del\x7f csi\x9b"
+
+
+def only_safe_bytes(data: bytes) -> bool:
+    """No byte below 0x20 but \\n and \\t, no DEL, no C1 or bidi control (as UTF-8)."""
+    text = data.decode("utf-8")
+    bad = [c for c in text if (ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0
+           or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069]
+    return not bad
+
+
+@pytest.fixture
+async def hostile(store):
+    ses = await store.create_session(title=f"title {HOSTILE}", model=f"model\x1b[31m\u202e", preset="p\x1b",
+                                     options={"stop": ["\x1b[0m"]}, system_prompt=f"sys {HOSTILE}",
+                                     keep_alive="5m\x1b")
+    await store.add_message(ses.id, "user", f"ask {HOSTILE}",
+                            images=[(f"pic\x1b[2J\u202e.png", "image/png\x1b", b"x")])
+    await store.add_message(ses.id, "assistant", f"reply {HOSTILE}", thinking=f"think {HOSTILE}",
+                            model=f"m\x1b]0;title\x07", status="error", error=f"err {HOSTILE}")
+    return ses.id
+
+
+async def test_markdown_export_writes_controls_by_code_point(store, hostile, tmp_path):
+    out = await export_session(store, hostile, tmp_path / "chat.md", "markdown")
+    data = out.read_bytes()
+    assert only_safe_bytes(data), "the Markdown export carries a control character `cat` would run"
+    assert b"\x1b" not in data and b"\r" not in data and "\u202e".encode() not in data
+    text = data.decode("utf-8")
+    assert "␛]52;c;cm0gLXJmIH4=␇" in text and "␛[2J" in text and "⟨U+202E⟩gnp.exe" in text
+    for field in ("# title clip␛", "reply clip␛", "think clip␛", "err clip␛", "sys clip␛", "ask clip␛",
+                  "`model␛[31m⟨U+202E⟩`", "m␛]0;title␇", "pic␛[2J⟨U+202E⟩.png"):
+        assert field in text, field
+    assert "bareCR" in text  # a bare CR is dropped, as on screen
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+
+
+async def test_json_export_escapes_controls_and_keeps_the_data(store, hostile, tmp_path):
+    out = await export_session(store, hostile, tmp_path / "chat.json", "json")
+    data = out.read_bytes()
+    assert only_safe_bytes(data)
+    assert b"\\u202e" in data and b"\\u001b" in data and b"\\u009b" in data and b"\\u007f" in data
+    doc = json.loads(data)  # the same text back, nothing lost
+    assert doc["session"]["title"] == f"title {HOSTILE}"
+    assert [m["content"] for m in doc["messages"]] == [f"ask {HOSTILE}", f"reply {HOSTILE}"]
+    assert doc["messages"][1]["thinking"] == f"think {HOSTILE}"

@@ -235,3 +235,30 @@ async def test_ctrl_e_exports_even_from_the_prompt_field(app, tmp_path):
         await wait_for(pilot, lambda: target.exists())
         text = target.read_text()
         assert FAST in text and SLOW in text and "Name a colour." in text
+
+
+async def test_batch_with_a_model_override_runs_with_it(sim, make_app, tmp_path):
+    """A [models."X"] table used to make the batch's request fail before anything was sent."""
+    config = tmp_path / "config.toml"
+    config.write_text('[chat]\ndefault_preset = "tiny"\n\n[presets.tiny]\nnum_predict = 20\n\n'
+                      '[presets.cool]\ntemperature = 0.1\nnum_predict = 10\n\n'
+                      '[models."llama3.2"]\npreset = "cool"\nsystem_prompt = "Be terse."\nkeep_alive = "9m"\n\n'
+                      '[models."llama3.2".options]\nseed = 5\n')
+    prompts = tmp_path / "batch.txt"
+    prompts.write_text("First question?\nSecond question?\n")
+    app = make_app(sim.url, config_path=config, gpu_backend=FakeGpuBackend(1))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_screen(pilot, "batch")
+        screen.query_one("#batch-model").value = FAST
+        screen.query_one("#batch-file").value = str(prompts)
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "benchmark" in screen.shown, timeout=15)
+
+        result = screen.shown["benchmark"]
+        assert result.status == "complete" and [m.status for m in result.measurements] == ["complete"] * 2
+        bodies = [body for method, path, body in sim.requests if path == "/api/chat"]
+        assert len(bodies) == 2
+        for body in bodies:
+            assert body["options"] == {"temperature": 0.1, "num_predict": 10, "seed": 5}
+            assert body["messages"][0] == {"role": "system", "content": "Be terse."}
+            assert body["keep_alive"] == "9m"

@@ -1,4 +1,7 @@
-"""A run's results as a table (the app's and the CLI's), and as Markdown, JSON and CSV files."""
+"""A run's results as a table (the app's and the CLI's), and as Markdown, JSON and CSV files.
+
+Model names, titles, prompts and replies are untrusted: the table, Markdown and CSV are made
+inert (control and bidi characters by code point), the JSON writes them as \\u escapes."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from .bench import BenchResult
 from .bench_stats import ModelSummary, Spread
 from .export import _write_atomic
 from .units import format_bytes
+from .untrusted import inert, inert_json
 
 COLUMNS = ("Model", "Runs", "tok/s (median)", "± spread", "First token", "Prompt tok/s", "Load", "Cold load",
            "Peak VRAM")
@@ -49,7 +53,7 @@ def text_table(result: BenchResult) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return inert("\n".join(lines))
 
 
 def to_dict(result: BenchResult) -> dict[str, Any]:
@@ -63,7 +67,7 @@ def to_dict(result: BenchResult) -> dict[str, Any]:
 
 
 def to_json(result: BenchResult) -> str:
-    return json.dumps(to_dict(result), indent=2, ensure_ascii=False, default=str) + "\n"
+    return inert_json(json.dumps(to_dict(result), indent=2, ensure_ascii=False, default=str)) + "\n"
 
 
 CSV_FIELDS = ("model", "runs", "failed", "tokens_per_s_median", "tokens_per_s_min", "tokens_per_s_max",
@@ -81,7 +85,7 @@ def to_csv(result: BenchResult) -> str:
         writer.writerow([s.model, s.runs, s.failed, rate.median, rate.low, rate.high, rate.stdev,
                          s.median("ttft_s"), s.median("prompt_per_s"), s.median("load_s"), s.median("total_s"),
                          s.cold_load_s, s.peak_vram])
-    return out.getvalue()
+    return inert(out.getvalue())
 
 
 def _md_cell(text: str) -> str:
@@ -103,7 +107,7 @@ def to_markdown(result: BenchResult) -> str:
         lines.append("| " + " | ".join(_md_cell(c) for c in row_cells(summary)) + " |")
     lines += ["", "## Prompts", ""]
     lines += [f"{i}. {_md_cell(p)}" for i, p in enumerate(result.prompts, 1)]
-    return "\n".join(lines) + "\n"
+    return inert("\n".join(lines) + "\n")
 
 
 FORMATS = {"md": to_markdown, "json": to_json, "csv": to_csv}

@@ -179,29 +179,27 @@ class ChatService:
 
 
 def build_request(config: Any, session: Any, capabilities: tuple[str, ...] | None) -> TurnRequest:
-    """Layer the options: preset < per-model overrides (config) < the session's own overrides.
+    """The request for `session`'s next turn, every layer resolved.
 
-    `think` is sent only to models that can think (Ollama answers 400 otherwise); `format`
-    ("json") and `think` come from the preset unless the session overrides them.
+    Preset: the session's explicit pick (`session.preset`; None = not picked) > the model's
+    [models."<model>"] preset > [chat] default_preset (Config.preset_for). Options: that preset <
+    the model's [models."<model>".options] < the session's own overrides. System prompt and
+    keep_alive: the session's > the model's > [chat] / [server]. `format` and `think` the same
+    way (session > model options > preset > [chat] think); `think` is sent only to models that
+    can think (Ollama answers 400 otherwise). The model's table is found by Config.model_override
+    (`llama3.2` matches `llama3.2:latest`).
     """
     model = session.model
-    override = config.models.get(model) or config.models.get(model.split(":")[0])
-    preset_name = session.preset or (override.preset if override and override.preset else None) \
-        or config.chat.default_preset
-    preset = config.presets.get(preset_name) or config.presets.get(config.chat.default_preset)
-    options: dict[str, Any] = dict(preset.to_options()) if preset else {}
-    if override is not None and override.options:
-        options.update(override.options)
+    settings = config.chat_settings(model, session.preset)
+    options: dict[str, Any] = dict(settings.options)
     session_options = dict(session.options or {})
     fmt = session_options.pop("format", None)
-    if fmt is None and preset is not None:
-        fmt = preset.format or None
+    if fmt is None:
+        fmt = settings.format
     options.update({k: v for k, v in session_options.items() if v is not None})
-    think: bool | str | None = session.think
-    if think is None:
-        think = preset.think if preset is not None and preset.think is not None else config.chat.think
+    think: bool | str | None = session.think if session.think is not None else settings.think
     if capabilities is not None and "thinking" not in capabilities:
         think = None
-    system = session.system_prompt or (override.system_prompt if override else None) or config.chat.system_prompt
-    keep_alive = session.keep_alive or (override.keep_alive if override else None) or config.server.keep_alive
+    system = session.system_prompt or settings.system_prompt
+    keep_alive = session.keep_alive if session.keep_alive not in (None, "") else settings.keep_alive
     return TurnRequest(model, options, think, fmt or None, keep_alive, system or None)

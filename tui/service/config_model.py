@@ -193,11 +193,21 @@ class Config:
                 return override
         return ModelOverride()
 
+    def preset_for(self, model: str, chosen: str | None = None) -> str:
+        """The preset a request to `model` uses: `chosen` (a session's explicit pick) > the
+        model's [models."<model>"] preset > [chat] default_preset; a name with no such preset
+        (deleted since) is passed over."""
+        for name in (chosen, self.model_override(model).preset, self.chat.default_preset):
+            if name and name in self.presets:
+                return name
+        return self.chat.default_preset
+
     def chat_settings(self, model: str, preset: str | None = None) -> ChatSettings:
-        """Resolve preset (given > model's > default), options (preset < model options), think,
-        format, system prompt and keep_alive for a request to `model`."""
+        """Resolve preset (given > model's > default, see preset_for), options (preset < the
+        model's [models."<model>".options]), think, format, system prompt and keep_alive for a
+        request to `model`."""
         override = self.model_override(model)
-        name = preset or override.preset or self.chat.default_preset
+        name = self.preset_for(model, preset)
         merged = self.preset(name).merged(override.options)
         think = merged.think if merged.think is not None else self.chat.think
         system = override.system_prompt if override.system_prompt is not None else self.chat.system_prompt

@@ -3,6 +3,9 @@
 Stats are the Ollama response fields (``eval_count``, ``prompt_eval_count`` and the
 ``*_duration`` fields in nanoseconds) plus ``ttft``, the client-measured time to first token
 in seconds. Attachments are exported by name, MIME type and size, never their bytes.
+Model output is untrusted: the Markdown is made inert as the screen is (control characters and
+bidi controls written by code point, so `cat export.md` runs no escape sequence), the JSON
+writes them as \\u escapes (the same data to a parser).
 Superseded messages (earlier branches left by edit-and-resend) are exported after the
 active conversation, one section per branch.
 
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tui.service.history import HistoryNotFound, Message, Session
+from tui.service.untrusted import inert, inert_json
 
 if TYPE_CHECKING:
     from tui.service.history import HistoryStore
@@ -220,7 +224,9 @@ def session_to_markdown(session: Session, messages: Sequence[Message]) -> str:
             out += [f"### Branch {number}", ""]
             for m in branches[number]:
                 out += [_message_markdown(m, 4), ""]
-    return "\n".join(out).rstrip("\n") + "\n"
+    # Every field (title, model, options, system prompt, content, thinking, errors, attachment
+    # names) is untrusted text: the whole transcript is made inert at once, so none is missed.
+    return inert("\n".join(out).rstrip("\n") + "\n")
 
 
 # --------------------------------------------------------------------------- json
@@ -269,7 +275,7 @@ def session_to_json(session: Session, messages: Sequence[Message]) -> str:
         "session": _session_dict(session),
         "messages": [_message_dict(m) for m in messages],
     }
-    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    return inert_json(json.dumps(doc, ensure_ascii=False, indent=2)) + "\n"
 
 
 # --------------------------------------------------------------------------- files

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["inert", "inert_short", "inert_deep", "SHORT_LIMIT", "TEXT_LIMIT"]
+__all__ = ["inert", "inert_short", "inert_deep", "inert_json", "SHORT_LIMIT", "TEXT_LIMIT"]
 
 # C0 controls (except tab and newline), DEL and the C1 range become visible symbols, so an
 # escape sequence from a model (colours, OSC 52 clipboard writes, title changes, cursor moves)
@@ -58,3 +58,17 @@ def inert_deep(value: Any, limit: int = TEXT_LIMIT, depth: int = 8) -> Any:
             return None
         return [inert_deep(v, limit, depth - 1) for v in value]
     return value
+
+
+# What json.dumps(ensure_ascii=False) leaves raw that a terminal may act on (it escapes C0
+# itself): DEL, the C1 range and the bidi controls above. They can only be inside JSON strings,
+# where a \u escape is the same character to any parser.
+_JSON_TABLE = {c: f"\\u{c:04x}"
+               for c in (0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+def inert_json(text: str) -> str:
+    """JSON text made by json.dumps with every terminal control (C0 is escaped by json.dumps
+    already; DEL, C1 and bidi controls here) written as a \\u escape: `cat file.json` runs
+    nothing, and a parser reads back exactly the same data."""
+    return text.translate(_JSON_TABLE)

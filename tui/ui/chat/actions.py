@@ -64,7 +64,8 @@ class ChatActions:
                 self.session = await self.store.update_session(self.session.id, preset=name)
                 self._show_header()
 
-        current = (self.session.preset if self.session else None) or self.app.config.chat.default_preset
+        model = self.session.model if self.session else self.session_model
+        current = self.app.config.preset_for(model or "", self.session.preset if self.session else None)
         self.app.push_screen(PickDialog("Preset for this session", items, current=current), chosen)
 
     async def action_session_options(self) -> None:
@@ -101,7 +102,7 @@ class ChatActions:
         await self._store_ready.wait()
         if self.session is None:
             self.session = await self.store.create_session(
-                title="New chat", model=self.session_model, preset=self.app.config.chat.default_preset)
+                title="New chat", model=self.session_model, preset=None)  # None: not picked (build_request)
             await self.refresh_sessions()
 
     # -- regenerate / edit ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
 from ...service.chats import ChatService, build_request
 from ...service.errors import ModelNotFound, OllamaError
@@ -100,13 +101,14 @@ class ChatPane(ChatActions, Horizontal):
         s = self.session
         config = self.app.config
         model = s.model if s else self.session_model
-        preset = (s.preset if s else None) or config.chat.default_preset
+        settings = config.chat_settings(model or "", s.preset if s else None)
+        preset = settings.preset
         parts: list[Any] = []
         if self.editing is not None:
             parts += [("✎ editing", "bold $text-warning"), "  "]
         parts += [("model ", "$text-muted"), (inert(model or "?"), "$text-secondary"), "  ",
                   ("preset ", "$text-muted"), (preset or "-", "")]
-        values = config.preset(preset).to_options() if preset else {}
+        values = settings.options  # the preset with the model's [models."…".options] on top
         for key, label in (("temperature", "temp"), ("num_ctx", "ctx")):
             if values.get(key) is not None:
                 parts += [(f" · {label} ", "$text-muted"), str(values[key])]
@@ -157,7 +159,7 @@ class ChatPane(ChatActions, Horizontal):
         if self.session is None:
             title = " ".join(text.split())[:48] or "New chat"
             self.session = await self.store.create_session(
-                title=title, model=self.session_model, preset=self.app.config.chat.default_preset)
+                title=title, model=self.session_model, preset=None)  # None: the model's preset, else the default
         elif self.session.title == "New chat":
             self.session = await self.store.update_session(self.session.id, title=" ".join(text.split())[:48])
         self._show_header()
@@ -245,6 +247,14 @@ class ChatPane(ChatActions, Horizontal):
             self.session = await self.store.get_session(session.id)
             await self.refresh_sessions()
             self._refresh_loaded()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A turn's worker that fails outside the stream (building the request, the history)
+        says so in the conversation: nothing fails silently."""
+        if event.state == WorkerState.ERROR and event.worker.node is self:
+            error = event.worker.error
+            self.notice(f"✕ Could not {event.worker.description}: {str(error) or type(error).__name__}",
+                        error=True)
 
     def _refresh_loaded(self) -> None:
         """A reply loads its model: let the status line say what is loaded now."""

@@ -15,6 +15,7 @@ from textual.css.query import NoMatches
 from textual.widgets import ContentSwitcher, Input, Static, TextArea
 
 from ...service.config import ConfigConflict, ConfigError, ConfigInvalid, backup_path, format_key_path
+from ...service.config_secrets import MaskLeft
 from ..widgets.dialogs import ConfirmDialog, PickDialog, TextDialog
 from .dialogs import ConflictDialog
 from .form import FieldInput, SettingsForm, Target, preset_name_error
@@ -89,7 +90,7 @@ class SettingsPane(Vertical):
         """F4: the list, on the preset the chat uses (unless you were in the middle of edits)."""
         self._check_disk()
         if self.view == "raw":
-            if not self._unsaved() and self.raw.loaded_text != self.store.document_text:
+            if not self._unsaved() and self.raw.source_text != self.store.document_text:
                 self.raw.load(self.store.document_text, self.store.issues)  # saved from elsewhere
             self.raw.editor.focus()
             return
@@ -103,7 +104,8 @@ class SettingsPane(Vertical):
             session = getattr(self.app.query_one("ChatPane"), "session", None)
         except NoMatches:
             pass
-        return getattr(session, "preset", None) or self.store.config.chat.default_preset
+        model = getattr(session, "model", None) or self.store.config.chat.default_model
+        return self.store.config.preset_for(model, getattr(session, "preset", None))
 
     def _editable(self) -> bool:
         """Whether the document parses, so the form can edit it."""
@@ -253,7 +255,11 @@ class SettingsPane(Vertical):
 
     def _save_raw(self, force: bool = False) -> None:
         raw = self.raw
-        text = raw.text
+        try:
+            text = raw.real_text  # header values left as the mask keep what is stored
+        except MaskLeft as exc:
+            self._say(str(exc), title="Not saved: a hidden header value", severity="error", timeout=10)
+            return
         config, issues = self.store.validate_text(text)
         errors = [i for i in issues if i.is_error]
         if config is None or errors:
@@ -276,7 +282,7 @@ class SettingsPane(Vertical):
         except ConfigError as exc:
             self._say(str(exc), title="Not saved", severity="error", timeout=10)
             return
-        raw.loaded_text = text
+        raw.saved(text)
         raw.show_issues(issues)
         self.form.pending.clear()
         self.form.fill_nav()

@@ -10,15 +10,22 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static, TextArea
 
+from ...service.config_secrets import mask_headers, unmask_headers
+
 MAX_SHOWN = 6  # problems listed under the editor; the rest are counted
 
 
 class RawEditor(Vertical):
-    """`loaded_text` is what the editor was filled with; `dirty` = the user changed it since."""
+    """`loaded_text` is what the editor was filled with; `dirty` = the user changed it since.
+
+    Header values are secrets: the editor shows each as MASK (`source_text` is the real text it
+    was loaded from); `real_text` is what to save, each value left as MASK put back.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.loaded_text = ""
+        self.source_text = ""
 
     def compose(self) -> ComposeResult:
         yield TextArea.code_editor("", language="toml", id="raw-editor", soft_wrap=False)
@@ -33,14 +40,27 @@ class RawEditor(Vertical):
         return self.editor.text
 
     @property
+    def real_text(self) -> str:
+        """The text to save: the editor's, header values left masked put back (raises MaskLeft
+        for a masked value with nothing stored behind it)."""
+        return unmask_headers(self.editor.text, self.source_text)
+
+    @property
     def dirty(self) -> bool:
         return self.editor.text != self.loaded_text
 
     def load(self, text: str, issues: Sequence[Any] = ()) -> None:
-        """Fill the editor (undo history starts afresh) and list `issues`."""
-        self.loaded_text = text
-        self.editor.load_text(text)
+        """Fill the editor with `text`, header values masked (undo history starts afresh), and
+        list `issues`."""
+        self.source_text = text
+        self.loaded_text = mask_headers(text)
+        self.editor.load_text(self.loaded_text)
         self.show_issues(issues)
+
+    def saved(self, real_text: str) -> None:
+        """`real_text` (from real_text) is on disk now: the editor's text is the clean state."""
+        self.source_text = real_text
+        self.loaded_text = self.editor.text
 
     def show_issues(self, issues: Sequence[Any], *, refused: bool = False) -> None:
         """List problems with their line numbers; `refused`: the text was not saved because of them."""
