@@ -195,3 +195,36 @@ async def test_the_log_handler_is_removed_when_the_app_ends(sim, make_app):
         assert logs.active_path() == paths.log_path()
     assert logging.getLogger().handlers == before
     assert logs.active_path() is None
+
+
+async def test_an_error_that_ends_the_app_is_logged_with_its_traceback_first(sim, make_app):
+    """Not a worker's: a callback's exception ends the app (Textual prints it); the log has it."""
+    app = make_app(sim.url)
+    with pytest.raises(ValueError, match="injected"):
+        async with app.run_test(size=(120, 40)) as pilot:
+            await ready(app, pilot)
+            app.call_later(boom)
+            await wait_for(pilot, lambda: app.return_code == 1)
+    log = paths.log_path().read_text(encoding="utf-8")
+    assert "CRITICAL tui.app: ollama-tui stopped on an unexpected error" in log
+    assert "Traceback (most recent call last):" in log and f"ValueError: {MESSAGE}" in log
+    assert logs.active_path() is None
+
+
+async def test_a_header_value_in_a_failure_never_reaches_the_log(sim, make_app, tmp_path, monkeypatch):
+    config = tmp_path / "config.toml"
+    config.write_text("[server.headers]\nAuthorization = 'Bearer sekret-header-value'\n")
+    config.chmod(0o600)
+    app = make_app(sim.url, config_path=config)
+
+    async def leaky(*_args: Any, **_kwargs: Any) -> Any:
+        raise ValueError("proxy said no to Authorization: Bearer sekret-header-value")
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        monkeypatch.setattr(app.client, "tags", leaky)
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: any("list installed models failed" in t for t in toasts(app)))
+    log = paths.log_path().read_text(encoding="utf-8")
+    assert "ValueError: proxy said no to Authorization: ***" in log
+    assert "sekret" not in log
