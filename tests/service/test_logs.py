@@ -54,9 +54,16 @@ def test_warning_by_default_and_debug_on_request(logging_set_up):
     logs.set_level("debug")
     log.debug("now kept")
     logging.getLogger("httpx").debug("GET http://x/ — other libraries stay at WARNING")
+    logging.getLogger().setLevel(logging.DEBUG)  # someone else's choice (pytest's caplog does this)
+    try:
+        logging.getLogger("httpcore").debug("send_request_headers — still not written")
+        logging.getLogger("asyncio").warning("a library's warning is written")
+    finally:
+        logging.getLogger().setLevel(logging.WARNING)
     text = read(path)
     assert "not kept" not in text and "kept" in text and "now kept" in text
-    assert "other libraries" not in text
+    assert "other libraries" not in text and "still not written" not in text
+    assert "WARNING asyncio: a library's warning is written" in text
     with pytest.raises(ValueError, match="unknown log level"):
         logs.setup("verbose")
     assert logs.level_number("ERROR") == logging.ERROR

@@ -228,3 +228,17 @@ async def test_a_header_value_in_a_failure_never_reaches_the_log(sim, make_app, 
     log = paths.log_path().read_text(encoding="utf-8")
     assert "ValueError: proxy said no to Authorization: ***" in log
     assert "sekret" not in log
+
+
+@pytest.mark.parametrize(("flag", "level"), [(None, "DEBUG"), ("error", "ERROR")])
+async def test_a_saved_log_level_applies_at_once_unless_the_flag_set_one(sim, make_app, flag, level):
+    import logging
+
+    app = make_app(sim.url, log_level=flag)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        assert logging.getLevelName(logging.getLogger("tui").level) == (flag or "warning").upper()
+        app.config_store.set("ui.log_level", "debug")  # what Settings does, then apply_config
+        app.config_store.save()
+        app.apply_config()
+        assert logging.getLevelName(logging.getLogger("tui").level) == level

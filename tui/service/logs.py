@@ -73,6 +73,12 @@ class RedactingFormatter(logging.Formatter):
         return self.redact(super().format(record))
 
 
+def _ours_or_a_warning(record: logging.LogRecord) -> bool:
+    """Other libraries' records only from WARNING up, whatever the root logger's level (httpx's
+    debug lines carry URLs)."""
+    return record.levelno >= logging.WARNING or record.name == LOGGER or record.name.startswith(LOGGER + ".")
+
+
 class PrivateRotatingFileHandler(RotatingFileHandler):
     """A RotatingFileHandler whose files (the live one and each new one after a rollover) are
     created mode 0600: a log may quote prompts, model names and hosts."""
@@ -112,6 +118,7 @@ def setup(level: str | None = None, *, path: Path | None = None, secrets: Iterab
         _handler = PrivateRotatingFileHandler(target, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT,
                                               encoding="utf-8", delay=True)
         _handler.setFormatter(RedactingFormatter())
+        _handler.addFilter(_ours_or_a_warning)
         logging.getLogger().addHandler(_handler)
         _users = 0
     _users += 1
