@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -15,6 +16,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher
 
+from .service import logs
 from .service.connection import ConnectionMonitor, ConnectionState
 from .ui.chat.pane import ChatPane
 from .ui.chat.prompt import PromptArea
@@ -25,7 +27,10 @@ from .ui.shell.pane_bar import PANES, PaneBar
 from .ui.monitor.feed import MonitorFeed
 from .ui.shell.resource_strip import ResourceStrip
 from .ui.shell.status_line import StatusLine, steady
+from .ui.shell.worker_errors import ReportingWorkerManager
 from .ui.themes import builtin_theme_dir, load_themes
+
+log = logging.getLogger(__name__)
 
 
 def _pane_class(pane_id: str) -> type[Widget]:
@@ -86,8 +91,13 @@ class OllamaTUI(App[None]):
         demo: bool = False,
         config_issues: Iterable[Any] = (),
         gpu_backend: Any = None,
+        log_level: str | None = None,
     ) -> None:
         super().__init__()
+        # Every worker, whichever pane, screen or dialog starts it, is kept by this one manager:
+        # a worker ending on an exception its code did not handle is shown and logged.
+        self._workers = ReportingWorkerManager(self)
+        self.log_level = log_level  # --log-level; None = [ui] log_level
         self.client = client
         self.config_store = config_store
         self.config = config_store.config
@@ -120,6 +130,21 @@ class OllamaTUI(App[None]):
         yield ResourceStrip()
         yield StatusLine()
         yield KeyBar()
+
+    def on_load(self) -> None:
+        # Before the first screen: an error while composing is logged too. Undone on unmount.
+        logs.setup(self.log_level or self.config.ui.log_level,
+                   secrets=self.config.server.headers.values())
+        self._logging = True
+
+    def _handle_exception(self, error: Exception) -> None:
+        # An exception nothing handled (a message handler's, an exit_on_error worker's): Textual
+        # prints it and exits; the log keeps its traceback too.
+        cause = getattr(error, "error", None)  # WorkerFailed wraps the worker's exception
+        shown = cause if isinstance(cause, BaseException) else error
+        log.critical("ollama-tui stopped on an unexpected error",
+                     exc_info=(type(shown), shown, shown.__traceback__))
+        super()._handle_exception(error)
 
     def on_mount(self) -> None:
         themes, problems = load_themes(builtin_theme_dir(), self._user_theme_dir())
@@ -156,7 +181,8 @@ class OllamaTUI(App[None]):
         self.set_timer(0.5, self.monitor.start)
         # What the first reply or opened session needs (markdown-it, Pygments: ~0.2 s of
         # imports) is imported in a thread meanwhile, not when the user waits for it.
-        self.set_timer(1.0, lambda: self.run_worker(self._warm(), name="warm", exit_on_error=False))
+        self.set_timer(1.0, lambda: self.run_worker(self._warm(), name="warm", exit_on_error=False,
+                                                    description="load markdown and highlighting"))
 
     async def _warm(self) -> None:
         await asyncio.to_thread(_import_markdown)
@@ -294,7 +320,7 @@ class OllamaTUI(App[None]):
     def current_pane(self) -> str:
         return self.query_one("#panes", ContentSwitcher).current or "chat"
 
-    @work(group="request-pull", description="hand a pull to the Models pane")
+    @work(group="request-pull", exit_on_error=False, description="hand a pull to the Models pane")
     async def request_pull(self, name: str) -> None:
         """Hand a model name to the Models pane's pull flow (from the chat's 'not installed')."""
         await self.action_show_pane("models")
@@ -306,6 +332,8 @@ class OllamaTUI(App[None]):
         self.config = self.config_store.config
         self.query_one(ChatPane)._show_header()
         self.monitor.apply_config(self.config)  # the sampler and the strip, built or not
+        logs.set_level(self.log_level or self.config.ui.log_level)  # the flag wins
+        logs.add_secrets(self.config.server.headers.values())
         models = self.built_pane("models")  # one not built yet reads the config when it is
         if models is not None and hasattr(models, "apply_config"):
             models.apply_config(self.config)
@@ -346,7 +374,8 @@ class OllamaTUI(App[None]):
         from .ui.models.pane import ModelsPane
 
         for title, help_text, action in ModelsPane.COMMANDS:
-            yield SystemCommand(title, help_text, lambda a=action: self.run_worker(self._models_command(a)))
+            yield SystemCommand(title, help_text, lambda a=action, t=title: self.run_worker(
+                self._models_command(a), exit_on_error=False, description=f"run {t!r}"))
         yield from super().get_system_commands(screen)
 
     async def _models_command(self, action: str) -> None:
@@ -370,8 +399,13 @@ class OllamaTUI(App[None]):
         self.query_one(ResourceStrip).toggle()
 
     async def on_unmount(self) -> None:
-        await self.monitor.close()
-        await self.client.aclose()
-        if self.history is not None:
-            await self.history.close()
+        try:
+            await self.monitor.close()
+            await self.client.aclose()
+            if self.history is not None:
+                await self.history.close()
+        finally:
+            if getattr(self, "_logging", False):
+                self._logging = False
+                logs.teardown()
 

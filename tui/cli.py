@@ -1,14 +1,18 @@
-"""Command line: `ollama-tui [--host URL] [--model NAME] [--config PATH] [--db PATH] [--theme NAME] [--demo]`,
+"""Command line: `ollama-tui [--host URL] [--model NAME] [--config PATH] [--db PATH] [--theme NAME] [--demo]
+[--log-level LEVEL]`,
 and `ollama-tui bench …` (cli_bench.py)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
 
 from . import __version__
+
+LOG_LEVELS = ("debug", "info", "warning", "error")  # tui.service.logs.LEVELS, without its import
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--theme", help="theme name (ollama-dark, ollama-light, high-contrast, term-256, …)")
     parser.add_argument("--demo", action="store_true",
                         help="start the built-in Ollama simulator and connect to it (no Ollama needed)")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, type=str.lower, metavar="LEVEL",
+                        help="how much the log file ($XDG_STATE_HOME/ollama-tui/ollama-tui.log) records: "
+                        "debug, info, warning or error (default: [ui] log_level, warning)")
     parser.add_argument("--version", action="version", version=f"ollama-tui {__version__}")
     return parser
 
@@ -40,11 +47,28 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     from .service.config import ConfigStore
-    from .service.hosts import resolve_host
-    from .service.paths import default_config_path, default_db_path
+    from .service.paths import default_config_path
 
     store = ConfigStore(args.config or default_config_path())
     config, issues = store.load()
+    from .service import logs
+
+    # The flag wins over the config. Set up here too (the App sets up its own, counted), so a
+    # failure before the app runs or after it ends is logged as well.
+    logs.setup(args.log_level or config.ui.log_level, secrets=config.server.headers.values())
+    try:
+        return _run(args, store, config, issues)
+    except Exception:
+        logging.getLogger("tui.cli").exception("ollama-tui stopped on an unexpected error")
+        raise
+    finally:
+        logs.teardown()
+
+
+def _run(args: argparse.Namespace, store, config, issues) -> int:
+    from .service.hosts import resolve_host
+    from .service.paths import default_db_path
+
     simulator = server = None
     if args.demo:
         from .service.simulator import Simulator
@@ -82,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         demo=args.demo,
         config_issues=issues,
         gpu_backend=_demo_gpu() if args.demo else None,
+        log_level=args.log_level,
     )
     try:
         app.run()

@@ -20,6 +20,7 @@ from tui.service.config import ConfigStore
 from tui.service.config_secrets import MASK
 from tui.service.export import export_session
 from tui.service.ollama import OllamaClient
+from tui.service.paths import log_path
 from tui.service.simulator import Simulator
 
 SECRET = "s3cr3t-T0KEN-value"
@@ -64,6 +65,8 @@ async def test_the_token_is_sent_but_never_shown_logged_or_exported(tmp_path, mo
             seen += [repr(app.client), repr(app.config), repr(app.config.server), str(app.config_store)]
         assert not any(SECRET in s for s in seen)
         assert SECRET not in caplog.text
+        log_file = log_path()  # the app's log file (under the HOME set above)
+        assert not log_file.exists() or SECRET not in log_file.read_text()
         assert not any(SECRET in (line or "") for line in sim.errors)
         assert app.client._headers["Authorization"] == f"Bearer {SECRET}"  # …yet it is sent
         assert stat.S_IMODE(os.stat(tmp_path / "config.toml").st_mode) == 0o600

@@ -168,6 +168,7 @@ def test_num_predict_allows_minus_one_but_not_zero() -> None:
     ("[server]\nauto_start = 1", "expected a boolean (true or false), got an integer"),
     ("[chat]\nnewline_key = 'enter'", '"enter" is not one of: "shift+enter", "ctrl+j", "alt+enter"'),
     ("[ui]\ntheme = 3", "expected a string, got an integer"),
+    ("[ui]\nlog_level = 'verbose'", '"verbose" is not one of: "debug", "info", "warning", "error"'),
     ("[presets.balanced]\nstop = 'x'", 'expected an array of strings, got "x"'),
     ("[presets.balanced]\nstop = ['a', 1]", "item 2 is an integer, expected a string"),
     ("[presets.balanced]\nformat = 'yaml'", '"yaml" is not one of: "", "json"'),
@@ -179,6 +180,14 @@ def test_wrong_values(text: str, message: str) -> None:
     assert message in only(issues).message
     assert only(issues).line == 2
     assert only(issues).is_error
+
+
+def test_log_level_key() -> None:
+    assert Config().ui.log_level == "warning"
+    config, issues = load("[ui]\nlog_level = 'debug'\n")
+    assert issues == [] and config.ui.log_level == "debug"
+    config, _issues = load("[ui]\nlog_level = 'verbose'\n")
+    assert config.ui.log_level == "warning"  # a bad value: the default is used
 
 
 def test_a_password_in_the_host_is_not_repeated() -> None:

@@ -81,6 +81,7 @@ class MonitorConfig:
 class UIConfig:
     theme: str = _default("ui", "theme")
     resource_strip: bool = _default("ui", "resource_strip")
+    log_level: str = _default("ui", "log_level")
 
 
 @dataclass(frozen=True)

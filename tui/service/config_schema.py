@@ -388,6 +388,9 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("theme", "str", "ollama-dark", help="Theme name (shipped or from the themes folder)."),
         Field("resource_strip", "bool", True,
               help="Show the one-line CPU/RAM/GPU strip at the bottom of every pane."),
+        Field("log_level", "str", "warning", choices=("debug", "info", "warning", "error"),
+              help="How much the log file ($XDG_STATE_HOME/ollama-tui/ollama-tui.log) records. "
+                   "--log-level overrides it."),
     ),
 }
 
@@ -398,7 +401,7 @@ SECTION_HELP: dict[str, str] = {
     "models": "Per-model overrides, keyed by model name.",
     "pulls": "Model downloads.",
     "monitor": "The Monitor pane and the resource strip.",
-    "ui": "Looks.",
+    "ui": "Looks, and the log file.",
 }
 
 # Ollama request options a preset may set. `format` and `think` are request fields, not options.

@@ -26,7 +26,6 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
-from textual.worker import Worker, WorkerState
 
 from ...service.bench import (
     DEFAULT_SEED,
@@ -364,12 +363,6 @@ class BenchScreen(Screen[None]):
         if result.status == "cancelled":
             self.notify("Stopped; what was measured is kept.", title=result.kind.title())
         return result
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.node is self:
-            error = event.worker.error
-            self.notify(f"{event.worker.description}: {inert(str(error) or type(error).__name__)}",
-                        title="Something went wrong", severity="error", markup=False)
 
     # -- keys -----------------------------------------------------------------------------------
 

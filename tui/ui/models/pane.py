@@ -14,7 +14,6 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Static, TextArea
-from textual.worker import Worker, WorkerState
 
 from ...service.errors import OllamaError
 from ...service.names import same_model
@@ -422,11 +421,3 @@ class ModelsPane(PullFlow, ModelActions, Vertical):
         ("Models: refresh", "List installed and loaded models again (R)", "refresh"),
     )
 
-    # -- one path for unexpected worker failures ------------------------------------------------
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.node is self:
-            error = event.worker.error
-            what = event.worker.description or event.worker.name
-            self.notify(f"{what}: {inert(str(error) or type(error).__name__)}",
-                        title="Something went wrong", severity="error")

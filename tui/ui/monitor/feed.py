@@ -23,6 +23,7 @@ from ...service.monitor import Sampler, Snapshot
 from ...service.monitor_procs import ProcessScanner, local_port_from_host
 from ...service.names import same_model
 from ...service.thresholds import Alert, ThresholdWatcher, fit_warning
+from ...service.untrusted import inert
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,8 @@ class MonitorFeed:
             raise
         except Exception as exc:  # the sampler is built not to raise; if it does, say so once
             log.exception("resource sampler stopped")
-            self.app.notify(f"The resource monitor stopped: {exc}", title="Monitor", severity="error")
+            self.app.notify(f"The resource monitor stopped: {inert(str(exc)) or type(exc).__name__}",
+                            title="Monitor", severity="error", markup=False)
 
     async def close(self) -> None:
         """Stop sampling and release NVML (in a thread: a hung driver call must not block)."""

@@ -1,0 +1,244 @@
+"""One error path: a worker's unexpected exception, wherever the worker was started (the app, a
+pane, the status line, the compare screen, a dialog, the palette), is a toast saying what
+failed and a traceback in the log file."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.screen import screen_text
+from tests.ui.conftest import wait_for
+from tui.service import logs, paths
+from tui.ui.chat.pane import ChatPane
+from tui.ui.shell.status_line import StatusLine
+
+# Markup-like and control text: the toast is rendered with markup off and the text made inert.
+MESSAGE = "injected [/] failure \x1b[31m"
+SHOWN = "injected [/] failure ␛[31m"
+
+
+def boom(*_args: Any, **_kwargs: Any) -> Any:
+    raise ValueError(MESSAGE)
+
+
+async def aboom(*_args: Any, **_kwargs: Any) -> Any:
+    raise ValueError(MESSAGE)
+
+
+def toasts(app) -> list[str]:
+    return [f"{n.title}: {n.message}" for n in app._notifications]
+
+
+def toast_area(app) -> str:
+    """What the screen shows where the toasts are (each one's region cut out of the screen's
+    text), their wrapped lines joined."""
+    from textual.widgets._toast import Toast
+
+    lines = screen_text(app).splitlines()
+    parts = []
+    for toast in app.screen.query(Toast):
+        region = toast.region
+        parts += [line[region.x:region.right].strip(" ▌") for line in lines[region.y:region.bottom]]
+    return re.sub(r"\s+", " ", " ".join(parts))
+
+
+async def ready(app, pilot) -> None:
+    await wait_for(pilot, lambda: app.history is not None and app.query_one(StatusLine).state is not None
+                   and app.query_one(StatusLine).state.up)
+
+
+# -- the groups: (patch before the app runs, what to do once it is ready, what the toast says) --
+
+def _before_history(app, monkeypatch) -> None:
+    from tui.service.history import HistoryStore
+
+    monkeypatch.setattr(HistoryStore, "open", classmethod(lambda cls, *a, **k: aboom()))
+
+
+async def _send(app, pilot, monkeypatch) -> None:
+    monkeypatch.setattr(app.query_one(ChatPane).service, "add_user_message", aboom)
+    await pilot.press(*"hello", "enter")
+
+
+async def _search(app, pilot, monkeypatch) -> None:
+    monkeypatch.setattr(app.history, "search", aboom)
+    await pilot.press("ctrl+f")
+    await pilot.press(*"hello")
+
+
+async def _models_tags(app, pilot, monkeypatch) -> None:
+    monkeypatch.setattr(app.client, "tags", aboom)
+    await pilot.press("f2")
+
+
+async def _models_ps(app, pilot, monkeypatch) -> None:
+    monkeypatch.setattr(app.client, "ps", aboom)
+    await pilot.press("f2")
+
+
+async def _models_details(app, pilot, monkeypatch) -> None:
+    monkeypatch.setattr(app.client, "show", aboom)
+    await pilot.press("f2")
+
+
+async def _compare_models(app, pilot, monkeypatch) -> None:
+    monkeypatch.setattr(app.client, "tags", aboom)
+    await pilot.press("f10")
+
+
+async def _palette(app, pilot, monkeypatch) -> None:
+    from tui.ui.models.pane import ModelsPane
+
+    monkeypatch.setattr(ModelsPane, "action_refresh", boom)
+    command = next(c for c in app.get_system_commands(app.screen) if c.title == "Models: refresh")
+    command.callback()  # what the palette runs when the command is chosen
+
+
+async def _request_pull(app, pilot, monkeypatch) -> None:
+    from tui.ui.models.pane import ModelsPane
+
+    monkeypatch.setattr(ModelsPane, "start_pull", boom)
+    app.request_pull("llama3.2")
+
+
+async def _nothing(app, pilot, monkeypatch) -> None:
+    pass
+
+
+def _before_monitor(app, monkeypatch) -> None:
+    monkeypatch.setattr(app.sampler, "run", aboom)
+
+
+GROUPS: dict[str, tuple[Callable | None, Callable, str]] = {
+    "history": (_before_history, _nothing, "open the chat history failed"),
+    "send": (None, _send, "send a prompt failed"),
+    "search": (None, _search, "search history failed"),
+    "models-tags": (None, _models_tags, "list installed models failed"),
+    "models-ps": (None, _models_ps, "list running models failed"),
+    "models-details": (None, _models_details, "fetch a model's details failed"),
+    "compare-screen": (None, _compare_models, "list the installed models failed"),
+    "palette": (None, _palette, "run 'Models: refresh' failed"),
+    "request-pull": (None, _request_pull, "hand a pull to the Models pane failed"),
+}
+
+
+@pytest.mark.parametrize("group", list(GROUPS))
+async def test_a_failing_worker_is_a_toast_and_a_logged_traceback(sim, make_app, monkeypatch, group):
+    before, trigger, what = GROUPS[group]
+    app = make_app(sim.url)
+    if before is not None:
+        before(app, monkeypatch)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        if group == "history":
+            await wait_for(pilot, lambda: any(what in t for t in toasts(app)))
+        else:
+            await ready(app, pilot)
+            await trigger(app, pilot, monkeypatch)
+        expected = f"Something went wrong: {what}: ValueError: {SHOWN}"
+        await wait_for(pilot, lambda: expected in toasts(app))
+        # on screen: the title, then the message as it was raised, made inert, markup shown as is
+        await wait_for(pilot, lambda: f"Something went wrong {what}: ValueError: {SHOWN}" in toast_area(app))
+        assert sum(what in t for t in toasts(app)) == 1  # reported once, not by two handlers
+        log = paths.log_path().read_text(encoding="utf-8")
+        assert f"ERROR tui.ui.shell.worker_errors: {what}" in log
+        assert "Traceback (most recent call last):" in log
+        assert f"ValueError: {MESSAGE}" in log
+        assert app.is_running  # the app goes on
+
+
+async def test_the_monitor_feed_reports_its_own_failure_once(sim, make_app, monkeypatch):
+    """The feed catches the sampler's exception itself: its own toast, logged, no second one."""
+    app = make_app(sim.url)
+    _before_monitor(app, monkeypatch)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_for(pilot, lambda: any("The resource monitor stopped" in t for t in toasts(app)))
+        assert f"Monitor: The resource monitor stopped: {SHOWN}" in toasts(app)
+        assert not any("went wrong" in t for t in toasts(app))
+        await wait_for(pilot, lambda: f"Monitor The resource monitor stopped: {SHOWN}" in toast_area(app))
+        log = paths.log_path().read_text(encoding="utf-8")
+        assert "ERROR tui.ui.monitor.feed: resource sampler stopped" in log
+        assert "Traceback (most recent call last):" in log and f"ValueError: {MESSAGE}" in log
+
+
+async def test_a_cancelled_worker_is_not_an_error(sim, make_app):
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await ready(app, pilot)
+        import asyncio
+
+        started = asyncio.Event()
+
+        async def forever() -> None:
+            started.set()
+            await asyncio.Event().wait()
+
+        worker = app.query_one(ChatPane).run_worker(forever(), exit_on_error=False, description="wait")
+        await started.wait()
+        worker.cancel()
+        await wait_for(pilot, lambda: worker.is_finished and worker not in app.workers)
+        await pilot.pause()
+        assert not any("went wrong" in t for t in toasts(app))
+        assert not paths.log_path().exists() or "wait failed" not in paths.log_path().read_text()
+
+
+async def test_the_log_handler_is_removed_when_the_app_ends(sim, make_app):
+    import logging
+
+    app = make_app(sim.url)
+    before = list(logging.getLogger().handlers)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        assert logs.active_path() == paths.log_path()
+    assert logging.getLogger().handlers == before
+    assert logs.active_path() is None
+
+
+async def test_an_error_that_ends_the_app_is_logged_with_its_traceback_first(sim, make_app):
+    """Not a worker's: a callback's exception ends the app (Textual prints it); the log has it."""
+    app = make_app(sim.url)
+    with pytest.raises(ValueError, match="injected"):
+        async with app.run_test(size=(120, 40)) as pilot:
+            await ready(app, pilot)
+            app.call_later(boom)
+            await wait_for(pilot, lambda: app.return_code == 1)
+    log = paths.log_path().read_text(encoding="utf-8")
+    assert "CRITICAL tui.app: ollama-tui stopped on an unexpected error" in log
+    assert "Traceback (most recent call last):" in log and f"ValueError: {MESSAGE}" in log
+    assert logs.active_path() is None
+
+
+async def test_a_header_value_in_a_failure_never_reaches_the_log(sim, make_app, tmp_path, monkeypatch):
+    config = tmp_path / "config.toml"
+    config.write_text("[server.headers]\nAuthorization = 'Bearer sekret-header-value'\n")
+    config.chmod(0o600)
+    app = make_app(sim.url, config_path=config)
+
+    async def leaky(*_args: Any, **_kwargs: Any) -> Any:
+        raise ValueError("proxy said no to Authorization: Bearer sekret-header-value")
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        monkeypatch.setattr(app.client, "tags", leaky)
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: any("list installed models failed" in t for t in toasts(app)))
+    log = paths.log_path().read_text(encoding="utf-8")
+    assert "ValueError: proxy said no to Authorization: ***" in log
+    assert "sekret" not in log
+
+
+@pytest.mark.parametrize(("flag", "level"), [(None, "DEBUG"), ("error", "ERROR")])
+async def test_a_saved_log_level_applies_at_once_unless_the_flag_set_one(sim, make_app, flag, level):
+    import logging
+
+    app = make_app(sim.url, log_level=flag)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        assert logging.getLevelName(logging.getLogger("tui").level) == (flag or "warning").upper()
+        app.config_store.set("ui.log_level", "debug")  # what Settings does, then apply_config
+        app.config_store.save()
+        app.apply_config()
+        assert logging.getLevelName(logging.getLogger("tui").level) == level
