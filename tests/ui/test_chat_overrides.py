@@ -110,13 +110,13 @@ async def test_a_table_with_only_a_system_prompt_chats(make_app, tmp_path):
 
 async def test_a_turn_that_fails_before_the_request_says_so(make_app, tmp_path):
     """Nothing fails silently: an error outside the stream (here the history, closed under the
-    pane) shows in the conversation instead of vanishing with the worker."""
+    pane) is reported by the one worker-error path (a toast) instead of vanishing."""
     with Simulator(token_rate=0, reply="ok") as sim:
         app = make_app(sim.url)
         async with app.run_test(size=(120, 40)) as pilot:
             pane = await ready(app, pilot)
             await pane.store.close()
             await send(app, pilot, "hello")
-            await wait_for(pilot, lambda: any("Could not send a prompt" in n for n in notices(app)))
-            assert "history store is closed" in " ".join(notices(app))
+            await wait_for(pilot, lambda: any("send a prompt failed" in t for t in toasts(app)))
+            assert "history store is closed" in " ".join(toasts(app))
             assert chat_requests(sim) == []

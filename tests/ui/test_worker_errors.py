@@ -47,8 +47,8 @@ def toast_area(app) -> str:
 
 
 async def ready(app, pilot) -> None:
-    await wait_for(pilot, lambda: app.history is not None and app.query_one(StatusLine).state is not None
-                   and app.query_one(StatusLine).state.up)
+    await wait_for(pilot, lambda: app.history is not None and app.query_one(ChatPane).service is not None
+                   and app.query_one(StatusLine).state is not None and app.query_one(StatusLine).state.up)
 
 
 # -- the groups: (patch before the app runs, what to do once it is ready, what the toast says) --

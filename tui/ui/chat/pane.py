@@ -11,7 +11,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
 
 from ...service.chats import ChatService, build_request
 from ...service.errors import ModelNotFound, OllamaError
@@ -247,14 +246,6 @@ class ChatPane(ChatActions, Horizontal):
             self.session = await self.store.get_session(session.id)
             await self.refresh_sessions()
             self._refresh_loaded()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A turn's worker that fails outside the stream (building the request, the history)
-        says so in the conversation: nothing fails silently."""
-        if event.state == WorkerState.ERROR and event.worker.node is self:
-            error = event.worker.error
-            self.notice(f"✕ Could not {event.worker.description}: {str(error) or type(error).__name__}",
-                        error=True)
 
     def _refresh_loaded(self) -> None:
         """A reply loads its model: let the status line say what is loaded now."""
