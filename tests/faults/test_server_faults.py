@@ -15,7 +15,7 @@ from tests.ui.test_models_pane_support import names, open_models, row_for, selec
 from tui.service.simulator import Simulator
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.shell.status_line import StatusLine
-from tui.ui.widgets.dialogs import ConfirmDialog, TextDialog
+from tui.ui.widgets.dialogs import ConfirmDialog
 
 LONG = " ".join(f"word{i}" for i in range(3000))
 

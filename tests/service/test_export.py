@@ -191,13 +191,13 @@ def only_safe_bytes(data: bytes) -> bool:
 
 @pytest.fixture
 async def hostile(store):
-    ses = await store.create_session(title=f"title {HOSTILE}", model=f"model\x1b[31m\u202e", preset="p\x1b",
+    ses = await store.create_session(title=f"title {HOSTILE}", model="model\x1b[31m\u202e", preset="p\x1b",
                                      options={"stop": ["\x1b[0m"]}, system_prompt=f"sys {HOSTILE}",
                                      keep_alive="5m\x1b")
     await store.add_message(ses.id, "user", f"ask {HOSTILE}",
-                            images=[(f"pic\x1b[2J\u202e.png", "image/png\x1b", b"x")])
+                            images=[("pic\x1b[2J\u202e.png", "image/png\x1b", b"x")])
     await store.add_message(ses.id, "assistant", f"reply {HOSTILE}", thinking=f"think {HOSTILE}",
-                            model=f"m\x1b]0;title\x07", status="error", error=f"err {HOSTILE}")
+                            model="m\x1b]0;title\x07", status="error", error=f"err {HOSTILE}")
     return ses.id
 
 

@@ -17,7 +17,7 @@ from tests.ui.conftest import wait_for
 from tui.service.gpu import FakeGpuBackend, GpuProcess, GpuSample, NvmlBackend
 from tui.ui.monitor.cards import GpuCard, NoGpuCard
 from tui.ui.monitor.pane import MonitorPane
-from tui.ui.monitor.widgets import BARS, Rows
+from tui.ui.monitor.widgets import BARS
 
 GiB = 1024**3
 FAST = 0.05  # seconds between samples in these tests
