@@ -24,7 +24,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
 from benchmarks.textgen import markdown_reply
-from tui.service.sim_support import tokenize
+from tui.simulator.support import tokenize
 
 
 class Baseline(App[None]):

@@ -27,8 +27,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tui.service.gpu import GpuReport, NvmlBackend
 from tui.service.monitor import Sampler, Snapshot
+from tui.service.monitor.gpu import GpuReport, NvmlBackend
 from tui.service.units import (
     format_bytes,
     format_percent,

@@ -40,8 +40,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.stream import settle  # noqa: E402
 from benchmarks.term import (  # noqa: E402
-    CTRL_L, ENTER, AppTerm, Others, add_machine_args, attempt, command_line, load_note, machine, median, spread,
-    table, verdict, wait_for_quiet_machine,
+    CTRL_L,
+    ENTER,
+    AppTerm,
+    Others,
+    add_machine_args,
+    attempt,
+    command_line,
+    load_note,
+    machine,
+    median,
+    spread,
+    table,
+    verdict,
+    wait_for_quiet_machine,
 )
 from benchmarks.textgen import _Writer, chat_message  # noqa: E402
 from tui.service.history import HistoryStore  # noqa: E402
@@ -130,7 +142,7 @@ def build(path: Path) -> None:
 
 
 def open_run(db_file: Path) -> dict[str, float]:
-    from tui.service.simulator import Simulator
+    from tui.simulator import Simulator
 
     with Simulator(token_rate=0).start() as sim:
         app = AppTerm(host=sim.url)

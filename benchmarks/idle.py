@@ -27,10 +27,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.stream import settle, type_prompt  # noqa: E402
 from benchmarks.term import (  # noqa: E402
-    ENTER, F3, AppTerm, Others, add_machine_args, attempt, command_line, load_note, machine, median, spread,
-    table, verdict, wait_for_quiet_machine,
+    ENTER,
+    F3,
+    AppTerm,
+    Others,
+    add_machine_args,
+    attempt,
+    command_line,
+    load_note,
+    machine,
+    median,
+    spread,
+    table,
+    verdict,
+    wait_for_quiet_machine,
 )
-from tui.service.simulator import Simulator  # noqa: E402
+from tui.simulator import Simulator  # noqa: E402
 
 
 def measure(app: AppTerm, seconds: float) -> dict[str, float]:

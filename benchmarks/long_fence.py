@@ -22,9 +22,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.stream import reply_run  # noqa: E402
-from benchmarks.term import add_machine_args, command_line, load_note, machine, wait_for_quiet_machine  # noqa: E402
-from tui.service.sim_support import tokenize  # noqa: E402
-from tui.service.simulator import Simulator  # noqa: E402
+from benchmarks.term import (  # noqa: E402
+    add_machine_args,
+    command_line,
+    load_note,
+    machine,
+    wait_for_quiet_machine,
+)
+from tui.simulator import Simulator  # noqa: E402
+from tui.simulator.support import tokenize  # noqa: E402
 
 
 def fence_reply(lines: int) -> str:

@@ -29,8 +29,8 @@ from benchmarks.sampler import label  # noqa: E402
 from benchmarks.stream import settle, type_prompt  # noqa: E402
 from benchmarks.term import CTRL_L, ENTER, F3, AppTerm  # noqa: E402
 from benchmarks.textgen import markdown_reply  # noqa: E402
-from tui.service.sim_support import tokenize  # noqa: E402
-from tui.service.simulator import Simulator  # noqa: E402
+from tui.simulator import Simulator  # noqa: E402
+from tui.simulator.support import tokenize  # noqa: E402
 
 SAMPLES = "/tmp/otui-samples.jsonl"
 

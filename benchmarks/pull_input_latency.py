@@ -40,7 +40,7 @@ from tui.ui.models.pane import ModelsPane  # noqa: E402
 
 def start_simulator(pull_rate: float, tick: float) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tui.service.simulator", "--port", "0", "--token-rate", "0",
+        [sys.executable, "-m", "tui.simulator", "--port", "0", "--token-rate", "0",
          "--pull-rate", str(pull_rate), "--pull-tick", str(tick)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None

@@ -22,10 +22,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.term import (  # noqa: E402
-    AppTerm, Others, add_machine_args, attempt, command_line, load_note, machine, mb, median, spread, table,
-    verdict, wait_for_quiet_machine,
+    AppTerm,
+    Others,
+    add_machine_args,
+    attempt,
+    command_line,
+    load_note,
+    machine,
+    mb,
+    median,
+    spread,
+    table,
+    verdict,
+    wait_for_quiet_machine,
 )
-from tui.service.simulator import Simulator  # noqa: E402
+from tui.simulator import Simulator  # noqa: E402
 
 PLACEHOLDER = "Ask anything"
 TARGET_S, TARGET_MB = 0.8, 120.0

@@ -39,12 +39,25 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.term import (  # noqa: E402
-    ENTER, AppTerm, Others, Proxy, add_machine_args, attempt, command_line, load_note, machine, mb, median,
-    spread, table, verdict, wait_for_quiet_machine,
+    ENTER,
+    AppTerm,
+    Others,
+    Proxy,
+    add_machine_args,
+    attempt,
+    command_line,
+    load_note,
+    machine,
+    mb,
+    median,
+    spread,
+    table,
+    verdict,
+    wait_for_quiet_machine,
 )
 from benchmarks.textgen import markdown_reply  # noqa: E402
-from tui.service.sim_support import tokenize  # noqa: E402
-from tui.service.simulator import Simulator  # noqa: E402
+from tui.simulator import Simulator  # noqa: E402
+from tui.simulator.support import tokenize  # noqa: E402
 
 PROMPT = "Write me a long guide about caching, with code"
 

@@ -3,7 +3,7 @@
 `markdown_reply(tokens, seed, final)`: a Markdown answer like an LLM writes one — headings,
 paragraphs with inline code / bold / italics / links, bullet and numbered lists (some
 nested), fenced code blocks in several languages, a table and a block quote — of about
-`tokens` tokens as the simulator counts them (`tui.service.sim_support.tokenize`: words and
+`tokens` tokens as the simulator counts them (`tui.simulator.support.tokenize`: words and
 punctuation, leading whitespace kept), ending with the word `final`.
 
 `chat_message(rng, role)`: one message of a plausible chat (for the history benchmark).
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 
-from tui.service.sim_support import tokenize
+from tui.simulator.support import tokenize
 
 WORDS = """
 the of and to a in is that for it as with be on not this are by or from at an can you

@@ -27,7 +27,7 @@ def keys_table() -> str:
 
 
 def config_table() -> str:
-    from tui.service.config_schema import FIELDS, MODEL_FIELDS, PRESET_FIELDS
+    from tui.service.config.schema import FIELDS, MODEL_FIELDS, PRESET_FIELDS
 
     def row(path: str, field) -> str:
         default = "" if field.default is None else f"`{field.format_value(field.default)}`"

@@ -34,9 +34,9 @@ async def main() -> None:
     os.environ.update(HOME=str(home), XDG_CONFIG_HOME=str(home / "c"), XDG_DATA_HOME=str(home / "d"))
     from tui.app import OllamaTUI
     from tui.service.config import ConfigStore
-    from tui.service.gpu import FakeGpuBackend
+    from tui.service.monitor.gpu import FakeGpuBackend
     from tui.service.ollama import OllamaClient
-    from tui.service.simulator import Simulator
+    from tui.simulator import Simulator
 
     OUT.mkdir(parents=True, exist_ok=True)
     with Simulator(token_rate=0, reply=REPLY) as sim:

@@ -16,7 +16,7 @@ from tui.service.ollama import OllamaClient
 @pytest.fixture
 def sim():
     """A started Simulator on a random loopback port, as fast as possible; stopped afterwards."""
-    from tui.service.simulator import Simulator
+    from tui.simulator import Simulator
 
     simulator = Simulator(port=0, token_rate=0, pull_rate=1e12, pull_tick=0.001).start()
     try:

@@ -29,8 +29,9 @@ def _ui_classes():
     import inspect
     import pkgutil
 
-    import tui.ui
     from textual.dom import DOMNode
+
+    import tui.ui
 
     for info in pkgutil.walk_packages(tui.ui.__path__, "tui.ui."):
         module = importlib.import_module(info.name)

@@ -15,19 +15,19 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher
 
-from .service import logs
-from .service.connection import ConnectionMonitor, ConnectionState
-from .ui.chat.pane import ChatPane
-from .ui.chat.prompt import PromptArea
-from .ui.chat.sessions import SessionList
-from .ui.shell.banner import ConnectionBanner
-from .ui.shell.key_bar import KeyBar
-from .ui.shell.pane_bar import PANES, PaneBar
-from .ui.monitor.feed import MonitorFeed
-from .ui.shell.resource_strip import ResourceStrip
-from .ui.shell.status_line import StatusLine, steady
-from .ui.shell.worker_errors import ReportingWorkerManager
-from .ui.themes import builtin_theme_dir, load_themes
+from tui.service import logs
+from tui.service.connection import ConnectionMonitor, ConnectionState
+from tui.ui.chat.pane import ChatPane
+from tui.ui.chat.prompt import PromptArea
+from tui.ui.chat.sessions import SessionList
+from tui.ui.monitor.feed import MonitorFeed
+from tui.ui.shell.banner import ConnectionBanner
+from tui.ui.shell.key_bar import KeyBar
+from tui.ui.shell.pane_bar import PANES, PaneBar
+from tui.ui.shell.resource_strip import ResourceStrip
+from tui.ui.shell.status_line import StatusLine, steady
+from tui.ui.shell.worker_errors import ReportingWorkerManager
+from tui.ui.themes import builtin_theme_dir, load_themes
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def _pane_class(pane_id: str) -> type[Widget]:
 
 
 def _import_markdown() -> None:
-    from .ui.chat.markdown_lines import warm_up
+    from tui.ui.chat.markdown_lines import warm_up
 
     warm_up()
 
@@ -72,7 +72,7 @@ class OllamaTUI(App[None]):
     @classmethod
     def key_scopes(cls) -> list[tuple[str, type]]:
         """(where, class) of every set of bindings, for the help screen and the README."""
-        from .ui.compare.screen import BenchScreen
+        from tui.ui.compare.screen import BenchScreen
 
         lazy = [_pane_class(pane_id) for pane_id in cls.LAZY_PANES]
         return [("Chat", ChatPane), ("Chat: session list", SessionList), ("Chat: prompt", PromptArea),
@@ -114,7 +114,7 @@ class OllamaTUI(App[None]):
     def get_driver_class(self) -> type[Any]:
         driver = super().get_driver_class()
         if driver.__module__ == "textual.drivers.linux_driver":  # not Windows nor TEXTUAL_DRIVER's
-            from .ui.shell.driver import QuietLinuxDriver
+            from tui.ui.shell.driver import QuietLinuxDriver
 
             return QuietLinuxDriver
         return driver
@@ -193,16 +193,16 @@ class OllamaTUI(App[None]):
             gc.freeze()
 
     def _import_services(self) -> None:
-        from .service import history  # noqa: F401 - aiosqlite with it
+        from tui.service import history  # noqa: F401 - aiosqlite with it
 
         warm_up = getattr(self.client, "warm_up", None)
         if warm_up is not None:
             warm_up()
 
     async def _open_history(self) -> None:
-        from .service.history import HistoryStore, HistoryUnavailable, move_aside
-        from .service.untrusted import inert
-        from .ui.widgets.dialogs import ConfirmDialog
+        from tui.service.history import HistoryStore, HistoryUnavailable, move_aside
+        from tui.service.untrusted import inert
+        from tui.ui.widgets.dialogs import ConfirmDialog
 
         try:
             self.history = await HistoryStore.open(self.db_path)
@@ -236,13 +236,13 @@ class OllamaTUI(App[None]):
         """Every toast is plain text: model names, server errors, paths and config keys are
         never parsed as markup (a '[/]' in any of them would crash the toast) and their control
         characters are shown, not obeyed. `markup` is accepted (widgets pass it) and ignored."""
-        from .service.untrusted import inert
+        from tui.service.untrusted import inert
 
         super().notify(inert(str(message)), title=inert(str(title)), severity=severity, timeout=timeout,
                        markup=False)
 
     def _user_theme_dir(self) -> Path:
-        from .service.paths import config_dir
+        from tui.service.paths import config_dir
 
         return config_dir() / "themes"
 
@@ -267,7 +267,7 @@ class OllamaTUI(App[None]):
         self.notify("Retrying…", timeout=2)
 
     def action_change_host(self) -> None:
-        from .ui.shell.host_dialog import HostDialog
+        from tui.ui.shell.host_dialog import HostDialog
 
         def done(url: str | None) -> None:
             if url and url != self.client.base_url:
@@ -345,7 +345,7 @@ class OllamaTUI(App[None]):
 
     def action_compare(self, tab: str = "compare") -> None:
         """Open the Compare & bench screen on `tab` (F10 there goes back)."""
-        from .ui.compare.screen import BenchScreen
+        from tui.ui.compare.screen import BenchScreen
 
         if isinstance(self.screen, BenchScreen):
             self.screen.action_close()
@@ -353,7 +353,7 @@ class OllamaTUI(App[None]):
             self.push_screen(BenchScreen(tab))
 
     def action_help(self) -> None:
-        from .ui.shell.help_screen import HelpScreen
+        from tui.ui.shell.help_screen import HelpScreen
 
         self.push_screen(HelpScreen())
 
@@ -370,7 +370,7 @@ class OllamaTUI(App[None]):
                 ("batch", "Bench: batch run", "A prompt file against one model; each reply becomes a chat"),
                 ("saved", "Bench: saved runs", "Reopen, export or delete earlier compare/benchmark/batch runs")):
             yield SystemCommand(title, help_text, lambda t=tab: self.action_compare(t))
-        from .ui.models.pane import ModelsPane
+        from tui.ui.models.pane import ModelsPane
 
         for title, help_text, action in ModelsPane.COMMANDS:
             yield SystemCommand(title, help_text, lambda a=action, t=title: self.run_worker(

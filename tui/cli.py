@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
+from tui import __version__
 
 LOG_LEVELS = ("debug", "info", "warning", "error")  # tui.service.logs.LEVELS, without its import
 
@@ -41,17 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bench"]:  # a subcommand; every other command line starts the app as before
-        from .cli_bench import main as bench_main
+        from tui.cli_bench import main as bench_main
 
         return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
 
-    from .service.config import ConfigStore
-    from .service.paths import default_config_path
+    from tui.service.config import ConfigStore
+    from tui.service.paths import default_config_path
 
     store = ConfigStore(args.config or default_config_path())
     config, issues = store.load()
-    from .service import logs
+    from tui.service import logs
 
     # The flag wins over the config. Set up here too (the App sets up its own, counted), so a
     # failure before the app runs or after it ends is logged as well.
@@ -66,12 +66,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, store, config, issues) -> int:
-    from .service.hosts import resolve_host
-    from .service.paths import default_db_path
+    from tui.service.hosts import resolve_host
+    from tui.service.paths import default_db_path
 
     simulator = server = None
     if args.demo:
-        from .service.simulator import Simulator
+        from tui.simulator import Simulator
 
         simulator = Simulator(token_rate=60.0, pull_rate=40e6).start()
         host = simulator.url
@@ -81,14 +81,14 @@ def _run(args: argparse.Namespace, store, config, issues) -> int:
         except ValueError as exc:
             print(f"ollama-tui: {exc}", file=sys.stderr)
             return 2
-        from .service.autostart import can_auto_start, start_server
+        from tui.service.autostart import can_auto_start, start_server
 
         executable = can_auto_start(host, config.server.auto_start)
         if executable and not _answers(host):
             server = start_server(executable, host)
 
-    from .app import OllamaTUI
-    from .service.ollama import OllamaClient
+    from tui.app import OllamaTUI
+    from tui.service.ollama import OllamaClient
 
     client = OllamaClient(
         host,
@@ -120,7 +120,7 @@ def _run(args: argparse.Namespace, store, config, issues) -> int:
 
 def _demo_gpu():
     """The demo shows one simulated GPU, so the Monitor pane and the strip have something to draw."""
-    from .service.gpu import FakeGpuBackend
+    from tui.service.monitor.gpu import FakeGpuBackend
 
     return FakeGpuBackend(1)
 

@@ -47,11 +47,11 @@ def _fail(message: str, code: int = 1) -> int:
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    from .service.bench import BenchPlan, preset_options
-    from .service.bench_prompts import PromptSetError, load_prompts
-    from .service.config import ConfigStore
-    from .service.hosts import resolve_host
-    from .service.paths import default_config_path
+    from tui.service.bench import BenchPlan, preset_options
+    from tui.service.bench.prompts import PromptSetError, load_prompts
+    from tui.service.config import ConfigStore
+    from tui.service.hosts import resolve_host
+    from tui.service.paths import default_config_path
 
     models = tuple(m.strip() for m in args.models.split(",") if m.strip())
     if not models:
@@ -76,9 +76,9 @@ def main(argv: list[str]) -> int:
 
 
 async def _bench(args: argparse.Namespace, config: Any, host: str, plan: Any) -> int:
-    from .service.bench import BenchmarkRun, missing_models
-    from .service.errors import OllamaError
-    from .service.ollama import OllamaClient
+    from tui.service.bench import BenchmarkRun, missing_models
+    from tui.service.ollama import OllamaClient
+    from tui.service.ollama.errors import OllamaError
 
     async with OllamaClient(host, headers=dict(config.server.headers), connect_timeout=config.server.connect_timeout,
                             request_timeout=config.server.request_timeout, retries=config.server.retries) as client:
@@ -114,7 +114,7 @@ async def _bench(args: argparse.Namespace, config: Any, host: str, plan: Any) ->
 
 
 async def _report(args: argparse.Namespace, result: Any) -> int:
-    from .service.bench_export import text_table, write_export
+    from tui.service.bench.export import text_table, write_export
 
     await _save(args, result)
     print(text_table(result), flush=True)
@@ -134,9 +134,9 @@ async def _report(args: argparse.Namespace, result: Any) -> int:
 
 
 async def _save(args: argparse.Namespace, result: Any) -> None:
-    from .service.bench_store import BenchStore
-    from .service.history import HistoryError, HistoryStore
-    from .service.paths import default_db_path
+    from tui.service.bench.store import BenchStore
+    from tui.service.history import HistoryError, HistoryStore
+    from tui.service.paths import default_db_path
 
     try:
         history = await HistoryStore.open(args.db or default_db_path())
@@ -152,8 +152,8 @@ async def _save(args: argparse.Namespace, result: Any) -> None:
 
 def _nvml_probe() -> Any:
     """Reads used VRAM through NVML in a thread; None when there is no NVIDIA GPU."""
-    from .service.bench import vram_in_use
-    from .service.gpu import NvmlBackend
+    from tui.service.bench import vram_in_use
+    from tui.service.monitor.gpu import NvmlBackend
 
     backend = NvmlBackend()
 

@@ -14,7 +14,7 @@ from tests.e2e.tmux import TmuxApp, needs_tmux
 
 @pytest.fixture
 def sim_process():
-    proc = subprocess.Popen([sys.executable, "-m", "tui.service.simulator", "--port", "0",
+    proc = subprocess.Popen([sys.executable, "-m", "tui.simulator", "--port", "0",
                              "--token-rate", "400"], stdout=subprocess.PIPE, text=True)
     url = proc.stdout.readline().strip()
     yield url

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.e2e.tmux import TmuxApp, needs_tmux
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 
 pytestmark = [needs_tmux, pytest.mark.timeout(180)]
 

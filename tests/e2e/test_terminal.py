@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 
 from tests.e2e.tmux import TmuxApp, needs_tmux
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 
 
 def _session_alive(app: TmuxApp) -> bool:

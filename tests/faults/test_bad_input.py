@@ -11,8 +11,16 @@ import re
 from textual import events
 
 from tests.ui.conftest import wait_for
-from tests.ui.test_chat_support import chat_requests, messages, ready, replies, send, text, wait_idle
-from tui.service.simulator import Simulator
+from tests.ui.test_chat_support import (
+    chat_requests,
+    messages,
+    ready,
+    replies,
+    send,
+    text,
+    wait_idle,
+)
+from tui.simulator import Simulator
 from tui.ui.chat.markdown_lines import MarkdownLines
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.widgets.dialogs import TextDialog

@@ -7,7 +7,7 @@ import pytest
 
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import ready, replies, send, text, toasts
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 
 BROKEN = b'# my notes\n[chat\ndefault_model = "qwen3:8b"\n'
 FUTURE = b'version = 7\n# from a newer ollama-tui\n[chat]\ndefault_model = "qwen3:8b"\n[hologram]\nmode = 3\n'

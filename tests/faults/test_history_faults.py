@@ -9,7 +9,7 @@ from tests.faults.test_kill import rows, wait
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import messages, ready, replies, send, text, toasts
 from tui.service.history import HistoryStore
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 from tui.ui.widgets.dialogs import ConfirmDialog
 
 

@@ -16,11 +16,11 @@ from tests.faults.conftest import fast_reconnect, free_port
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import ready, replies, send, text, toasts
 from tests.ui.test_models_pane_support import open_models, row_for, row_text, type_text
-from tui.service import errors
 from tui.service.ollama import OllamaClient
-from tui.service.sim_hostile import HOSTILE
-from tui.service.simulator import Simulator
+from tui.service.ollama import errors as errors
 from tui.service.untrusted import inert
+from tui.simulator import Simulator
+from tui.simulator.hostile import HOSTILE
 
 SHOWN = inert(HOSTILE)  # what a user must read instead: ␛]52;c;…␇ … ⟨U+202E⟩[/][bold]…
 RAW = ("\x1b", "\x07", "\u202e", "\x9b")

@@ -10,7 +10,7 @@ import sqlite3
 import time
 
 from tests.e2e.tmux import TmuxApp, needs_tmux
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 
 REPLY = " ".join(f"w{i}" for i in range(4000))
 

@@ -9,7 +9,7 @@ import pytest
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import ready, send, text, toasts
 from tests.ui.test_models_pane_support import open_models
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 from tui.ui.widgets.dialogs import TextDialog
 
 SAMPLES = ["x[/]", "[bold]b[/bold] [/]", "[link=https://example.invalid]l[/link] [@click=app.quit]q[/]"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import text
 from tests.ui.test_models_pane_support import names, open_models, row_for, row_text
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 
 
 async def test_6_reset_during_a_pull_shows_on_the_row_and_a_re_pull_resumes(make_app):

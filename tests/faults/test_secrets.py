@@ -16,12 +16,12 @@ from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import ready, send, text, toasts
 from tests.ui.test_settings_raw import line_of, open_raw, replace_line
 from tui.app import OllamaTUI
+from tui.service.chat.export import export_session
 from tui.service.config import ConfigStore
-from tui.service.config_secrets import MASK
-from tui.service.export import export_session
+from tui.service.config.secrets import MASK
 from tui.service.ollama import OllamaClient
 from tui.service.paths import log_path
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 
 SECRET = "s3cr3t-T0KEN-value"
 

@@ -9,10 +9,18 @@ import pytest
 from tests.faults.conftest import fast_reconnect, free_port
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import (
-    chat_requests, messages, ready, replies, send, text, toasts, type_text, wait_idle,
+    chat_requests,
+    messages,
+    ready,
+    replies,
+    send,
+    text,
+    toasts,
+    type_text,
+    wait_idle,
 )
 from tests.ui.test_models_pane_support import names, open_models, row_for, select
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.shell.status_line import StatusLine
 from tui.ui.widgets.dialogs import ConfirmDialog
@@ -118,7 +126,9 @@ async def test_3_error_status_on_every_models_pane_call(make_app):
                 assert len(names(pane)) == 4
                 pane.refresh_models()
                 await wait_for(pilot, lambda: pane.list_error is None and "list not refreshed" not in text(app))
-                # the details (show)
+                # the details (show): once the selected model's own fetch is over (a slow runner
+                # may still be fetching it, and that request would take the injected fault)
+                await wait_for(pilot, lambda: any(x is not None for x in pane._selected_details()[1:]))
                 sim.inject("/api/show", "status", status=status, message=message)
                 pane._shows.clear()
                 pane._show_errors.clear()

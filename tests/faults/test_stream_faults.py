@@ -7,8 +7,8 @@ import pytest
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import messages, ready, replies, send, text
 from tests.ui.test_models_pane_support import names, open_models
-from tui.service.chats import MAX_REPLY_CHARS
-from tui.service.simulator import Simulator
+from tui.service.chat.turns import MAX_REPLY_CHARS
+from tui.simulator import Simulator
 
 REPLY = "Paris is the capital of France. " + " ".join(f"w{i}" for i in range(40))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from tests.e2e.tmux import TmuxApp, needs_tmux
 from tests.faults.test_kill import rows, wait
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 
 HOSTILE = ("L" * 3000 + "\n\nSTART [bold red]markup[/] \x1b]52;c;cHduZWQ=\x07 \x1b]0;pwned-title\x07 "
            "\x1b[2J\x1b[H bell\x07 del\x7f csi\x9b31m  שלום עולם  e\u0301\u0301 "

@@ -28,7 +28,7 @@ def _fake_ollama(tmp_path) -> str:
         "import os, sys\n"
         "assert sys.argv[1:] == ['serve'], sys.argv\n"
         "port = os.environ['OLLAMA_HOST'].rsplit(':', 1)[1]\n"
-        "from tui.service.simulator import main\n"
+        "from tui.simulator import main\n"
         "sys.exit(main(['--port', port]))\n"
     )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)

@@ -7,7 +7,7 @@ import socket
 
 from tui.service.connection import ConnectionMonitor
 from tui.service.ollama import OllamaClient
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 
 
 def _closed_port() -> int:

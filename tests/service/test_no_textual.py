@@ -6,9 +6,12 @@ import ast
 from pathlib import Path
 
 import tui.service
+import tui.simulator
 
 FORBIDDEN = {"textual", "rich"}
 SERVICE_DIR = Path(tui.service.__file__).parent
+SIMULATOR_DIR = Path(tui.simulator.__file__).parent
+PACKAGES = ("ollama", "history", "config", "monitor", "pulls", "bench", "chat")
 
 
 def _imported_roots(tree: ast.AST) -> set[str]:
@@ -32,20 +35,28 @@ def _imported_roots(tree: ast.AST) -> set[str]:
     return roots
 
 
-def test_service_modules_exist() -> None:
-    assert (SERVICE_DIR / "ollama.py").exists()
+def test_every_service_package_has_a_public_face() -> None:
+    """Each package says what it offers (`__all__`), and every name there can be had."""
+    import importlib
+
+    for name in PACKAGES:
+        package = importlib.import_module(f"tui.service.{name}")
+        assert (SERVICE_DIR / name / "__init__.py").exists()
+        for exported in getattr(package, "__all__", ()):
+            assert getattr(package, exported) is not None, f"tui.service.{name}.{exported}"
+    assert tui.simulator.Simulator.__name__ == "Simulator"
 
 
 def test_no_service_module_imports_textual_or_rich() -> None:
     offenders = []
-    files = sorted(SERVICE_DIR.rglob("*.py"))
+    files = sorted([*SERVICE_DIR.rglob("*.py"), *SIMULATOR_DIR.rglob("*.py")])
     assert files
     for path in files:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         bad = _imported_roots(tree) & FORBIDDEN
         if bad:
             offenders.append(f"{path.relative_to(SERVICE_DIR.parent.parent)} imports {', '.join(sorted(bad))}")
-    assert not offenders, "tui/service must not import textual or rich:\n" + "\n".join(offenders)
+    assert not offenders, "tui/service and tui/simulator must not import textual or rich:\n" + "\n".join(offenders)
 
 
 def test_checker_catches_textual_imports() -> None:

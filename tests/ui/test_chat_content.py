@@ -10,10 +10,20 @@ from textual.widgets import Collapsible
 
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import (
-    chat_requests, messages, notices, ready, replies, rows, send, text, toasts, type_text, user_turns,
+    chat_requests,
+    messages,
+    notices,
+    ready,
+    replies,
+    rows,
+    send,
+    text,
+    toasts,
+    type_text,
+    user_turns,
 )
 from tui.service.history import HistoryStore
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 from tui.ui.chat.messages import Notice
 from tui.ui.chat.pane import PAGE
 from tui.ui.chat.prompt import PromptArea

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import chat_requests, ready, replies, text, type_text
-from tui.service.gpu import FakeGpuBackend
-from tui.service.simulator import Simulator
+from tui.service.monitor.gpu import FakeGpuBackend
+from tui.simulator import Simulator
 from tui.ui.widgets.dialogs import ConfirmDialog
 
 HUGE = 10**15  # a petabyte of weights: more than any machine's VRAM + RAM

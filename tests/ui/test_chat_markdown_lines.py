@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import ready, replies, send, text
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 from tui.ui.chat.conversation import Conversation
 from tui.ui.chat.markdown_lines import MarkdownLines
 

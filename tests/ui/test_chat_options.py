@@ -6,9 +6,19 @@ from textual.widgets import Collapsible
 
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import (
-    chat, chat_requests, messages, notices, options_of, ready, replies, send, sessions, text, toasts,
+    chat,
+    chat_requests,
+    messages,
+    notices,
+    options_of,
+    ready,
+    replies,
+    send,
+    sessions,
+    text,
+    toasts,
 )
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 from tui.ui.widgets.dialogs import ConfirmDialog, PickDialog, TextDialog
 
 

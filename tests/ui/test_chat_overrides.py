@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_options import pick
-from tests.ui.test_chat_support import chat_requests, notices, ready, replies, send, sessions, toasts
-from tui.service.config_schema import MODEL_INDEX, PRESET_INDEX
-from tui.service.simulator import Simulator
+from tests.ui.test_chat_support import (
+    chat_requests,
+    notices,
+    ready,
+    replies,
+    send,
+    sessions,
+    toasts,
+)
+from tui.service.config.schema import MODEL_INDEX, PRESET_INDEX
+from tui.simulator import Simulator
 
 ALL_KEYS = """
 [chat]

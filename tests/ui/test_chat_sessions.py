@@ -6,9 +6,17 @@ import json
 
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import (
-    chat_requests, messages, ready, replies, send, sessions, text, toasts, user_turns,
+    chat_requests,
+    messages,
+    ready,
+    replies,
+    send,
+    sessions,
+    text,
+    toasts,
+    user_turns,
 )
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.chat.sessions import SessionList
 from tui.ui.widgets.dialogs import ConfirmDialog, PickDialog, TextDialog

@@ -6,9 +6,19 @@ import re
 
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import (
-    chat_requests, messages, ready, replies, send, sessions, text, toasts, type_text, user_turns, wait_idle,
+    chat_requests,
+    messages,
+    ready,
+    replies,
+    send,
+    sessions,
+    text,
+    toasts,
+    type_text,
+    user_turns,
+    wait_idle,
 )
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.chat.sessions import SessionList
 

@@ -6,9 +6,17 @@ import itertools
 
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import (
-    chat_requests, messages, ready, replies, send, text, toasts, type_text, user_turns,
+    chat_requests,
+    messages,
+    ready,
+    replies,
+    send,
+    text,
+    toasts,
+    type_text,
+    user_turns,
 )
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.chat.search import SearchScreen
 from tui.ui.widgets.dialogs import ConfirmDialog

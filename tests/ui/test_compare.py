@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.ui.conftest import wait_for
-from tui.service.bench_store import BenchStore
-from tui.service.gpu import FakeGpuBackend
+from tui.service.bench.store import BenchStore
+from tui.service.monitor.gpu import FakeGpuBackend
 from tui.ui.compare.screen import BenchScreen
 from tui.ui.compare.widgets import CompareColumn, RateChart
 

@@ -8,8 +8,15 @@ import pytest
 from tests.screen import screen_text
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import toasts
-from tests.ui.test_models_pane_support import names, open_models, requests_to, row_for, select, type_text
-from tui.service.simulator import Simulator
+from tests.ui.test_models_pane_support import (
+    names,
+    open_models,
+    requests_to,
+    row_for,
+    select,
+    type_text,
+)
+from tui.simulator import Simulator
 from tui.ui.models.create_form import CreateModelDialog
 from tui.ui.models.details import ModelDetails
 from tui.ui.models.library import FilterInput, LibraryTable
@@ -317,7 +324,7 @@ async def test_palette_commands_show_the_pane_and_start_the_flow(sim, make_app):
 
 
 async def test_loading_a_model_that_wont_fit_asks_first(make_app):
-    from tui.service.gpu import FakeGpuBackend
+    from tui.service.monitor.gpu import FakeGpuBackend
 
     with Simulator(token_rate=0) as sim:
         sim.add_installed("giant:1t", size=10**15)  # more than any machine's VRAM + RAM

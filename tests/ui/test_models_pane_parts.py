@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tui.service.progress import PullProgress
+from tui.service.ollama.types import ModelDetails, ModelInfo, PullEvent, RunningModel
 from tui.service.pulls import PullJob
-from tui.service.types import ModelDetails, ModelInfo, PullEvent, RunningModel
+from tui.service.pulls.progress import PullProgress
 from tui.ui.models.create_form import check_request, parse_parameters
 from tui.ui.models.library import ago, arrange, badges, cell, parameter_count
 from tui.ui.models.pull_rows import ShownProgress, bar, layer_line

@@ -19,7 +19,7 @@ from tests.ui.test_models_pane_support import (
     type_text,
 )
 from tui.service.pulls import PullManager
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 from tui.ui.models.pull_rows import PullList
 from tui.ui.shell.status_line import StatusLine
 from tui.ui.widgets.dialogs import TextDialog

@@ -14,7 +14,7 @@ import pytest
 
 from tests.screen import screen_text
 from tests.ui.conftest import wait_for
-from tui.service.gpu import FakeGpuBackend, GpuProcess, GpuSample, NvmlBackend
+from tui.service.monitor.gpu import FakeGpuBackend, GpuProcess, GpuSample, NvmlBackend
 from tui.ui.monitor.cards import GpuCard, NoGpuCard
 from tui.ui.monitor.pane import MonitorPane
 from tui.ui.monitor.widgets import BARS

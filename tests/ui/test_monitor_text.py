@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tui.service.gpu import GpuProcess, GpuReport, GpuSample
-from tui.service.monitor_history import PsModel
-from tui.service.monitor_host import HostSample
-from tui.service.monitor_procs import NO_OLLAMA, OllamaProcs, ProcInfo
+from tui.service.monitor.gpu import GpuProcess, GpuReport, GpuSample
+from tui.service.monitor.history import PsModel
+from tui.service.monitor.host import HostSample
+from tui.service.monitor.procs import NO_OLLAMA, OllamaProcs, ProcInfo
 from tui.ui.monitor import text as t
 from tui.ui.monitor.widgets import BARS, bucket_size, changed_span, spark_text
 

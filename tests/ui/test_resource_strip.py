@@ -8,7 +8,7 @@ import pytest
 
 from tests.screen import screen_text
 from tests.ui.conftest import wait_for
-from tui.service.gpu import FakeGpuBackend, GpuSample
+from tui.service.monitor.gpu import FakeGpuBackend, GpuSample
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.shell.resource_strip import ResourceStrip
 

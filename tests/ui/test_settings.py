@@ -7,8 +7,19 @@ import tomllib
 from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import chat_requests, ready
 from tests.ui.test_settings_support import (
-    Presses, changed_lines, focused_key, form, go_to, nav_selected, open_settings, pane, row, table_of_line, text,
-    toasts, write_external,
+    Presses,
+    changed_lines,
+    focused_key,
+    form,
+    go_to,
+    nav_selected,
+    open_settings,
+    pane,
+    row,
+    table_of_line,
+    text,
+    toasts,
+    write_external,
 )
 from tui.service.config import backup_path
 from tui.ui.chat.prompt import PromptArea

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from tests.ui.conftest import wait_for
-from tests.ui.test_settings_support import open_settings, row, text, toasts, write_external
+from tests.ui.test_settings_support import (
+    open_settings,
+    row,
+    text,
+    toasts,
+    write_external,
+)
 from tui.service.config import backup_path
 from tui.service.paths import example_config_text
 from tui.ui.settings.form import SettingsNav

@@ -6,7 +6,12 @@ import tomllib
 
 from tests.ui.conftest import wait_for
 from tests.ui.test_settings_support import (
-    focused_key, go_to, nav_selected, open_settings, text, toasts,
+    focused_key,
+    go_to,
+    nav_selected,
+    open_settings,
+    text,
+    toasts,
 )
 from tui.ui.settings.form import SettingsNav
 from tui.ui.widgets.dialogs import ConfirmDialog, TextDialog

@@ -6,7 +6,15 @@ import pytest
 from textual.widgets import TextArea
 
 from tests.ui.conftest import wait_for
-from tests.ui.test_settings_support import go_to, open_settings, pane, raw, row, text, toasts
+from tests.ui.test_settings_support import (
+    go_to,
+    open_settings,
+    pane,
+    raw,
+    row,
+    text,
+    toasts,
+)
 from tui.service.config import backup_path
 from tui.ui.settings.form import SettingsNav
 from tui.ui.widgets.dialogs import ConfirmDialog

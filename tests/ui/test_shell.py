@@ -9,7 +9,7 @@ from textual.widgets import ContentSwitcher
 
 from tests.screen import screen_text
 from tests.ui.conftest import wait_for
-from tui.service.simulator import Simulator
+from tui.simulator import Simulator
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.shell.banner import ConnectionBanner
 from tui.ui.shell.status_line import StatusLine

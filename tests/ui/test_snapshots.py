@@ -18,9 +18,9 @@ import pytest
 
 from tests.ui.conftest import wait_for
 from tui.service.connection import ConnectionState
-from tui.service.gpu import FakeGpuBackend
 from tui.service.monitor import Sampler
-from tui.service.monitor_host import HostSample
+from tui.service.monitor.gpu import FakeGpuBackend
+from tui.service.monitor.host import HostSample
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 LONG_AGO = 1_700_000_000.0  # 2023-11-14: the session list shows a date, not "3s ago"

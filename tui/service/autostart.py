@@ -8,7 +8,7 @@ import signal
 import subprocess
 from urllib.parse import urlsplit
 
-from .hosts import is_loopback
+from tui.service.hosts import is_loopback
 
 
 class ServerProcess:

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable, Literal, Protocol
 
-from .errors import OllamaError
+from tui.service.ollama.errors import OllamaError
 
 Status = Literal["connecting", "up", "down"]
 

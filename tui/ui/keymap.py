@@ -36,9 +36,9 @@ def _rows(where: str, bindings: list[BindingType]) -> list[tuple[str, str, str]]
 
 def inner_scopes() -> list[tuple[str, type]]:
     """Widgets inside a pane with keys of their own, listed after the pane's keys."""
-    from .models.library import FilterInput
-    from .models.pull_rows import PullList
-    from .settings.form import FieldInput
+    from tui.ui.models.library import FilterInput
+    from tui.ui.models.pull_rows import PullList
+    from tui.ui.settings.form import FieldInput
 
     return [("Models: filter", FilterInput), ("Models: pull list", PullList), ("Settings: a value", FieldInput)]
 

@@ -7,14 +7,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ...service.errors import OllamaError
-from ...service.session_options import format_overrides, parse_overrides
-from ...service.untrusted import inert
-from ..widgets.dialogs import ConfirmDialog, PickDialog, TextDialog
-from .conversation import Conversation
-from .messages import AssistantTurn, Notice, UserTurn
-from .paths import PathSuggester, read_image
-from .prompt import PromptArea
+from tui.service.chat.options import format_overrides, parse_overrides
+from tui.service.ollama.errors import OllamaError
+from tui.service.untrusted import inert
+from tui.ui.chat.conversation import Conversation
+from tui.ui.chat.messages import AssistantTurn, Notice, UserTurn
+from tui.ui.chat.paths import PathSuggester, read_image
+from tui.ui.chat.prompt import PromptArea
+from tui.ui.widgets.dialogs import ConfirmDialog, PickDialog, TextDialog
 
 THINK_CYCLE: tuple[Any, ...] = (None, True, False, "low", "medium", "high")
 _CODE_BLOCK = re.compile(r"```[^\n]*\n(.*?)```", re.S)
@@ -243,7 +243,7 @@ class ChatActions:
             "This cannot be undone."), done)
 
     async def action_export(self, fmt: str) -> None:
-        from ...service.export import export_session
+        from tui.service.chat.export import export_session
 
         session = await self._highlighted_session()
         if session is None:
@@ -265,7 +265,7 @@ class ChatActions:
                                         suggester=PathSuggester()), done)
 
     async def _highlighted_session(self) -> Any:
-        from .sessions import SessionList
+        from tui.ui.chat.sessions import SessionList
 
         await self._store_ready.wait()
         sessions = self.query_one(SessionList)
@@ -279,7 +279,7 @@ class ChatActions:
     # -- search ------------------------------------------------------------------------------------
 
     async def action_search(self) -> None:
-        from .search import SearchScreen
+        from tui.ui.chat.search import SearchScreen
 
         await self._store_ready.wait()
 

@@ -13,9 +13,7 @@ their address, never as terminal hyperlinks.
 from __future__ import annotations
 
 import time
-
 from functools import lru_cache
-
 from typing import TYPE_CHECKING, Any
 
 from rich.console import RenderableType
@@ -24,7 +22,7 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from .blocks import BlockSplitter, split_blocks
+from tui.ui.chat.blocks import BlockSplitter, split_blocks
 
 if TYPE_CHECKING:
     from rich.syntax import Syntax

@@ -10,8 +10,8 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Collapsible, Static
 
-from ...service.untrusted import inert
-from .markdown_lines import MarkdownLines
+from tui.service.untrusted import inert
+from tui.ui.chat.markdown_lines import MarkdownLines
 
 
 def stats_line(stats: dict[str, Any] | None, status: str, error: str | None, num_ctx: int | None) -> Content:

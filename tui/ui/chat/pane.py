@@ -12,17 +12,17 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from ...service.chats import ChatService, build_request
-from ...service.errors import ModelNotFound, OllamaError
-from ...service.names import same_model
-from ...service.session_options import format_overrides
-from ...service.untrusted import inert
-from ..widgets.dialogs import ConfirmDialog
-from .actions import ChatActions, think_label
-from .conversation import Conversation
-from .messages import AssistantTurn, Notice, UserTurn
-from .prompt import PromptArea
-from .sessions import SessionList
+from tui.service.chat.options import format_overrides
+from tui.service.chat.turns import ChatService, build_request
+from tui.service.ollama.errors import ModelNotFound, OllamaError
+from tui.service.ollama.names import same_model
+from tui.service.untrusted import inert
+from tui.ui.chat.actions import ChatActions, think_label
+from tui.ui.chat.conversation import Conversation
+from tui.ui.chat.messages import AssistantTurn, Notice, UserTurn
+from tui.ui.chat.prompt import PromptArea
+from tui.ui.chat.sessions import SessionList
+from tui.ui.widgets.dialogs import ConfirmDialog
 
 PAGE = 40  # messages rendered when a session opens; older ones on demand
 # ... and at most about this much text (a screen or two): opening a session renders its

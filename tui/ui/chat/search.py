@@ -14,8 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ...service.untrusted import inert
-from ..widgets.dialogs import DIALOG_CSS
+from tui.service.untrusted import inert
+from tui.ui.widgets.dialogs import DIALOG_CSS
 
 
 class SearchScreen(ModalScreen[tuple[int, int] | None]):

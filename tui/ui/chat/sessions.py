@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from ...service.untrusted import inert
+from tui.service.untrusted import inert
 
 
 def ago(when: Any, now: datetime | None = None) -> str:

@@ -27,7 +27,7 @@ from textual.widgets import (
     TabPane,
 )
 
-from ...service.bench import (
+from tui.service.bench import (
     DEFAULT_SEED,
     BatchRun,
     BenchmarkRun,
@@ -39,15 +39,15 @@ from ...service.bench import (
     turn_request,
     vram_in_use,
 )
-from ...service.bench_export import COLUMNS, row_cells, write_export
-from ...service.bench_prompts import BUILTIN_SETS, PromptSetError, load_prompts
-from ...service.bench_store import BenchStore
-from ...service.errors import OllamaError
-from ...service.names import normalize_model_name
-from ...service.untrusted import inert
-from ..widgets.dialogs import TextDialog
-from ..shell.key_bar import KeyBar
-from .widgets import CompareColumn, RateChart
+from tui.service.bench.export import COLUMNS, row_cells, write_export
+from tui.service.bench.prompts import BUILTIN_SETS, PromptSetError, load_prompts
+from tui.service.bench.store import BenchStore
+from tui.service.ollama.errors import OllamaError
+from tui.service.ollama.names import normalize_model_name
+from tui.service.untrusted import inert
+from tui.ui.compare.widgets import CompareColumn, RateChart
+from tui.ui.shell.key_bar import KeyBar
+from tui.ui.widgets.dialogs import TextDialog
 
 TABS = ("compare", "benchmark", "batch", "saved")
 FILE_SET = "file"

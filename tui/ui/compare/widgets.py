@@ -10,8 +10,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Markdown, Static
 
-from ...service.bench_stats import Measurement, ModelSummary, bar
-from ...service.untrusted import inert
+from tui.service.bench.stats import Measurement, ModelSummary, bar
+from tui.service.untrusted import inert
 
 
 def measurement_line(m: Measurement | None, rank: int | None = None) -> Content:

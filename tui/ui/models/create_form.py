@@ -12,8 +12,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
-from ...service.errors import InvalidModelName
-from ...service.names import validate_model_name
+from tui.service.ollama.errors import InvalidModelName
+from tui.service.ollama.names import validate_model_name
 
 # Options `/api/create` parameters accept, with their type (see ollama-api.md, Options).
 # Ollama ignores unknown keys silently, so a typo is refused here instead.

@@ -9,10 +9,10 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Collapsible, Static
 
-from ...service.progress import format_bytes
-from ...service.types import ModelInfo, ModelShow
-from ...service.untrusted import inert
-from .library import ago, badges
+from tui.service.ollama.types import ModelInfo, ModelShow
+from tui.service.pulls.progress import format_bytes
+from tui.service.untrusted import inert
+from tui.ui.models.library import ago, badges
 
 
 def _count(n: int | None) -> str:

@@ -13,9 +13,9 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
-from ...service.progress import format_bytes
-from ...service.types import ModelInfo, ModelShow
-from ...service.untrusted import inert
+from tui.service.ollama.types import ModelInfo, ModelShow
+from tui.service.pulls.progress import format_bytes
+from tui.service.untrusted import inert
 
 # (key, label, width); the name column takes whatever width is left.
 COLUMNS: tuple[tuple[str, str, int], ...] = (

@@ -7,12 +7,12 @@ from typing import Any
 
 from textual import work
 
-from ...service.errors import InvalidModelName, OllamaError
-from ...service.names import same_model
-from ...service.progress import format_bytes
-from ...service.untrusted import inert
-from ..widgets.dialogs import ConfirmDialog, TextDialog
-from .pull_flow import name_error
+from tui.service.ollama.errors import InvalidModelName, OllamaError
+from tui.service.ollama.names import same_model
+from tui.service.pulls.progress import format_bytes
+from tui.service.untrusted import inert
+from tui.ui.models.pull_flow import name_error
+from tui.ui.widgets.dialogs import ConfirmDialog, TextDialog
 
 
 class ModelActions:

@@ -15,17 +15,23 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Static, TextArea
 
-from ...service.errors import OllamaError
-from ...service.names import same_model
-from ...service.pulls import PullManager
-from ...service.types import ModelInfo, ModelShow
-from ...service.untrusted import inert
-from .details import ModelDetails
-from .library import COLUMNS, SORT_KEYS, FilterInput, LibraryTable, ModelSummary
-from .model_actions import ModelActions
-from .pull_flow import PullFlow, name_error  # noqa: F401 - name_error: importable from here as before
-from .pull_rows import PullChanged, PullList
-from .running import RunningTable
+from tui.service.ollama.errors import OllamaError
+from tui.service.ollama.names import same_model
+from tui.service.ollama.types import ModelInfo, ModelShow
+from tui.service.pulls import PullManager
+from tui.service.untrusted import inert
+from tui.ui.models.details import ModelDetails
+from tui.ui.models.library import (
+    COLUMNS,
+    SORT_KEYS,
+    FilterInput,
+    LibraryTable,
+    ModelSummary,
+)
+from tui.ui.models.model_actions import ModelActions
+from tui.ui.models.pull_flow import PullFlow, name_error  # noqa: F401 - name_error: importable from here as before
+from tui.ui.models.pull_rows import PullChanged, PullList
+from tui.ui.models.running import RunningTable
 
 # Actions bound to plain letters: never while a text field has focus.
 _LETTER_ACTIONS = frozenset({

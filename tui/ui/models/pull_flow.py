@@ -9,16 +9,16 @@ from textual.content import Content
 from textual.css.query import NoMatches
 from textual.widgets import Static
 
-from ...service.errors import InvalidModelName
-from ...service.hosts import is_loopback
-from ...service.names import normalize_model_name, validate_model_name
-from ...service.progress import format_bytes
-from ...service.pulls import PullJob
-from ...service.untrusted import inert
-from ..shell.status_line import StatusLine
-from ..widgets.dialogs import ConfirmDialog, TextDialog
-from .create_form import CreateModelDialog, CreateRequest
-from .pull_rows import PullRow
+from tui.service.hosts import is_loopback
+from tui.service.ollama.errors import InvalidModelName
+from tui.service.ollama.names import normalize_model_name, validate_model_name
+from tui.service.pulls import PullJob
+from tui.service.pulls.progress import format_bytes
+from tui.service.untrusted import inert
+from tui.ui.models.create_form import CreateModelDialog, CreateRequest
+from tui.ui.models.pull_rows import PullRow
+from tui.ui.shell.status_line import StatusLine
+from tui.ui.widgets.dialogs import ConfirmDialog, TextDialog
 
 
 def name_error(name: str) -> str | None:

@@ -10,10 +10,10 @@ from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
 
-from ...service.progress import LayerProgress, format_bytes
-from ...service.pulls import PullJob
-from ...service.units import format_duration
-from ...service.untrusted import inert
+from tui.service.pulls import PullJob
+from tui.service.pulls.progress import LayerProgress, format_bytes
+from tui.service.units import format_duration
+from tui.service.untrusted import inert
 
 SYMBOLS = {"queued": "…", "running": "⇣", "success": "✓", "error": "✕", "cancelled": "⊘"}
 STATE_WORDS = {"queued": "queued", "running": "", "success": "done", "error": "failed",

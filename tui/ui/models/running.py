@@ -9,10 +9,10 @@ from typing import Any
 from textual.content import Content
 from textual.widgets import DataTable
 
-from ...service.progress import format_bytes
-from ...service.types import RunningModel
-from ...service.units import format_duration
-from .library import MIN_NAME_WIDTH, cell
+from tui.service.ollama.types import RunningModel
+from tui.service.pulls.progress import format_bytes
+from tui.service.units import format_duration
+from tui.ui.models.library import MIN_NAME_WIDTH, cell
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("name", "Loaded model", 0),

@@ -13,13 +13,13 @@ from typing import Any
 
 from rich.text import Text
 
-from ...service.gpu import GpuSample
-from ...service.monitor_snapshot import Snapshot
-from ...service.thresholds import metric_key
-from ...service.units import format_power, format_used_total
-from ...service.untrusted import inert
-from . import text as t
-from .widgets import Rows, auto_top, spark_text
+from tui.service.monitor.gpu import GpuSample
+from tui.service.monitor.snapshot import Snapshot
+from tui.service.monitor.thresholds import metric_key
+from tui.service.units import format_power, format_used_total
+from tui.service.untrusted import inert
+from tui.ui.monitor import text as t
+from tui.ui.monitor.widgets import Rows, auto_top, spark_text
 
 SPARK = "$primary"
 SPARK_WARN = "$warning"

@@ -18,12 +18,12 @@ from typing import Any
 from textual.message import Message
 from textual.widget import Widget
 
-from ...service.gpu import GpuBackend, NvmlBackend
-from ...service.monitor import Sampler, Snapshot
-from ...service.monitor_procs import ProcessScanner, local_port_from_host
-from ...service.names import same_model
-from ...service.thresholds import Alert, ThresholdWatcher, fit_warning
-from ...service.untrusted import inert
+from tui.service.monitor import Sampler, Snapshot
+from tui.service.monitor.gpu import GpuBackend, NvmlBackend
+from tui.service.monitor.procs import ProcessScanner, local_port_from_host
+from tui.service.monitor.thresholds import Alert, ThresholdWatcher, fit_warning
+from tui.service.ollama.names import same_model
+from tui.service.untrusted import inert
 
 log = logging.getLogger(__name__)
 

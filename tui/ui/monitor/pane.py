@@ -16,10 +16,10 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.events import Show
 
-from ...service.monitor_snapshot import Snapshot
-from . import text as t
-from .cards import GpuCard, Header, HostCard, NoGpuCard, OllamaCard
-from .feed import MonitorFeed, Sampled
+from tui.service.monitor.snapshot import Snapshot
+from tui.ui.monitor import text as t
+from tui.ui.monitor.cards import GpuCard, Header, HostCard, NoGpuCard, OllamaCard
+from tui.ui.monitor.feed import MonitorFeed, Sampled
 
 COST_PERIOD = 5.0  # seconds over which the header's per-source sample costs are averaged
 

@@ -10,12 +10,12 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from rich.cells import cell_len, set_cell_size
 
-from ...service.gpu import GpuProcess, GpuReport, GpuSample
-from ...service.monitor_history import PsModel
-from ...service.monitor_host import HostSample
-from ...service.monitor_procs import OllamaProcs
-from ...service.thresholds import metric_key
-from ...service.units import (
+from tui.service.monitor.gpu import GpuProcess, GpuReport, GpuSample
+from tui.service.monitor.history import PsModel
+from tui.service.monitor.host import HostSample
+from tui.service.monitor.procs import OllamaProcs
+from tui.service.monitor.thresholds import metric_key
+from tui.service.units import (
     NA,
     format_bytes,
     format_gb,
@@ -25,7 +25,7 @@ from ...service.units import (
     format_temperature,
     format_used_total,
 )
-from ...service.untrusted import inert
+from tui.service.untrusted import inert
 
 WARN = "bold $text-warning"
 MUTED = "$text-muted"

@@ -22,7 +22,7 @@ from textual.strip import Strip
 from textual.style import Style as VisualStyle
 from textual.widget import Widget
 
-from .text import Line, line_text
+from tui.ui.monitor.text import Line, line_text
 
 BARS = "▁▂▃▄▅▆▇█"
 

@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ..widgets.dialogs import DIALOG_CSS
+from tui.ui.widgets.dialogs import DIALOG_CSS
 
 
 class ConflictDialog(ModalScreen[str | None]):

@@ -24,7 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ...service.config import (
+from tui.service.config import (
     FIELDS,
     MODEL_FIELDS,
     PRESET_FIELDS,

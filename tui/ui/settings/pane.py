@@ -14,12 +14,18 @@ from textual.content import Content
 from textual.css.query import NoMatches
 from textual.widgets import ContentSwitcher, Input, Static, TextArea
 
-from ...service.config import ConfigConflict, ConfigError, ConfigInvalid, backup_path, format_key_path
-from ...service.config_secrets import MaskLeft
-from ..widgets.dialogs import ConfirmDialog, PickDialog, TextDialog
-from .dialogs import ConflictDialog
-from .form import FieldInput, SettingsForm, Target, preset_name_error
-from .raw import RawEditor
+from tui.service.config import (
+    ConfigConflict,
+    ConfigError,
+    ConfigInvalid,
+    backup_path,
+    format_key_path,
+)
+from tui.service.config.secrets import MaskLeft
+from tui.ui.settings.dialogs import ConflictDialog
+from tui.ui.settings.form import FieldInput, SettingsForm, Target, preset_name_error
+from tui.ui.settings.raw import RawEditor
+from tui.ui.widgets.dialogs import ConfirmDialog, PickDialog, TextDialog
 
 # Actions bound to plain letters: never while a text field has focus.
 _PRESET_ACTIONS = frozenset({"new_preset", "duplicate_preset", "rename_preset", "delete_preset"})

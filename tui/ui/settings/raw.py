@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static, TextArea
 
-from ...service.config_secrets import mask_headers, unmask_headers
+from tui.service.config.secrets import mask_headers, unmask_headers
 
 MAX_SHOWN = 6  # problems listed under the editor; the rest are counted
 

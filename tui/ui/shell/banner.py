@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from ...service.connection import ConnectionState
+from tui.service.connection import ConnectionState
 
 
 class ConnectionBanner(Static):

@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from ..keymap import binding_rows
+from tui.ui.keymap import binding_rows
 
 KEY_WIDTH = 18  # longer key lists wrap in their cell, so Action keeps the room (80 columns)
 

@@ -9,8 +9,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from ...service.hosts import parse_host
-from ...service.untrusted import inert
+from tui.service.hosts import parse_host
+from tui.service.untrusted import inert
 
 
 class HostDialog(ModalScreen[str | None]):

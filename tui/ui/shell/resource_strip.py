@@ -7,10 +7,9 @@ from typing import Any
 
 from textual import on
 
-from ..monitor import text as t
-from ..monitor.feed import MonitorFeed, Sampled
-from ..monitor.widgets import Rows
-
+from tui.ui.monitor import text as t
+from tui.ui.monitor.feed import MonitorFeed, Sampled
+from tui.ui.monitor.widgets import Rows
 
 STEP = 3.0  # percentage points a value moves before the strip shows it (the Monitor pane is exact)
 

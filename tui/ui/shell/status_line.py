@@ -10,8 +10,8 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from ...service.connection import ConnectionState
-from ...service.untrusted import inert
+from tui.service.connection import ConnectionState
+from tui.service.untrusted import inert
 
 
 def loaded_text(names: tuple[str, ...] | None) -> str | None:

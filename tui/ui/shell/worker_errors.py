@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from textual.worker import Worker, WorkerState
 from textual.worker_manager import WorkerManager
 
-from ...service.untrusted import inert
+from tui.service.untrusted import inert
 
 if TYPE_CHECKING:
     from textual.app import App

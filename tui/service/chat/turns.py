@@ -1,0 +1,205 @@
+"""One chat turn end to end: persist the prompt, stream the reply, save it however it ends."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from contextlib import aclosing
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+from tui.service.ollama.errors import OllamaError, StreamError
+
+DeltaCallback = Callable[[str, str], None]
+"""Called in the event loop for every chunk: (content piece, thinking piece)."""
+
+MAX_REPLY_CHARS = 1_000_000
+"""A reply (answer + thinking) longer than this is cut there: far beyond any real answer (a
+runaway model or a broken server), and more would stall the screen and bloat the history."""
+
+
+class ReplyTooLong(Exception):
+    """Internal: the reply passed `max_reply_chars`."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRequest:
+    """Everything one request needs, resolved from the session, its preset and the config."""
+
+    model: str
+    options: dict[str, Any]
+    think: bool | str | None = None
+    format: str | None = None
+    keep_alive: str | int | None = None
+    system_prompt: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyResult:
+    message_id: int
+    content: str
+    thinking: str
+    status: str  # complete | stopped | error
+    error: str | None
+    stats: dict[str, Any] | None
+
+
+class ChatService:
+    """Sends a turn of a session and keeps the history store in step with what was received.
+
+    The user's message is written before the request goes out; the reply row is created at once
+    with status 'streaming', saved every `save_interval` seconds while it grows (in the
+    background, so a slow disk never stalls the stream), and written a last time when the
+    stream ends — complete, stopped (cancelled) or error.
+    """
+
+    def __init__(self, client: Any, store: Any, *, save_interval: float = 1.0,
+                 max_reply_chars: int = MAX_REPLY_CHARS) -> None:
+        self.client = client
+        self.store = store
+        self.save_interval = save_interval
+        self.max_reply_chars = max_reply_chars
+
+    async def request_messages(self, session_id: int, system_prompt: str | None) -> list[dict[str, Any]]:
+        """The active conversation as Ollama `messages` (images re-read from the store)."""
+        count = await self.store.count_messages(session_id)
+        history = await self.store.messages(session_id, limit=max(count, 1))
+        messages: list[dict[str, Any]] = []
+        if system_prompt:
+            messages.append({"role": "system", "content": system_prompt})
+        for message in history:
+            if message.role not in ("user", "assistant", "system") or message.status == "streaming":
+                continue
+            if message.role == "assistant" and not message.content and message.status != "complete":
+                continue
+            entry: dict[str, Any] = {"role": message.role, "content": message.content}
+            if message.role == "user" and getattr(message, "has_images", True):
+                attachments = await self.store.attachments(message.id)
+                if attachments:
+                    entry["images"] = [base64.b64encode(a.data).decode("ascii") for a in attachments]
+            messages.append(entry)
+        return messages
+
+    async def add_user_message(
+        self, session_id: int, text: str, model: str, images: list[tuple[str, str, bytes]] = ()
+    ) -> Any:
+        return await self.store.add_message(session_id, "user", text, model=model, images=list(images))
+
+    async def stream_reply(
+        self, session_id: int, request: TurnRequest, on_delta: DeltaCallback
+    ) -> ReplyResult:
+        """Stream the assistant's answer to the conversation as stored; returns how it ended.
+
+        Cancelling the task that awaits this (Esc) stores the partial reply as 'stopped' and
+        re-raises CancelledError.
+        """
+        messages = await self.request_messages(session_id, request.system_prompt)
+        reply = await self.store.add_message(
+            session_id, "assistant", "", model=request.model, status="streaming"
+        )
+        content: list[str] = []
+        thinking: list[str] = []
+        started = time.perf_counter()
+        first_token: float | None = None
+        last_save = started
+        pending_save: asyncio.Task[None] | None = None
+        stats: dict[str, Any] | None = None
+        received = 0
+        overflow = False
+
+        def snapshot_save() -> None:
+            nonlocal pending_save
+            if pending_save is not None and not pending_save.done():
+                return  # the previous save is still running: skip, the next tick catches up
+            pending_save = asyncio.create_task(
+                self.store.update_message(reply.id, content="".join(content), thinking="".join(thinking))
+            )
+
+        async def finish(status: str, error: str | None) -> ReplyResult:
+            if pending_save is not None:
+                await asyncio.gather(pending_save, return_exceptions=True)
+            text, thought = "".join(content), "".join(thinking)
+            await self.store.update_message(
+                reply.id, content=text, thinking=thought, status=status, stats=stats, error=error
+            )
+            return ReplyResult(reply.id, text, thought, status, error, stats)
+
+        try:
+            stream = self.client.chat(
+                request.model,
+                messages,
+                options=request.options or None,
+                think=request.think,
+                format=request.format or None,
+                keep_alive=request.keep_alive,
+            )
+            async with aclosing(stream):  # leaving early (too long) closes the HTTP response
+                async for chunk in stream:
+                    piece, thought = chunk.content, chunk.thinking or ""
+                    room = self.max_reply_chars - received
+                    if len(piece) + len(thought) > room:
+                        thought = thought[:room]
+                        piece = piece[: room - len(thought)]
+                        overflow = True
+                    received += len(piece) + len(thought)
+                    if piece or thought:
+                        if first_token is None:
+                            first_token = time.perf_counter() - started
+                        if piece:
+                            content.append(piece)
+                        if thought:
+                            thinking.append(thought)
+                        on_delta(piece, thought)
+                    if chunk.done and chunk.stats is not None:
+                        stats = asdict(chunk.stats)
+                        if first_token is not None:
+                            stats["ttft"] = first_token
+                    if overflow:
+                        raise ReplyTooLong
+                    now = time.perf_counter()
+                    if now - last_save >= self.save_interval:
+                        last_save = now
+                        snapshot_save()
+        except ReplyTooLong:
+            # Leaving the loop closes the stream: Ollama stops generating.
+            return await finish("error", f"the reply passed {self.max_reply_chars:,} characters; "
+                                         "stopped there (what came is kept)")
+        except asyncio.CancelledError:
+            # Esc: keep what arrived. Shield the write so the cancellation can't cut it short.
+            await asyncio.shield(finish("stopped", None))
+            raise
+        except StreamError as exc:
+            return await finish("error", exc.message)
+        except OllamaError as exc:
+            return await finish("error", exc.message)
+        if stats is None and first_token is not None:
+            stats = {"ttft": first_token}
+        return await finish("complete", None)
+
+
+def build_request(config: Any, session: Any, capabilities: tuple[str, ...] | None) -> TurnRequest:
+    """The request for `session`'s next turn, every layer resolved.
+
+    Preset: the session's explicit pick (`session.preset`; None = not picked) > the model's
+    [models."<model>"] preset > [chat] default_preset (Config.preset_for). Options: that preset <
+    the model's [models."<model>".options] < the session's own overrides. System prompt and
+    keep_alive: the session's > the model's > [chat] / [server]. `format` and `think` the same
+    way (session > model options > preset > [chat] think); `think` is sent only to models that
+    can think (Ollama answers 400 otherwise). The model's table is found by Config.model_override
+    (`llama3.2` matches `llama3.2:latest`).
+    """
+    model = session.model
+    settings = config.chat_settings(model, session.preset)
+    options: dict[str, Any] = dict(settings.options)
+    session_options = dict(session.options or {})
+    fmt = session_options.pop("format", None)
+    if fmt is None:
+        fmt = settings.format
+    options.update({k: v for k, v in session_options.items() if v is not None})
+    think: bool | str | None = session.think if session.think is not None else settings.think
+    if capabilities is not None and "thinking" not in capabilities:
+        think = None
+    system = session.system_prompt or settings.system_prompt
+    keep_alive = session.keep_alive if session.keep_alive not in (None, "") else settings.keep_alive
+    return TurnRequest(model, options, think, fmt or None, keep_alive, system or None)

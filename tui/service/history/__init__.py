@@ -1,0 +1,36 @@
+"""tui.service.history: the public names of this package (imported on first use)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "HistoryError",
+    "HistoryNotFound",
+    "HistoryStore",
+    "HistoryUnavailable",
+    "Message",
+    "Session",
+    "build_match_query",
+    "move_aside",
+]
+
+_WHERE = {
+    "HistoryError": "store",
+    "HistoryNotFound": "store",
+    "HistoryStore": "store",
+    "HistoryUnavailable": "store",
+    "Message": "store",
+    "Session": "store",
+    "build_match_query": "store",
+    "move_aside": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,38 @@
+"""tui.service.monitor: the public names of this package (imported on first use)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "History",
+    "HostSample",
+    "OllamaProcs",
+    "ProcInfo",
+    "PsModel",
+    "Sampler",
+    "Snapshot",
+    "ThresholdWatcher",
+    "buffer_length",
+]
+
+_WHERE = {
+    "History": "sampler",
+    "HostSample": "sampler",
+    "OllamaProcs": "sampler",
+    "ProcInfo": "sampler",
+    "PsModel": "sampler",
+    "Sampler": "sampler",
+    "Snapshot": "sampler",
+    "ThresholdWatcher": "sampler",
+    "buffer_length": "sampler",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
