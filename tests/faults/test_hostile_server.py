@@ -154,6 +154,7 @@ def test_a_hostile_server_in_a_real_terminal_leaves_clipboard_and_title_alone(tm
             app.press("C-o")
             app.wait_for("qwen3:8b␛]52;c;")
             app.press("Enter")
+            app.wait_gone("Model for this session")
             app.type("hello")
             app.press("Enter")
             app.wait_for("fine␛]52;c;", timeout=30)

@@ -123,8 +123,8 @@ class PickDialog(ModalScreen[str | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         options = self.query_one(OptionList)
-        if options.highlighted is not None:
-            self.dismiss(options.get_option_at_index(options.highlighted).id)
+        if options.option_count:  # nothing highlighted yet (typed ahead): the first match
+            self.dismiss(options.get_option_at_index(options.highlighted or 0).id)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
