@@ -1,0 +1,62 @@
+"""Prometheus text exposition → samples, through prometheus_client's parser (imported on first use).
+
+Everything an exporter says is untrusted like anything a server says: metric names, label names
+and values are made inert and bounded here, the number of samples is bounded too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from tui.service.untrusted import inert_short
+
+#: More than any exporter of one box sends (dcgm-exporter: ~40 per GPU; node_exporter: ~1,000).
+MAX_SAMPLES = 100_000
+
+
+class MetricsError(Exception):
+    """An exporter could not be read or did not speak the exposition format; `message` says why."""
+
+    def __init__(self, message: str) -> None:
+        message = inert_short(message, 300)
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    name: str
+    labels: Mapping[str, str]
+    value: float
+
+    def label(self, key: str, default: str = "") -> str:
+        return self.labels.get(key, default)
+
+
+def parse(text: str) -> tuple[Sample, ...]:
+    """Every sample of `text` (Prometheus text format 0.0.4, or OpenMetrics text)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    out: list[Sample] = []
+    try:
+        for family in text_string_to_metric_families(text):
+            for s in family.samples:
+                out.append(Sample(inert_short(s.name, 200),
+                                  {inert_short(k, 100): inert_short(v) for k, v in s.labels.items()},
+                                  float(s.value)))
+                if len(out) > MAX_SAMPLES:
+                    raise MetricsError(f"more than {MAX_SAMPLES:,} samples; not read")
+    except (ValueError, TypeError, IndexError, KeyError) as exc:
+        raise MetricsError(f"not Prometheus text ({exc})") from None
+    return tuple(out)
+
+
+def by_name(samples: Iterable[Sample], *names: str) -> dict[str, list[Sample]]:
+    """The samples of each of `names` (absent names map to an empty list)."""
+    wanted: dict[str, list[Sample]] = {n: [] for n in names}
+    for s in samples:
+        bucket = wanted.get(s.name)
+        if bucket is not None:
+            bucket.append(s)
+    return wanted

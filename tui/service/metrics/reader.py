@@ -1,0 +1,108 @@
+"""Reads Prometheus text endpoints and Prometheus servers over HTTP (httpx, imported on first use).
+
+One pooled client for every endpoint; each read is bounded in time and size, and parsed in a
+thread (a node_exporter page is ~100 KB of text).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from tui.service.hosts import redact_url
+from tui.service.metrics.exposition import MAX_SAMPLES, MetricsError, Sample, parse
+from tui.service.untrusted import inert_short
+
+if TYPE_CHECKING:
+    import httpx
+
+#: A page larger than this is not an exporter of one box (node_exporter: ~150 KB).
+MAX_BODY = 8 * 1024 * 1024
+
+
+def _label_value(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def promql_selector(names: Iterable[str], matchers: Mapping[str, str]) -> str:
+    """`{__name__=~"A|B",Hostname="gpu1"}`: the series of `names` that carry `matchers`."""
+    import re
+
+    parts = ['__name__=~"' + "|".join(re.escape(n) for n in names) + '"']
+    parts += [f'{k}="{_label_value(v)}"' for k, v in matchers.items()]
+    return "{" + ",".join(parts) + "}"
+
+
+class MetricsReader:
+    def __init__(self, *, timeout: float = 3.0, max_body: int = MAX_BODY) -> None:
+        self.timeout = timeout
+        self.max_body = max_body
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout), follow_redirects=False,
+                                             trust_env=False)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def _get(self, url: str, headers: Mapping[str, str] | None, params: Mapping[str, str] | None = None) -> str:
+        import httpx
+
+        shown = redact_url(url)
+        try:
+            async with self._http.stream("GET", url, headers=dict(headers or {}), params=params) as response:
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > self.max_body:
+                        raise MetricsError(f"{shown}: more than {self.max_body // (1024 * 1024)} MiB; not read")
+                if response.status_code >= 400:
+                    text = bytes(body[:300]).decode("utf-8", "replace").strip()
+                    raise MetricsError(f"{shown}: HTTP {response.status_code}" + (f" {text}" if text else ""))
+        except httpx.TimeoutException:
+            raise MetricsError(f"{shown}: no answer within {self.timeout:g} s") from None
+        except (httpx.TransportError, httpx.InvalidURL) as exc:
+            raise MetricsError(f"{shown}: {inert_short(str(exc) or type(exc).__name__, 200)}") from None
+        return body.decode("utf-8", "replace")
+
+    async def read(self, url: str, headers: Mapping[str, str] | None = None) -> tuple[Sample, ...]:
+        """The samples of one exporter endpoint; MetricsError (with the URL) on any failure."""
+        text = await self._get(url, headers)
+        try:
+            return await asyncio.to_thread(parse, text)
+        except MetricsError as exc:
+            raise MetricsError(f"{redact_url(url)}: {exc.message}") from None
+
+    async def query(self, base_url: str, names: Iterable[str], matchers: Mapping[str, str],
+                    headers: Mapping[str, str] | None = None) -> tuple[Sample, ...]:
+        """The latest value of `names` with `matchers` from a Prometheus server (`/api/v1/query`)."""
+        url = base_url.rstrip("/") + "/api/v1/query"
+        text = await self._get(url, headers, {"query": promql_selector(names, matchers)})
+        try:
+            data: Any = json.loads(text)
+            result = data["data"]["result"] if data.get("status") == "success" else None
+        except (ValueError, KeyError, TypeError, AttributeError):
+            result = None
+        if not isinstance(result, list):
+            error = data.get("error") if isinstance(data, dict) else None
+            raise MetricsError(f"{redact_url(base_url)}: not a Prometheus query answer"
+                               + (f" ({error})" if isinstance(error, str) else ""))
+        out = []
+        for item in result[:MAX_SAMPLES]:
+            try:
+                metric, (_ts, value) = item["metric"], item["value"]
+                labels = {inert_short(str(k), 100): inert_short(str(v)) for k, v in metric.items()
+                          if k != "__name__"}
+                out.append(Sample(inert_short(str(metric["__name__"]), 200), labels, float(value)))
+            except (KeyError, TypeError, ValueError):
+                continue
+        return tuple(out)
