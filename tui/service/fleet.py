@@ -1,0 +1,181 @@
+"""Watches a fleet of hosts at once: for each, is it up, its version and latency, what it has
+loaded (and how much VRAM that holds), and what its exporters say (GPUs, CPU/RAM, serving load).
+
+One probe in flight per host: a host that does not answer costs its own row and nothing else (a
+probe still running at the next tick is not started again, so timeouts never stack up). Each
+update is an immutable `FleetSnapshot` handed to `on_update` in the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from tui.service.metrics.box import BoxMetrics, read_box
+from tui.service.metrics.reader import MetricsReader
+from tui.service.ollama.errors import OllamaError
+from tui.service.ollama.types import RunningModel
+
+#: Samples of history kept per GPU (at the default 2 s interval: two minutes).
+HISTORY = 60
+
+
+class FleetClient(Protocol):
+    """What the fleet watch needs of a host's client (the Ollama client has it)."""
+
+    base_url: str
+
+    async def version(self) -> str: ...
+    async def ps(self) -> list[RunningModel]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FleetHost:
+    """A host as the fleet watch sees it: its name, client, exporter endpoints and, for those who
+    query a Prometheus server instead, the label matchers that pick its series there."""
+
+    name: str
+    client: FleetClient
+    metrics: tuple[str, ...] = ()
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    matchers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class HostRow:
+    name: str
+    url: str
+    status: str = "connecting"  # "connecting" | "up" | "down"
+    version: str | None = None
+    latency: float | None = None  # seconds (the /api/ps round trip)
+    loaded: tuple[RunningModel, ...] = ()
+    error: str | None = None  # why it is down
+    box: BoxMetrics = field(default_factory=BoxMetrics)
+    gpu_util: tuple[tuple[float, ...], ...] = ()  # per GPU, oldest first (short history)
+    gpu_vram: tuple[tuple[float, ...], ...] = ()  # per GPU, % of its VRAM
+    at: float = 0.0
+
+    @property
+    def up(self) -> bool:
+        return self.status == "up"
+
+
+@dataclass(frozen=True, slots=True)
+class FleetSnapshot:
+    rows: tuple[HostRow, ...] = ()
+
+    def row(self, name: str) -> HostRow | None:
+        return next((r for r in self.rows if r.name == name), None)
+
+
+class FleetWatcher:
+    def __init__(self, hosts: Sequence[FleetHost], on_update: Callable[[FleetSnapshot], None], *,
+                 interval: float = 2.0, prometheus: str | None = None, probe_timeout: float | None = None,
+                 reader: MetricsReader | None = None) -> None:
+        self.on_update = on_update
+        self.interval = interval
+        self.prometheus = prometheus
+        self.probe_timeout = probe_timeout if probe_timeout is not None else max(1.0, interval * 2)
+        self.reader = reader or MetricsReader(timeout=min(3.0, self.probe_timeout))
+        self._hosts: list[FleetHost] = []
+        self._rows: dict[str, HostRow] = {}
+        self._history: dict[str, tuple[list[deque[float]], list[deque[float]]]] = {}
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self.probes_started = 0  # observable: a dead host must not pile probes up
+        self._wake = asyncio.Event()
+        self.set_hosts(hosts)
+
+    @property
+    def snapshot(self) -> FleetSnapshot:
+        return FleetSnapshot(tuple(self._rows[h.name] for h in self._hosts if h.name in self._rows))
+
+    def set_hosts(self, hosts: Sequence[FleetHost]) -> None:
+        """Watch these hosts from now on (a config change): rows of hosts that stay are kept."""
+        names = {h.name for h in hosts}
+        for name in [n for n in self._rows if n not in names]:
+            del self._rows[name]
+            self._history.pop(name, None)
+            task = self._in_flight.pop(name, None)
+            if task is not None:
+                task.cancel()
+        self._hosts = list(hosts)
+        for h in self._hosts:
+            row = self._rows.get(h.name)
+            if row is None or row.url != h.client.base_url:
+                self._rows[h.name] = HostRow(h.name, h.client.base_url)
+        self._wake.set()
+
+    def poke(self) -> None:
+        """Probe now (a host was added, the user asked)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        try:
+            while True:
+                self._wake.clear()
+                for host in self._hosts:
+                    task = self._in_flight.get(host.name)
+                    if task is None or task.done():
+                        self.probes_started += 1
+                        self._in_flight[host.name] = asyncio.create_task(self._probe(host))
+                try:
+                    async with asyncio.timeout(self.interval):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+        finally:
+            for task in self._in_flight.values():
+                task.cancel()
+            await self.reader.aclose()
+
+    async def _probe(self, host: FleetHost) -> None:
+        before = self._rows.get(host.name) or HostRow(host.name, host.client.base_url)
+        # The exporters are read alongside the server: a box whose Ollama is down may still
+        # report its GPUs, and one whose exporter fails still chats.
+        metrics = asyncio.create_task(read_box(
+            self.reader, host.metrics, headers=host.headers, previous=before.box,
+            prometheus=self.prometheus if host.matchers else None, matchers=host.matchers))
+        status, version, latency, loaded, error = "up", before.version, None, (), None
+        try:
+            async with asyncio.timeout(self.probe_timeout):
+                started = time.perf_counter()
+                loaded = tuple(await host.client.ps())
+                latency = time.perf_counter() - started
+                if not before.up or version is None:
+                    version = await host.client.version()
+        except TimeoutError:
+            status, version, error = "down", None, f"no answer within {self.probe_timeout:g} s"
+        except OllamaError as exc:
+            status, version, error = "down", None, exc.message
+        except BaseException:
+            metrics.cancel()
+            raise
+        try:
+            async with asyncio.timeout(self.probe_timeout):
+                box = await metrics
+        except TimeoutError:
+            box = BoxMetrics(errors=(f"exporters: no answer within {self.probe_timeout:g} s",))
+        util, vram = self._remember(host.name, box)
+        row = HostRow(host.name, host.client.base_url, status, version, latency, loaded, error, box, util, vram,
+                      time.monotonic())
+        if host.name in self._rows and any(h is host for h in self._hosts):
+            self._rows[host.name] = row
+            self.on_update(self.snapshot)
+
+    def _remember(self, name: str, box: BoxMetrics) -> tuple[tuple[tuple[float, ...], ...], ...]:
+        util_h, vram_h = self._history.setdefault(name, ([], []))
+        while len(util_h) < len(box.gpus):
+            util_h.append(deque(maxlen=HISTORY))
+            vram_h.append(deque(maxlen=HISTORY))
+        for i, gpu in enumerate(box.gpus):
+            if gpu.util is not None:
+                util_h[i].append(gpu.util)
+            if gpu.vram_percent is not None:
+                vram_h[i].append(gpu.vram_percent)
+        n = len(box.gpus)
+        return tuple(tuple(d) for d in util_h[:n]), tuple(tuple(d) for d in vram_h[:n])
+
