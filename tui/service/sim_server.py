@@ -188,10 +188,12 @@ class Response:
                 body = MALFORMED_LINE
             elif f.kind == "stall":
                 self._head(status, ctype, len(body))
-                self._write(body[: len(body) // 2])
-                self.h.wfile.flush()
-                self.h._hold(f.delay)
-                raise Abort
+                if not self.head_only:
+                    self._write(body[: len(body) // 2])
+                    self.h.wfile.flush()
+                    self.h._hold(f.delay)
+                    self._write(body[len(body) // 2:])
+                return
         self._head(status, ctype, len(body))
         if body and not self.head_only:
             self._write(body)
@@ -235,10 +237,9 @@ class Response:
             raise Abort
         if f.kind == "malformed_line":
             self._chunk(MALFORMED_LINE)
-        if f.kind == "stall":  # a half-open connection: nothing more, and no close
+        if f.kind == "stall":  # nothing for `delay` s, then carry on (0: a half-open connection)
             self.h.wfile.flush()
             self.h._hold(f.delay)
-            raise Abort
 
     def line(self, obj: Any) -> None:
         self._start_stream()
