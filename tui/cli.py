@@ -95,6 +95,7 @@ def _run(args: argparse.Namespace, store, config, issues) -> int:
         headers=dict(config.server.headers),
         connect_timeout=config.server.connect_timeout,
         request_timeout=config.server.request_timeout,
+        pull_stall_timeout=config.server.pull_stall_timeout,
         retries=config.server.retries,
     )
     app = OllamaTUI(

@@ -32,7 +32,7 @@ NDJSON_CT = "application/x-ndjson"
 TEXT_CT = "text/plain; charset=utf-8"
 
 PRE_FAULTS = frozenset({"status", "slow_first_byte", "empty_body", "non_json"})
-MID_FAULTS = frozenset({"error_mid_stream", "drop", "reset", "malformed_line", "truncated", "huge"})
+MID_FAULTS = frozenset({"error_mid_stream", "drop", "reset", "malformed_line", "truncated", "huge", "stall"})
 HUGE_SIZE = 10 * 1024 * 1024  # the "huge" fault's default: a 10 MB line or body
 FAULT_KINDS = PRE_FAULTS | MID_FAULTS
 MALFORMED_LINE = b"this is not json {\n"
@@ -190,6 +190,14 @@ class Response:
                 raise Abort
             elif f.kind == "malformed_line":
                 body = MALFORMED_LINE
+            elif f.kind == "stall":
+                self._head(status, ctype, len(body))
+                if not self.head_only:
+                    self._write(body[: len(body) // 2])
+                    self.h.wfile.flush()
+                    self.h._hold(f.delay)
+                    self._write(body[len(body) // 2:])
+                return
         self._head(status, ctype, len(body))
         if body and not self.head_only:
             self._write(body)
@@ -233,6 +241,9 @@ class Response:
             raise Abort
         if f.kind == "malformed_line":
             self._chunk(MALFORMED_LINE)
+        if f.kind == "stall":  # nothing for `delay` s, then carry on (0: a half-open connection)
+            self.h.wfile.flush()
+            self.h._hold(f.delay)
 
     def line(self, obj: Any) -> None:
         if self.hostile:
@@ -388,7 +399,7 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 if fault is not None and fault.kind in PRE_FAULTS:
                     if fault.kind == "slow_first_byte":
-                        self._wait_first_byte(fault.delay, path)
+                        self._hold(fault.delay)
                     elif fault.kind == "status":
                         resp.json(fault.status, {"error": fault.message})
                         return
@@ -434,13 +445,15 @@ class Handler(BaseHTTPRequestHandler):
             except (OSError, Abort, Done):
                 self._abort()
 
-    def _wait_first_byte(self, delay: float, path: str) -> None:
-        """Hold the answer back for `delay` seconds, watching the client: one that hangs up
-        meanwhile (a cancelled request) is noted in `sim.hangups` and not answered."""
+    def _hold(self, delay: float) -> None:
+        """Send nothing for `delay` seconds (0: until the client hangs up or the simulator
+        stops), watching the client: one that hangs up meanwhile (a cancelled request, a
+        client that gave up waiting) is noted in `sim.hangups` and not answered (Abort)."""
         sim = self.server.sim
-        deadline = time.monotonic() + delay
+        path = urlsplit(self.path).path or "/"
+        deadline = time.monotonic() + delay if delay > 0 else None
         while True:
-            left = deadline - time.monotonic()
+            left = 0.05 if deadline is None else deadline - time.monotonic()
             if left <= 0:
                 return
             sim._sleep(min(left, 0.05))

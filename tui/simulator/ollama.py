@@ -157,7 +157,9 @@ class Simulator(RegistryMixin, InferenceMixin):
         `delay` s; a client hanging up meanwhile is noted in `hangups`), `empty_body`,
         `non_json`. Mid-stream, after `after` lines: `error_mid_stream`, `drop` (close),
         `reset` (TCP RST), `malformed_line`, `truncated`, `huge` (that line, or a whole
-        body, carries `size` more bytes). `times` requests are affected (None: every one).
+        body, carries `size` more bytes), `stall` (send nothing, keeping the connection open,
+        for `delay` s, then carry on; 0 = until the client hangs up - a half-open connection; a
+        client hanging up meanwhile is noted in `hangups`; a whole body stalls halfway). `times` requests are affected (None: every one).
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}")

@@ -85,7 +85,7 @@ class SimulatorBase:
         self.hostile = False
         self.requests: list[tuple[str, str, dict | None]] = []
         self.errors: list[str] = []  # tracebacks of simulator bugs (never printed)
-        self.hangups: list[str] = []  # paths of requests the client gave up on before any answer
+        self.hangups: list[str] = []  # paths of requests the client gave up on while held (slow_first_byte, stall)
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._faults: list[Fault] = []

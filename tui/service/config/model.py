@@ -40,6 +40,7 @@ class ServerConfig:
     host: str = _default("server", "host")
     connect_timeout: float = _default("server", "connect_timeout")
     request_timeout: float = _default("server", "request_timeout")
+    pull_stall_timeout: float = _default("server", "pull_stall_timeout")
     retries: int = _default("server", "retries")
     auto_start: bool = _default("server", "auto_start")
     keep_alive: str | int | float = _default("server", "keep_alive")

@@ -344,6 +344,9 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="Seconds to wait for a connection before calling the server unreachable."),
         Field("request_timeout", "float", 30.0, 1, 3600, unit="s",
               help="Seconds to wait for a reply (or between streamed chunks) before giving up."),
+        Field("pull_stall_timeout", "float", 60.0, 1, 3600, unit="s",
+              help="Seconds a model download may go without receiving any data before it is "
+                   "given up as a dead connection; pulling again resumes it."),
         Field("retries", "int", 2, 0, 10,
               help="Times to retry a failed connection before reporting it."),
         Field("auto_start", "bool", False,

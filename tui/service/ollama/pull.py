@@ -19,14 +19,23 @@ from tui.service.ollama.types import PullEvent
 class PullMixin(OllamaTransport):
     """`POST /api/pull` and `POST /api/create`, streamed as PullEvents."""
 
-    async def _progress(self, path: str, body: dict[str, Any]) -> AsyncIterator[PullEvent]:
+    async def _progress(self, path: str, body: dict[str, Any], *, watch: bool = False) -> AsyncIterator[PullEvent]:
+        """The events of a pull/create stream. With `watch`, the stream is given up when no byte
+        arrives for `pull_stall_timeout` s (a dead or half-open connection), except once Ollama
+        says it is verifying the download: hashing a large blob sends nothing for minutes."""
         events: list[PullEvent] = []
+        quiet_ok = False
+
+        def stall() -> float | None:
+            return None if quiet_ok else self.pull_stall_timeout
+
         try:
-            async with self._open_stream(path, body) as response:
-                async with aclosing(self._lines(response)) as lines:
+            async with self._open_stream(path, body, stall=stall() if watch else None) as response:
+                async with aclosing(self._lines(response, stall=stall if watch else None)) as lines:
                     async for obj in lines:
                         event = PullEvent.from_json(obj)
                         events.append(event)
+                        quiet_ok = quiet_ok or event.status.startswith("verifying")
                         yield event
             if not events or events[-1].status != "success":
                 raise errors.StreamError("the stream from Ollama ended before 'success'", partial=list(events))
@@ -35,19 +44,24 @@ class PullMixin(OllamaTransport):
                 exc.partial = list(events)
             raise
         except _StreamIncomplete as exc:
-            raise errors.StreamError(exc.message, partial=list(events)) from None
+            message = exc.message
+            if exc.stalled is not None:
+                message = (f"no data from Ollama for {exc.stalled:g} s (the connection seems dead); "
+                           "pull again to resume the download")
+            raise errors.StreamError(message, partial=list(events)) from None
 
     def pull(self, model: str, *, insecure: bool = False) -> AsyncIterator[PullEvent]:
         """`POST /api/pull`: progress events, one layer at a time, ending with `success`.
 
         Close the iterator (or cancel the task) to stop the download; a later pull resumes.
+        No data for `pull_stall_timeout` s ends it with StreamError (a later pull resumes too).
         """
         validate_model_name(model)
         body: dict[str, Any] = {"model": model, "stream": True}
         if insecure:
             body["insecure"] = True
         self._forget(model)
-        return self._progress("/api/pull", body)
+        return self._progress("/api/pull", body, watch=True)
 
     def create(
         self,

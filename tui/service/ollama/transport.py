@@ -2,6 +2,11 @@
 at the first request), its lifecycle, the mapping of transport failures and HTTP statuses to the
 errors of `errors.py`, retries of idempotent reads, and the NDJSON stream plumbing.
 
+Everything a server sends is untrusted: whole bodies are read in pieces and refused past
+MAX_BODY_BYTES (error bodies are cut at MAX_ERROR_BODY_BYTES), and NDJSON lines are split on
+b"\\n" alone (U+0085, U+2028 and U+2029 may appear raw inside a JSON string: Go's encoder sends
+U+0085 as is) and refused past MAX_LINE_BYTES, so memory stays bounded whatever the server does.
+
 httpx is imported only inside functions (and for type checking), so importing this module does
 not import it. Header values never appear in reprs or exception messages.
 """
@@ -27,6 +32,29 @@ T = TypeVar("T")
 
 _ROUTE_NOT_FOUND = "404 page not found"
 _USER_AGENT = "ollama-tui"
+
+_MiB = 1024 * 1024
+#: Longest NDJSON line read from a stream. A chunk line is well under 1 KB; the last line of a
+#: /api/generate stream carries the `context` token array (~1 MB at 128k tokens). A longer
+#: line ends the stream (the reply so far is kept) instead of growing memory without end.
+MAX_LINE_BYTES = 16 * _MiB
+#: Largest whole (non-streamed) body read: /api/tags, /api/show (model info, template, license),
+#: /api/ps, a non-streamed reply or embedding batch. A larger one is refused, not read.
+MAX_BODY_BYTES = 64 * _MiB
+#: Largest part of an error body read (the message shown is cut at 500 characters anyway).
+MAX_ERROR_BODY_BYTES = 1 * _MiB
+#: Default seconds a pull may go without receiving a byte before it is given up (Ollama sends
+#: progress every ~60 ms while downloading, so silence means a dead or half-open connection).
+#: The `[server] pull_stall_timeout` config key sets it.
+PULL_STALL_SECONDS = 60.0
+
+
+def _size(limit: int) -> str:
+    """A byte limit in words: "16 MiB", "512 KiB", "100 bytes"."""
+    for unit, scale in (("MiB", _MiB), ("KiB", 1024)):
+        if limit >= scale and limit % scale == 0:
+            return f"{limit // scale} {unit}"
+    return f"{limit} bytes"
 
 
 def _short(text: str, limit: int = 200) -> str:
@@ -68,11 +96,17 @@ def _describe_transport_error(exc: Exception) -> str:
 
 
 class _StreamIncomplete(Exception):
-    """Internal: the NDJSON stream broke; the public generators turn it into StreamError."""
+    """Internal: the NDJSON stream broke; the public generators turn it into StreamError.
+    `stalled` is the seconds waited when it broke because no data came for that long."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, stalled: float | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.stalled = stalled
+
+
+def _stalled(seconds: float) -> _StreamIncomplete:
+    return _StreamIncomplete(f"no data from Ollama for {seconds:g} s; stopped waiting", stalled=seconds)
 
 
 def _skip_absent_sniffio() -> None:
@@ -97,9 +131,12 @@ class OllamaTransport:
         request_timeout: float = 30.0,
         retries: int = 2,
         backoff: float = 0.2,
+        pull_stall_timeout: float = PULL_STALL_SECONDS,
     ) -> None:
         self.connect_timeout = connect_timeout
         self.request_timeout = request_timeout
+        #: Seconds a pull waits for the next byte before giving up (see PULL_STALL_SECONDS).
+        self.pull_stall_timeout = pull_stall_timeout
         self.retries = max(0, retries)
         self.backoff = backoff
         #: Streams whose HTTP response is open right now (observable for tests and the UI).
@@ -107,6 +144,10 @@ class OllamaTransport:
         #: (base URL, monotonic time, round-trip seconds) of the last light request (`GET /`,
         #: `/api/ps`) the server answered: the connection watch counts it as its own ping.
         self.last_answer: tuple[str, float, float] | None = None
+        #: Limits on what the server may send (see the module constants; tests lower them).
+        self.max_line_bytes = MAX_LINE_BYTES
+        self.max_body_bytes = MAX_BODY_BYTES
+        self.max_error_body_bytes = MAX_ERROR_BODY_BYTES
         self._headers = {"User-Agent": _USER_AGENT, **(headers or {})}
         self._show_cache: dict[tuple[str, bool], tuple[str, ModelShow]] = {}
         self._open(base_url)
@@ -235,6 +276,30 @@ class OllamaTransport:
                 f"unexpected non-JSON response from Ollama for {path}: {_short(text, 120)!r}"
             ) from None
 
+    async def _read_body(self, response: httpx.Response, path: str, *, error: bool = False) -> bytes:
+        """The body, read in pieces. Past `max_body_bytes` it is refused (ServerError) without
+        reading the rest; an error body (`error=True`) is cut at `max_error_body_bytes`."""
+        limit = self.max_error_body_bytes if error else self.max_body_bytes
+        if not error:
+            length = response.headers.get("content-length", "")
+            if length.isdigit() and int(length) > limit:
+                raise self._too_large(path, limit)
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                if not error:
+                    raise self._too_large(path, limit)
+                parts.append(chunk[: len(chunk) - (size - limit)])
+                break
+            parts.append(chunk)
+        return b"".join(parts)
+
+    @staticmethod
+    def _too_large(path: str, limit: int) -> errors.ServerError:
+        return errors.ServerError(f"the response from Ollama for {path} is larger than {_size(limit)}; stopped reading")
+
     async def _request(
         self,
         method: str,
@@ -242,8 +307,9 @@ class OllamaTransport:
         *,
         json_body: Any = None,
         timeout: httpx.Timeout | None = None,
-    ) -> httpx.Response:
-        """One request, body fully read; raises the mapped error for a status ≥ 400."""
+    ) -> bytes:
+        """One request; returns its body (bounded, see `_read_body`). Raises the mapped error
+        for a status ≥ 400."""
         import httpx
 
         kwargs: dict[str, Any] = {}
@@ -252,18 +318,19 @@ class OllamaTransport:
         if timeout is not None:
             kwargs["timeout"] = timeout
         try:
-            response = await self._http.request(method, path, **kwargs)
+            async with self._http.stream(method, path, **kwargs) as response:
+                if response.status_code >= 400:
+                    raw = await self._read_body(response, path, error=True)
+                    raise self._error_for_status(response.status_code, raw, path)
+                return await self._read_body(response, path)
         except (httpx.TransportError, httpx.InvalidURL) as exc:
             raise self._unreachable(exc) from None
-        if response.status_code >= 400:
-            raise self._error_for_status(response.status_code, response.content, path)
-        return response
 
     async def _request_json(
         self, method: str, path: str, *, json_body: Any = None, timeout: httpx.Timeout | None = None
     ) -> Any:
-        response = await self._request(method, path, json_body=json_body, timeout=timeout)
-        return self._decode_json(response.content, path)
+        body = await self._request(method, path, json_body=json_body, timeout=timeout)
+        return self._decode_json(body, path)
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
         """Run an idempotent call, retrying on Unreachable/ServerBusy with exponential backoff."""
@@ -281,18 +348,31 @@ class OllamaTransport:
         import httpx
 
         # Model-running calls may wait minutes for a load: only the connect phase is bounded.
+        # (Pulls add their own stall limit: see PullMixin.)
         return httpx.Timeout(connect=self.connect_timeout, read=None, write=self.request_timeout, pool=None)
 
     @asynccontextmanager
-    async def _open_stream(self, path: str, body: dict[str, Any]) -> AsyncIterator[httpx.Response]:
-        """POST a streaming request; yields the 200 response, raises the mapped error otherwise."""
+    async def _open_stream(
+        self, path: str, body: dict[str, Any], *, stall: float | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        """POST a streaming request; yields the 200 response, raises the mapped error otherwise.
+        With `stall`, waiting longer than that for the response head raises _StreamIncomplete."""
         import httpx
 
         try:
-            async with self._http.stream("POST", path, json=body, timeout=self._long_timeout()) as response:
+            request = self._http.build_request("POST", path, json=body, timeout=self._long_timeout())
+            try:
+                if stall is None:
+                    response = await self._http.send(request, stream=True)
+                else:
+                    async with asyncio.timeout(stall):
+                        response = await self._http.send(request, stream=True)
+            except TimeoutError:
+                raise _stalled(stall or 0) from None
+            try:
                 if response.status_code >= 400:
                     try:
-                        raw = await response.aread()
+                        raw = await self._read_body(response, path, error=True)
                     except httpx.TransportError:
                         raw = b""
                     raise self._error_for_status(response.status_code, raw, path)
@@ -301,34 +381,96 @@ class OllamaTransport:
                     yield response
                 finally:
                     self.active_streams -= 1
+            finally:
+                await response.aclose()
         except (httpx.TransportError, httpx.InvalidURL) as exc:
             # Only reached before the body is consumed: failures while reading are turned into
             # _StreamIncomplete by _lines() inside the with-block.
             raise self._unreachable(exc) from None
 
-    async def _lines(self, response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
+    @staticmethod
+    async def _watched(chunks: AsyncIterator[bytes], stall: Callable[[], float | None]) -> AsyncIterator[bytes]:
+        """`chunks`, each awaited at most `stall()` seconds (None: no limit); past that
+        _StreamIncomplete (stalled). The yield is outside the timeout: a slow consumer is not
+        counted."""
+        while True:
+            seconds = stall()
+            try:
+                if seconds is None:
+                    chunk = await anext(chunks)
+                else:
+                    async with asyncio.timeout(seconds):
+                        chunk = await anext(chunks)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                raise _stalled(seconds or 0) from None
+            yield chunk
+
+    async def _lines(
+        self, response: httpx.Response, *, stall: Callable[[], float | None] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
         """NDJSON objects as they arrive. An `{"error"}` line raises StreamError (partial=None);
-        a malformed line or a broken connection raises _StreamIncomplete."""
+        a malformed or too long line, a broken connection, or (with `stall`) no data for
+        `stall()` seconds raises _StreamIncomplete.
+
+        Lines end at b"\\n" only (a trailing \\r is JSON whitespace, which json.loads skips):
+        U+0085, U+2028 and U+2029 inside a string are text, not line breaks. The split is done
+        on bytes with find/slices, one join for a line that spans network chunks."""
         import httpx
 
+        limit = self.max_line_bytes
+        pending: list[bytes] = []  # the start of a line whose end has not arrived
+        pending_size = 0
+        chunks = response.aiter_bytes()
+        source = chunks if stall is None else self._watched(chunks, stall)
         try:
-            async for line in response.aiter_lines():
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except ValueError:
-                    raise _StreamIncomplete(
-                        f"malformed line in the stream from Ollama: {_short(line, 120)!r}"
-                    ) from None
-                if not isinstance(obj, dict):
-                    raise _StreamIncomplete(f"unexpected line in the stream from Ollama: {_short(line, 120)!r}")
-                err = obj.get("error")
-                if err:
-                    raise errors.StreamError(str(err))
-                yield obj
+            async for chunk in source:
+                start = 0
+                end = chunk.find(b"\n")
+                while end >= 0:
+                    if pending:
+                        pending.append(chunk[start:end])
+                        line = b"".join(pending)
+                        pending.clear()
+                        pending_size = 0
+                    else:
+                        line = chunk[start:end]
+                    start = end + 1
+                    if len(line) > limit:
+                        raise self._line_too_long(limit)
+                    if line and not line.isspace():
+                        yield self._parse_line(line)
+                    end = chunk.find(b"\n", start)
+                if start < len(chunk):
+                    pending_size += len(chunk) - start
+                    if pending_size > limit:
+                        raise self._line_too_long(limit)
+                    pending.append(chunk[start:] if start else chunk)
+            if pending:
+                line = b"".join(pending)
+                if not line.isspace():
+                    yield self._parse_line(line)
         except httpx.TransportError as exc:
             raise _StreamIncomplete(f"the stream from Ollama broke off: {_describe_transport_error(exc)}") from None
+
+    @staticmethod
+    def _line_too_long(limit: int) -> _StreamIncomplete:
+        return _StreamIncomplete(f"the server sent a line longer than {_size(limit)}; stopped reading")
+
+    @staticmethod
+    def _parse_line(line: bytes) -> dict[str, Any]:
+        text = line.decode("utf-8", "replace")
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            raise _StreamIncomplete(f"malformed line in the stream from Ollama: {_short(text, 120)!r}") from None
+        if not isinstance(obj, dict):
+            raise _StreamIncomplete(f"unexpected line in the stream from Ollama: {_short(text, 120)!r}")
+        err = obj.get("error")
+        if err:
+            raise errors.StreamError(str(err))
+        return obj
 
     # -- show cache ---------------------------------------------------------------------------
 
