@@ -79,8 +79,8 @@ def serve(total: int) -> None:
 
 
 async def run(url: str) -> None:
-    from tui.service import errors
     from tui.service.ollama import OllamaClient
+    from tui.service.ollama import errors as errors
 
     async def chat(client: OllamaClient) -> str:
         got = []

@@ -10,7 +10,7 @@ from tests.faults.test_kill import rows, wait
 from tui.simulator import Simulator
 
 HOSTILE = ("L" * 3000 + "\n\nSTART [bold red]markup[/] \x1b]52;c;cHduZWQ=\x07 \x1b]0;pwned-title\x07 "
-           "\x1b[2J\x1b[H bell\x07 del\x7f csi\x9b31m  שלום עולם  e\u0301\u0301 "
+           "\x1b[2J\x1b[H bell\x07 del\x7f csi\x9b31m  שלום עולם  e\u0301\u0301\n\n"
            "if x\u202e} {\u2066admin\u2069 END")
 
 
@@ -27,7 +27,7 @@ def test_hostile_model_output_is_text_and_the_terminal_state_is_unchanged(tmp_pa
             app.press("Enter")
             screen = app.wait_for("tok/s", timeout=30)
             assert "START [bold red]markup[/] ␛]52;c;cHduZWQ=␇ ␛]0;pwned-title␇ ␛[2J␛[H" in screen
-            assert "bell␇ del␡ csi�31m" in screen and "END" in screen and "LLLLLLLLLL" in screen
+            assert "bell␇ del␡ csi⟨U+009B⟩31m" in screen and "END" in screen and "LLLLLLLLLL" in screen
             assert "שלום עולם" in screen and "e\u0301" in screen  # right-to-left and combining: as they are
             assert "if x⟨U+202E⟩} {⟨U+2066⟩admin⟨U+2069⟩" in screen  # bidi overrides: shown, not obeyed
             written = app.bytes_written()  # what the app sent to the terminal

@@ -16,7 +16,9 @@ __all__ = ["inert", "inert_short", "inert_deep", "inert_json", "SHORT_LIMIT", "T
 _TABLE: dict[int, Any] = {c: 0x2400 + c for c in range(0x20) if c not in (0x09, 0x0A)}
 _TABLE[0x0D] = None  # a bare carriage return would only confuse layout: drop it
 _TABLE[0x7F] = 0x2421  # ␡
-_TABLE.update({c: 0xFFFD for c in range(0x80, 0xA0)})
+# The C1 controls (NEL, CSI…) are shown by code point: a terminal may act on them, and a "�"
+# would hide which one the server sent.
+_TABLE.update({c: f"⟨U+{c:04X}⟩" for c in range(0x80, 0xA0)})
 # Explicit bidi embeddings, overrides and isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI) are
 # invisible and, in a terminal that does bidi, reorder the text around them (a "Trojan Source"
 # line of code reads differently than it is): shown by code point instead. The marks (LRM, RLM,

@@ -83,7 +83,7 @@ def node_text(state: ExporterState, cpu_seconds: tuple[float, float]) -> str:
     out = [_help("node_cpu_seconds_total", "Seconds the CPUs spent in each mode.", "counter")]
     for cpu in range(2):
         for mode, value in (("idle", idle / 2), ("iowait", 0.0), ("system", busy / 4), ("user", busy / 4)):
-            out.append(f'node_cpu_seconds_total{{cpu="{cpu}",mode="{mode}"}} {value:.2f}\n')
+            out.append(f'node_cpu_seconds_total{{cpu="{cpu}",mode="{mode}"}} {value:.6f}\n')
     out.append(_help("node_load1", "1m load average."))
     out.append(f"node_load1 {state.cpu_busy_share * 2:.2f}\n")
     out.append(_help("node_memory_MemAvailable_bytes", "Memory information field MemAvailable_bytes."))
