@@ -38,6 +38,14 @@ class Forbidden(OllamaError):
     """HTTP 403 (e.g. a loopback server refusing a non-local Host header)."""
 
 
+class Unauthorized(OllamaError):
+    """HTTP 401: the server refused the API key (or wants one)."""
+
+
+class Unsupported(OllamaError):
+    """An action this kind of server cannot do (a pull on an OpenAI-compatible host, say)."""
+
+
 class ServerBusy(OllamaError):
     """HTTP 503: the server's queue is full; retry later."""
 

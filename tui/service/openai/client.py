@@ -1,0 +1,293 @@
+"""A client for OpenAI-compatible servers (vLLM, llama.cpp's llama-server, LM Studio, hosted
+APIs): `GET /v1/models`, `POST /v1/chat/completions` streamed as Server-Sent Events (parsed by
+httpx-sse), errors in OpenAI's shape mapped to the same hierarchy as Ollama's.
+
+It yields the same typed results as the Ollama client (ModelInfo, ChatChunk with stats on the
+last one), so the chat, compare and bench code take either. What such a server cannot do (pull,
+delete, copy, create, load/unload, list what is loaded) raises `Unsupported` with a sentence
+saying so; `features` tells callers before they try. The API key is sent as a bearer token and
+never appears in a repr, a message or a log. httpx and httpx-sse are imported at the first request.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from tui.service.hosts import redact_url
+from tui.service.ollama import errors
+from tui.service.ollama.transport import MAX_BODY_BYTES, _describe_transport_error
+from tui.service.ollama.types import ChatChunk, GenerationStats, ModelInfo
+from tui.service.untrusted import inert_short
+
+if TYPE_CHECKING:
+    import httpx
+
+#: What this kind of server does; the Ollama client has these and pulls, ps, delete, copy…
+FEATURES = frozenset({"chat", "models"})
+KIND = "OpenAI-compatible server"
+
+# Ollama option -> OpenAI request field (the ones the API defines; others are not sent).
+_OPTIONS = {"temperature": "temperature", "top_p": "top_p", "num_predict": "max_tokens", "seed": "seed",
+            "stop": "stop", "presence_penalty": "presence_penalty", "frequency_penalty": "frequency_penalty"}
+
+
+def api_root(url: str) -> str:
+    """The server's root URL: `http://box:8000/v1/` and `http://box:8000` are the same server."""
+    url = url.rstrip("/")
+    return url[:-3] if url.endswith("/v1") else url
+
+
+def _message(m: Mapping[str, Any]) -> dict[str, Any]:
+    """An Ollama-style message (`images` as base64) as OpenAI's (content parts with data URLs)."""
+    out: dict[str, Any] = {"role": m.get("role", "user"), "content": m.get("content", "")}
+    images = m.get("images")
+    if images:
+        parts: list[dict[str, Any]] = [{"type": "text", "text": m.get("content", "")}]
+        parts += [{"type": "image_url", "image_url": {"url": f"data:image/png;base64,{b64}"}} for b64 in images]
+        out["content"] = parts
+    return out
+
+
+class OpenAIClient:
+    features = FEATURES
+    kind = "openai"
+
+    def __init__(self, base_url: str, *, api_key: str | None = None, headers: Mapping[str, str] | None = None,
+                 connect_timeout: float = 3.0, request_timeout: float = 30.0) -> None:
+        self.base_url = api_root(base_url)
+        self._display_url = redact_url(self.base_url)
+        self.connect_timeout = connect_timeout
+        self.request_timeout = request_timeout
+        self._headers = {"User-Agent": "ollama-tui", **(headers or {})}
+        if api_key:
+            self._headers["Authorization"] = f"Bearer {api_key}"
+        self._client: httpx.AsyncClient | None = None
+        self.active_streams = 0
+        self.last_answer: tuple[str, float, float] | None = None
+
+    def __repr__(self) -> str:
+        return f"OpenAIClient({self._display_url!r})"
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url, headers=self._headers, follow_redirects=False,
+                timeout=httpx.Timeout(connect=self.connect_timeout, read=self.request_timeout,
+                                      write=self.request_timeout, pool=self.request_timeout))
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> OpenAIClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def _unreachable(self, exc: Exception) -> errors.Unreachable:
+        return errors.Unreachable(f"server not reachable at {self._display_url}: {_describe_transport_error(exc)}")
+
+    @staticmethod
+    def _error_for_status(status: int, body: bytes) -> errors.OllamaError:
+        text = body.decode("utf-8", "replace").strip()
+        message = ""
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            err = data.get("error")
+            if isinstance(err, dict) and isinstance(err.get("message"), str):
+                message = err["message"]
+            elif isinstance(err, str):
+                message = err
+            elif isinstance(data.get("message"), str):
+                message = data["message"]
+        message = message or text[:300] or f"HTTP {status}"
+        if status == 401:
+            return errors.Unauthorized(f"the API key was refused (HTTP 401): {message}", status)
+        if status == 403:
+            return errors.Forbidden(f"access refused (HTTP 403): {message}", status)
+        if status == 404:
+            return errors.ModelNotFound(message, status)
+        if status == 400 or status == 422:
+            return errors.BadRequest(message, status)
+        if status in (429, 503):
+            return errors.ServerBusy(message, status)
+        return errors.ServerError(message, status)
+
+    async def _get_json(self, path: str) -> Any:
+        import httpx
+
+        try:
+            async with self._http.stream("GET", path) as response:
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > MAX_BODY_BYTES:
+                        raise errors.ServerError(f"the response for {path} is too large; stopped reading")
+                if response.status_code >= 400:
+                    raise self._error_for_status(response.status_code, bytes(body[:1_000_000]))
+        except (httpx.TransportError, httpx.InvalidURL) as exc:
+            raise self._unreachable(exc) from None
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise errors.ServerError(f"unexpected non-JSON answer for {path}") from None
+
+    # -- what the server says about itself ------------------------------------------------------
+
+    async def ping(self) -> float:
+        started = time.perf_counter()
+        await self._get_json("/v1/models")
+        latency = time.perf_counter() - started
+        self.last_answer = (self.base_url, time.monotonic(), latency)
+        return latency
+
+    async def version(self) -> str:
+        """No version endpoint is common to these servers: the kind of API is what can be said."""
+        await self.ping()
+        return KIND
+
+    async def tags(self) -> list[ModelInfo]:
+        """The served models (`GET /v1/models`); sizes and details are not part of this API."""
+        data = await self._get_json("/v1/models")
+        items = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise errors.ServerError("unexpected answer from /v1/models (no data list)")
+        out = []
+        for item in items[:10_000]:
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                name = inert_short(item["id"])
+                out.append(ModelInfo(name=name, model=name, capabilities=("completion",)))
+        return out
+
+    def _unsupported(self, what: str) -> errors.Unsupported:
+        return errors.Unsupported(f"{what} not available on {self._display_url} (an {KIND}: it serves the "
+                                  f"models it was started with)")
+
+    async def ps(self) -> list[Any]:
+        raise self._unsupported("the list of loaded models is")
+
+    def pull(self, model: str, *, insecure: bool = False) -> AsyncIterator[Any]:
+        raise self._unsupported("pulls are")
+
+    async def delete(self, model: str) -> None:
+        raise self._unsupported("deleting models is")
+
+    async def copy(self, source: str, destination: str) -> None:
+        raise self._unsupported("copying models is")
+
+    async def show(self, model: str, **_: Any) -> Any:
+        raise self._unsupported("model details are")
+
+    # -- chat ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def chat_body(model: str, messages: list[dict[str, Any]], options: Mapping[str, Any] | None,
+                  format: str | dict[str, Any] | None, stream: bool = True) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": model, "messages": [_message(m) for m in messages], "stream": stream}
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+        for key, value in (options or {}).items():
+            field = _OPTIONS.get(key)
+            if field is None or value is None or (key == "num_predict" and value <= 0):
+                continue  # not part of this API (num_ctx, top_k…) or "no limit"
+            body[field] = list(value) if key == "stop" else value
+        if format == "json":
+            body["response_format"] = {"type": "json_object"}
+        elif isinstance(format, dict):
+            body["response_format"] = {"type": "json_schema", "json_schema": {"name": "reply", "schema": format}}
+        return body
+
+    async def chat(self, model: str, messages: list[dict[str, Any]], *, options: Mapping[str, Any] | None = None,
+                   think: bool | str | None = None, format: str | dict[str, Any] | None = None,
+                   keep_alive: str | int | float | None = None, tools: list[Any] | None = None,
+                   ) -> AsyncIterator[ChatChunk]:
+        """`POST /v1/chat/completions`, streamed: a chunk per delta, then a `done` chunk with the
+        token counts of the `usage` chunk and the times measured here. `think` and `keep_alive`
+        are Ollama's and not sent."""
+        import httpx
+        from httpx_sse import EventSource, SSEError
+
+        body = self.chat_body(model, messages, options, format)
+        text: list[str] = []
+        thinking: list[str] = []
+
+        def fail(message: str) -> errors.StreamError:
+            exc = errors.StreamError(message, partial="".join(text))
+            exc.partial_thinking = "".join(thinking)  # type: ignore[attr-defined]
+            return exc
+
+        started = time.perf_counter()
+        first = last = None
+        reason: str | None = None
+        usage: dict[str, Any] = {}
+        done = False
+        timeout = httpx.Timeout(connect=self.connect_timeout, read=None, write=self.request_timeout, pool=None)
+        try:
+            async with self._http.stream("POST", "/v1/chat/completions", json=body, timeout=timeout) as response:
+                if response.status_code >= 400:
+                    raise self._error_for_status(response.status_code, (await response.aread())[:1_000_000])
+                self.active_streams += 1
+                try:
+                    async for event in EventSource(response).aiter_sse():
+                        if event.data == "[DONE]":
+                            done = True
+                            break
+                        try:
+                            obj = json.loads(event.data)
+                        except ValueError:
+                            raise fail(f"malformed event in the stream: {inert_short(event.data, 120)!r}") from None
+                        if isinstance(obj, dict) and isinstance(obj.get("error"), dict | str):
+                            err = obj["error"]
+                            raise fail(err.get("message", "") if isinstance(err, dict) else err)
+                        if isinstance(obj.get("usage"), dict):
+                            usage = obj["usage"]
+                        for choice in obj.get("choices") or ():
+                            delta = choice.get("delta") or {}
+                            content = delta.get("content") or ""
+                            reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
+                            if choice.get("finish_reason"):
+                                reason = str(choice["finish_reason"])
+                            if content or reasoning:
+                                now = time.perf_counter()
+                                first = first or now
+                                last = now
+                                text.append(content)
+                                thinking.append(reasoning)
+                                yield ChatChunk(content=content, thinking=reasoning, model=model)
+                finally:
+                    self.active_streams -= 1
+        except errors.StreamError:
+            raise
+        except (errors.OllamaError, SSEError) as exc:
+            if isinstance(exc, errors.OllamaError):
+                raise
+            raise errors.ServerError(f"not a Server-Sent Events stream ({exc})") from None
+        except (httpx.TransportError, httpx.InvalidURL) as exc:
+            if text or thinking:
+                raise fail(f"the stream broke off: {_describe_transport_error(exc)}") from None
+            raise self._unreachable(exc) from None
+        if not done and reason is None:
+            raise fail("the stream ended before the reply was done (no [DONE])")
+        end = time.perf_counter()
+        count = int(usage.get("completion_tokens") or len(text))
+        stats = GenerationStats(
+            total_duration=int((end - started) * 1e9),
+            prompt_eval_count=int(usage.get("prompt_tokens") or 0),
+            prompt_eval_duration=int(((first or end) - started) * 1e9),
+            eval_count=count,
+            eval_duration=int(((last or end) - (first or end)) * 1e9),
+        )
+        yield ChatChunk(done=True, done_reason=reason or "stop", model=model, stats=stats)
