@@ -159,7 +159,7 @@ def test_a_hostile_server_in_a_real_terminal_leaves_clipboard_and_title_alone(tm
             app.press("Enter")
             app.wait_for("fine␛]52;c;", timeout=30)
             app.press("F2")
-            app.wait_for("Loaded models 1")
+            app.wait_for(lambda s: "Loaded models 1" in s and "p Pull" in s)  # the table has the keys
             app.press("p")
             app.type("nope")
             app.press("Enter")
