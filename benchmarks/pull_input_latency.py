@@ -34,6 +34,7 @@ from textual import events  # noqa: E402
 from tui.app import OllamaTUI  # noqa: E402
 from tui.service.config import ConfigStore  # noqa: E402
 from tui.service.ollama import OllamaClient  # noqa: E402
+from tui.service.services import Services  # noqa: E402
 from tui.ui.models.library import FilterInput, LibraryTable  # noqa: E402
 from tui.ui.models.pane import ModelsPane  # noqa: E402
 
@@ -132,8 +133,8 @@ async def run(samples: int, size: tuple[int, int], pull_rate: float,
     try:
         store = ConfigStore(home / "config.toml")
         _config, issues = store.load()
-        app = OllamaTUI(client=OllamaClient(url), config_store=store, db_path=home / "history.sqlite3",
-                        config_issues=issues)
+        services = Services.build(store, provider=OllamaClient(url), db_path=home / "history.sqlite3")
+        app = OllamaTUI(services=services, config_issues=issues)
         async with app.run_test(size=size) as pilot:
             await pilot.press("f2")
             pane = app.query_one(ModelsPane)

@@ -36,19 +36,16 @@ async def main() -> None:
     from tui.service.config import ConfigStore
     from tui.service.monitor.gpu import FakeGpuBackend
     from tui.service.ollama import OllamaClient
+    from tui.service.services import Services
     from tui.simulator import Simulator
 
     OUT.mkdir(parents=True, exist_ok=True)
     with Simulator(token_rate=0, reply=REPLY) as sim:
         store = ConfigStore(home / "config.toml")
         _config, issues = store.load()
-        kwargs = {}
-        import inspect
-
-        if "gpu_backend" in inspect.signature(OllamaTUI.__init__).parameters:
-            kwargs["gpu_backend"] = FakeGpuBackend(1)
-        app = OllamaTUI(client=OllamaClient(sim.url), config_store=store, db_path=home / "h.db",
-                        demo=True, config_issues=issues, **kwargs)
+        services = Services.build(store, provider=OllamaClient(sim.url), db_path=home / "h.db",
+                                  gpu_backend=FakeGpuBackend(1))
+        app = OllamaTUI(services=services, demo=True, config_issues=issues)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press(*"How do I list my models from Python?", "enter")
             for _ in range(200):

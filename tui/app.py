@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, cast
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -14,12 +14,18 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher
+from textual.worker import WorkerFailed
 
 from tui.service import logs
 from tui.service.connection import ConnectionMonitor, ConnectionState
+from tui.service.hosts import cleartext_secret_warning
+from tui.service.providers.protocol import Provider
+from tui.service.services import Services
+from tui.ui.access import Pane
 from tui.ui.chat.pane import ChatPane
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.chat.sessions import SessionList
+from tui.ui.events import ConfigChanged, ConnectionChanged
 from tui.ui.monitor.feed import MonitorFeed
 from tui.ui.shell.banner import ConnectionBanner
 from tui.ui.shell.key_bar import KeyBar
@@ -29,10 +35,14 @@ from tui.ui.shell.status_line import StatusLine, steady
 from tui.ui.shell.worker_errors import ReportingWorkerManager
 from tui.ui.themes import builtin_theme_dir, load_themes
 
+if TYPE_CHECKING:
+    from tui.service.config import Config, ConfigIssue, ConfigStore
+    from tui.service.history import HistoryStore
+
 log = logging.getLogger(__name__)
 
 
-def _pane_class(pane_id: str) -> type[Widget]:
+def _pane_class(pane_id: str) -> type[Widget]:  # a Pane
     import importlib
 
     module, name = OllamaTUI.LAZY_PANES[pane_id]
@@ -82,14 +92,10 @@ class OllamaTUI(App[None]):
     def __init__(
         self,
         *,
-        client: Any,
-        config_store: Any,
-        db_path: Path | str,
-        default_model: str | None = None,
+        services: Services,
         theme: str | None = None,
         demo: bool = False,
-        config_issues: Iterable[Any] = (),
-        gpu_backend: Any = None,
+        config_issues: Iterable[ConfigIssue] = (),
         log_level: str | None = None,
     ) -> None:
         super().__init__()
@@ -97,19 +103,48 @@ class OllamaTUI(App[None]):
         # a worker ending on an exception its code did not handle is shown and logged.
         self._workers = ReportingWorkerManager(self)
         self.log_level = log_level  # --log-level; None = [ui] log_level
-        self.client = client
-        self.config_store = config_store
-        self.config = config_store.config
-        self.db_path = db_path
-        self.default_model = default_model or self.config.chat.default_model
+        self._services = services
+        self.default_model = services.default_model or self.config.chat.default_model
         self.demo = demo
         self.config_issues = list(config_issues)
-        self.connection = ConnectionMonitor(client, self._on_connection_change)
+        self.connection = ConnectionMonitor(self.client, self._on_connection_change)
+        services.hosts.on_switch(self._host_switched)
         self._wanted_theme = theme or self.config.ui.theme
-        self.history: Any = None  # HistoryStore, opened on mount
+        self._was_down = False
+        self._logging = False
         # One resource sampler feeds the Monitor pane and the resource strip (None → NVML).
-        self.monitor = MonitorFeed(self, gpu_backend)
+        self.monitor = MonitorFeed(self, services.gpu_backend)
         self.sampler = self.monitor.sampler
+
+    # -- services -------------------------------------------------------------------------------
+
+    @property
+    def services(self) -> Services:
+        """Everything the app is wired to (panes reach it through tui.ui.access.services)."""
+        return self._services
+
+    @property
+    def client(self) -> Provider:
+        """The current host's provider (it changes with the host: ask at each use)."""
+        return self._services.hosts.provider
+
+    @property
+    def config(self) -> Config:
+        """The config in use: the file as loaded or last saved."""
+        return self._services.config
+
+    @property
+    def config_store(self) -> ConfigStore:
+        return self._services.config_store
+
+    @property
+    def history(self) -> HistoryStore | None:
+        """The chat history, None until it is opened (after the first frame)."""
+        return self._services.history
+
+    @property
+    def db_path(self) -> Path | str:
+        return self._services.db_path
 
     def get_driver_class(self) -> type[Any]:
         driver = super().get_driver_class()
@@ -139,7 +174,7 @@ class OllamaTUI(App[None]):
     def _handle_exception(self, error: Exception) -> None:
         # An exception nothing handled (a message handler's, an exit_on_error worker's): Textual
         # prints it and exits; the log keeps its traceback too.
-        cause = getattr(error, "error", None)  # WorkerFailed wraps the worker's exception
+        cause = error.error if isinstance(error, WorkerFailed) else None  # the worker's exception
         shown = cause if isinstance(cause, BaseException) else error
         log.critical("ollama-tui stopped on an unexpected error",
                      exc_info=(type(shown), shown, shown.__traceback__))
@@ -195,17 +230,16 @@ class OllamaTUI(App[None]):
     def _import_services(self) -> None:
         from tui.service import history  # noqa: F401 - aiosqlite with it
 
-        warm_up = getattr(self.client, "warm_up", None)
-        if warm_up is not None:
-            warm_up()
+        self.client.warm_up()
 
     async def _open_history(self) -> None:
         from tui.service.history import HistoryStore, HistoryUnavailable, move_aside
         from tui.service.untrusted import inert
         from tui.ui.widgets.dialogs import ConfirmDialog
 
+        services = self._services
         try:
-            self.history = await HistoryStore.open(self.db_path)
+            services.history = await HistoryStore.open(self.db_path)
         except HistoryUnavailable as exc:
             # Never deleted, moved aside only if the user says so; otherwise memory only.
             moved = None
@@ -213,7 +247,7 @@ class OllamaTUI(App[None]):
                     f"{inert(str(exc))}\n\nMove it aside (renamed, not deleted) and start a new history?")):
                 try:
                     moved = move_aside(exc.path)
-                    self.history = await HistoryStore.open(self.db_path)
+                    services.history = await HistoryStore.open(self.db_path)
                 except (OSError, HistoryUnavailable) as again:
                     self.notify(f"Could not start a new history: {again}", severity="error", timeout=15,
                                 markup=False)
@@ -224,12 +258,12 @@ class OllamaTUI(App[None]):
             if moved is None:
                 self.notify(f"{exc} — chats in this run are kept in memory only.",
                             title="History unavailable", severity="error", timeout=15, markup=False)
-                self.history = await HistoryStore.open(":memory:")
+                services.history = await HistoryStore.open(":memory:")
         else:
-            interrupted = await self.history.mark_interrupted()
+            interrupted = await services.require_history().mark_interrupted()
             if interrupted:
                 self.notify(f"{interrupted} reply(ies) cut off by the last exit were kept as 'stopped'.")
-        await self.query_one(ChatPane).attach_history(self.history)
+        await self.query_one(ChatPane).attach_history(services.attach_history(services.require_history()))
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                timeout: float | None = None, markup: bool = True) -> None:
@@ -255,12 +289,11 @@ class OllamaTUI(App[None]):
         self.query_one(ConnectionBanner).show_state(state)
         if before is None or before.status != state.status:
             self.refresh_bindings()  # r / h apply while the server is down
-        if state.up and getattr(self, "_was_down", False):
+        if state.up and self._was_down:
             self.notify(f"Connected to {state.host} (Ollama {state.version})", title="Server is back")
         self._was_down = state.status == "down"
         for pane in self.query("#panes > *"):
-            if hasattr(pane, "on_connection"):
-                pane.on_connection(state)
+            pane.post_message(ConnectionChanged(state))
 
     def action_retry(self) -> None:
         self.connection.retry_now()
@@ -271,15 +304,19 @@ class OllamaTUI(App[None]):
 
         def done(url: str | None) -> None:
             if url and url != self.client.base_url:
-                self.client.set_base_url(url)
-                self.connection.reset()
+                hosts = self._services.hosts
+                hosts.switch(hosts.host.moved_to(url))  # the new host's client; the old one closed
                 self.notify(f"Host set to {url}")
                 self._warn_cleartext_secrets()
 
         self.push_screen(HostDialog(self.client.base_url), done)
 
+    def _host_switched(self, provider: Provider) -> None:
+        self.connection.client = provider
+        self.connection.reset()
+
     def _warn_cleartext_secrets(self) -> None:
-        warning = getattr(self.client, "security_warning", None)
+        warning = cleartext_secret_warning(self.client.base_url, self._services.hosts.host.headers)
         if warning:
             self.notify(warning, title="Token sent unencrypted", severity="warning", timeout=20, markup=False)
 
@@ -309,10 +346,7 @@ class OllamaTUI(App[None]):
         switcher = self.query_one("#panes", ContentSwitcher)
         switcher.current = pane_id
         self.query_one(PaneBar).current = pane_id
-        if hasattr(pane, "focus_default"):
-            pane.focus_default()
-        else:
-            self.screen.set_focus(None)
+        cast(Pane, pane).focus_default()
         self.refresh_bindings()
 
     @property
@@ -322,20 +356,23 @@ class OllamaTUI(App[None]):
     @work(group="request-pull", exit_on_error=False, description="hand a pull to the Models pane")
     async def request_pull(self, name: str) -> None:
         """Hand a model name to the Models pane's pull flow (from the chat's 'not installed')."""
+        from tui.ui.models.pane import ModelsPane
+
         await self.action_show_pane("models")
-        models: Any = await self.pane("models")
+        models = await self.pane("models")
+        assert isinstance(models, ModelsPane)
         models.start_pull(name)
 
     def apply_config(self) -> None:
-        """Use the config store's values now (after Settings saved): chat, monitor, theme."""
-        self.config = self.config_store.config
-        self.query_one(ChatPane)._show_header()
-        self.monitor.apply_config(self.config)  # the sampler and the strip, built or not
-        logs.set_level(self.log_level or self.config.ui.log_level)  # the flag wins
-        logs.add_secrets(self.config.server.headers.values())
-        models = self.built_pane("models")  # one not built yet reads the config when it is
-        if models is not None and hasattr(models, "apply_config"):
-            models.apply_config(self.config)
+        """Use the config store's values now (after Settings saved): the panes built so far
+        get ConfigChanged (one not built yet reads the config when it is); the monitor, the
+        log and the theme follow here."""
+        config = self.config
+        for pane in self.query("#panes > *"):
+            pane.post_message(ConfigChanged(config))
+        self.monitor.apply_config(config)  # the sampler and the strip, built or not
+        logs.set_level(self.log_level or config.ui.log_level)  # the flag wins
+        logs.add_secrets(config.server.headers.values())
         theme = self.config.ui.theme
         if theme != self.theme:
             if theme in self.available_themes:
@@ -379,8 +416,11 @@ class OllamaTUI(App[None]):
 
     async def _models_command(self, action: str) -> None:
         """A Models command from the palette: show the pane (built if need be), then run it."""
+        from tui.ui.models.pane import ModelsPane
+
         await self.action_show_pane("models")
-        pane: Any = await self.pane("models")
+        pane = await self.pane("models")
+        assert isinstance(pane, ModelsPane)
         getattr(pane, f"action_{action}")()  # not run_action: a focused input would veto letter keys
 
     def watch_theme(self, theme: str) -> None:
@@ -390,7 +430,6 @@ class OllamaTUI(App[None]):
         try:
             self.config_store.set("ui.theme", theme)
             self.config_store.save()
-            self.config = self.config_store.config
         except Exception as exc:  # a conflict or an unwritable file must not break theming
             self.notify(f"Theme not saved to the config: {exc}", severity="warning")
 
@@ -400,11 +439,9 @@ class OllamaTUI(App[None]):
     async def on_unmount(self) -> None:
         try:
             await self.monitor.close()
-            await self.client.aclose()
-            if self.history is not None:
-                await self.history.close()
+            await self._services.aclose()
         finally:
-            if getattr(self, "_logging", False):
+            if self._logging:
                 self._logging = False
                 logs.teardown()
 

@@ -88,25 +88,19 @@ def _run(args: argparse.Namespace, store, config, issues) -> int:
             server = start_server(executable, host)
 
     from tui.app import OllamaTUI
-    from tui.service.ollama import OllamaClient
+    from tui.service.services import Services
 
-    client = OllamaClient(
-        host,
-        headers=dict(config.server.headers),
-        connect_timeout=config.server.connect_timeout,
-        request_timeout=config.server.request_timeout,
-        pull_stall_timeout=config.server.pull_stall_timeout,
-        retries=config.server.retries,
-    )
-    app = OllamaTUI(
-        client=client,
-        config_store=store,
+    services = Services.build(
+        store, host,  # the client is made from [server]'s headers, timeouts and retries
         db_path=args.db or default_db_path(),
         default_model=args.model,
+        gpu_backend=_demo_gpu() if args.demo else None,
+    )
+    app = OllamaTUI(
+        services=services,
         theme=args.theme,
         demo=args.demo,
         config_issues=issues,
-        gpu_backend=_demo_gpu() if args.demo else None,
         log_level=args.log_level,
     )
     try:

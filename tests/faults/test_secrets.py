@@ -20,6 +20,7 @@ from tui.service.chat.export import export_session
 from tui.service.config import ConfigStore
 from tui.service.config.secrets import MASK
 from tui.service.ollama import OllamaClient
+from tui.service.services import Services
 from tui.service.paths import log_path
 from tui.simulator import Simulator
 
@@ -35,8 +36,8 @@ def app_with_headers(url: str, tmp_path, **kw) -> OllamaTUI:
     store = ConfigStore(path)
     config, issues = store.load()
     client = OllamaClient(url, headers=dict(config.server.headers), connect_timeout=0.5, retries=0)
-    return OllamaTUI(client=client, config_store=store, db_path=tmp_path / "history.sqlite3",
-                     config_issues=issues, **kw)
+    services = Services.build(store, provider=client, db_path=tmp_path / "history.sqlite3")
+    return OllamaTUI(services=services, config_issues=issues, **kw)
 
 
 async def test_the_token_is_sent_but_never_shown_logged_or_exported(tmp_path, monkeypatch, caplog):

@@ -11,7 +11,7 @@ import tui.simulator
 FORBIDDEN = {"textual", "rich"}
 SERVICE_DIR = Path(tui.service.__file__).parent
 SIMULATOR_DIR = Path(tui.simulator.__file__).parent
-PACKAGES = ("ollama", "history", "config", "monitor", "pulls", "bench", "chat")
+PACKAGES = ("ollama", "history", "config", "monitor", "pulls", "bench", "chat", "providers")
 
 
 def _imported_roots(tree: ast.AST) -> set[str]:

@@ -9,6 +9,7 @@ import pytest
 from tui.app import OllamaTUI
 from tui.service.config import ConfigStore
 from tui.service.ollama import OllamaClient
+from tui.service.services import Services
 
 
 @pytest.fixture
@@ -23,9 +24,11 @@ def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         store = ConfigStore(kwargs.pop("config_path", tmp_path / "config.toml"))
         _config, issues = store.load()
         client = OllamaClient(url, connect_timeout=0.5, retries=0)
-        app = OllamaTUI(client=client, config_store=store,
-                        db_path=kwargs.pop("db_path", tmp_path / "history.sqlite3"),
-                        config_issues=issues, **kwargs)
+        services = Services.build(store, provider=client,
+                                  db_path=kwargs.pop("db_path", tmp_path / "history.sqlite3"),
+                                  default_model=kwargs.pop("default_model", None),
+                                  gpu_backend=kwargs.pop("gpu_backend", None))
+        app = OllamaTUI(services=services, config_issues=issues, **kwargs)
         created.append(app)
         return app
 

@@ -26,6 +26,7 @@ from tui.service.chat.turns import ChatService, TurnRequest, build_request
 from tui.service.ollama.errors import OllamaError
 from tui.service.ollama.names import normalize_model_name
 from tui.service.ollama.types import GenerationStats
+from tui.service.providers.registry import HostRegistry
 
 DeltaCallback = Callable[[int, str], None]  # (column / model index, text piece)
 MeasurementCallback = Callable[[int, Measurement], None]
@@ -357,7 +358,7 @@ class BatchRun(Run):
         self.store = store
         self.request = request
         self.concurrency = concurrency
-        self.chats = ChatService(client, history)
+        self.chats = ChatService(HostRegistry.fixed(client), history)
         self.total = len(prompts)
         self.session_ids: dict[int, int] = {}  # prompt index -> session id
 

@@ -6,9 +6,21 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "ChatService",
+    "NotSent",
+    "ReplyResult",
+    "TurnPlan",
+    "TurnRequest",
+    "build_request",
 ]
 
 _WHERE = {
+    "ChatService": "turns",
+    "NotSent": "turns",
+    "ReplyResult": "turns",
+    "TurnPlan": "turns",
+    "TurnRequest": "turns",
+    "build_request": "turns",
 }
 
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+from collections.abc import Awaitable, Sequence
 from contextlib import aclosing
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from tui.service.ollama.errors import OllamaError, StreamError
+from tui.service.ollama.names import same_model
+
+if TYPE_CHECKING:
+    from tui.service.ollama.types import ModelInfo
+    from tui.service.providers.protocol import Provider
+    from tui.service.providers.registry import HostRegistry
 
 DeltaCallback = Callable[[str, str], None]
 """Called in the event loop for every chunk: (content piece, thinking piece)."""
@@ -36,6 +43,34 @@ class TurnRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class TurnPlan:
+    """What to send: the request (every layer resolved by `build_request`), the installed
+    model it goes to (None when the list could not be had: the request will say what is
+    wrong) and, when that model probably won't fit in memory, why (the user is asked)."""
+
+    request: TurnRequest
+    model: ModelInfo | None = None
+    fit_warning: str | None = None
+
+
+Reason = Literal["no_model", "not_installed", "capability"]
+
+
+@dataclass(frozen=True, slots=True)
+class NotSent:
+    """Why a turn is not sent: no model chosen, the model is not installed (offer a pull), or
+    it lacks a capability the turn needs (`capability`: "vision" for images)."""
+
+    reason: Reason
+    model: str = ""
+    capability: str | None = None
+
+
+FitCheck = Callable[[str, "int | None"], Awaitable["str | None"]]
+"""(model name, size on disk) → why it probably won't fit in free memory, or None."""
+
+
+@dataclass(frozen=True, slots=True)
 class ReplyResult:
     message_id: int
     content: str
@@ -54,12 +89,74 @@ class ChatService:
     stream ends — complete, stopped (cancelled) or error.
     """
 
-    def __init__(self, client: Any, store: Any, *, save_interval: float = 1.0,
+    def __init__(self, hosts: HostRegistry, store: Any, *, save_interval: float = 1.0,
                  max_reply_chars: int = MAX_REPLY_CHARS) -> None:
-        self.client = client
+        self.hosts = hosts
         self.store = store
         self.save_interval = save_interval
         self.max_reply_chars = max_reply_chars
+        #: (host, model) → the model's capabilities on that host, once known.
+        self._capabilities: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    @property
+    def client(self) -> Provider:
+        """The current host's provider (asked for at each use: the host may change)."""
+        return self.hosts.provider
+
+    # -- before sending ----------------------------------------------------------------------
+
+    async def capabilities(self, model: str) -> tuple[str, ...] | None:
+        """`model`'s capabilities on the current host (None when they could not be had).
+        Cached per (host, model): another host's model of the same name is asked anew."""
+        key = (self.hosts.key, model)
+        if key in self._capabilities:
+            return self._capabilities[key]
+        try:
+            show = await self.client.show(model)
+        except OllamaError:  # not found, unreachable…: the request itself will say
+            return None
+        self._capabilities[key] = tuple(show.capabilities)
+        return self._capabilities[key]
+
+    async def missing_capability(self, model: str, needs: Sequence[str]) -> NotSent | None:
+        """A NotSent("capability") when `model` is known to lack one of `needs`, else None."""
+        if not needs:
+            return None
+        capabilities = await self.capabilities(model)
+        if capabilities is None:
+            return None
+        missing = next((need for need in needs if need not in capabilities), None)
+        return None if missing is None else NotSent("capability", model, missing)
+
+    async def installed(self, model: str) -> ModelInfo | None | Literal[False]:
+        """`model`'s entry in the server's list; False when it is not there; None when the
+        list could not be had."""
+        try:
+            tags = await self.client.tags()
+        except OllamaError:
+            return None
+        info = next((m for m in tags if same_model(model, m.name)), None)
+        return False if info is None else info
+
+    async def prepare(self, session: Any, config: Any, *, needs: Sequence[str] = (),
+                      fit_check: FitCheck | None = None) -> TurnPlan | NotSent:
+        """What `session`'s next turn sends, or why it is not sent (see NotSent). `needs`:
+        capabilities the turn requires ("vision" with images); `fit_check` judges whether the
+        installed model fits in memory (a model loaded already is not checked)."""
+        model = session.model or ""
+        if not model.strip():
+            return NotSent("no_model")
+        missing = await self.missing_capability(model, needs)
+        if missing is not None:
+            return missing
+        info = await self.installed(model)
+        if info is False:
+            return NotSent("not_installed", model)
+        warning = await fit_check(info.name, info.size) if info is not None and fit_check else None
+        request = build_request(config, session, await self.capabilities(model))
+        return TurnPlan(request, info, warning)
+
+    # -- sending -----------------------------------------------------------------------------
 
     async def request_messages(self, session_id: int, system_prompt: str | None) -> list[dict[str, Any]]:
         """The active conversation as Ollama `messages` (images re-read from the store)."""

@@ -142,6 +142,8 @@ class ConfigStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path).expanduser()
         self.config = Config()
+        #: The config as loaded or last saved (what the app uses), unsaved edits not included.
+        self.saved = self.config
         self.issues: list[ConfigIssue] = []
         self.text = ""  # the raw text as loaded (or last saved)
         self._doc: tomlkit.TOMLDocument | None = None
@@ -200,10 +202,12 @@ class ConfigStore:
         parsed = parsed or analyse(text)
         self.text, self.config, self.issues = text, parsed.config, parsed.issues
         self._doc, self._data = parsed.doc, parsed.data
+        self.saved = self.config
 
     def _broken(self, text: str, issues: list[ConfigIssue]) -> None:
         self.text, self.config, self.issues = text, Config(), issues
         self._doc = self._data = None
+        self.saved = self.config
 
     def _create(self) -> list[ConfigIssue]:
         text = self._example_text().encode()

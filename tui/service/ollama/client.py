@@ -36,9 +36,17 @@ from __future__ import annotations
 from tui.service.ollama.chat import ChatMixin
 from tui.service.ollama.models import ModelsMixin
 from tui.service.ollama.pull import PullMixin
+from tui.service.providers.protocol import ALL_FEATURES
 
 __all__ = ["OllamaClient"]
 
 
 class OllamaClient(ModelsMixin, PullMixin, ChatMixin):
-    """Async client for one Ollama server. Use as `async with OllamaClient(url) as c: ...`."""
+    """Async client for one Ollama server. Use as `async with OllamaClient(url) as c: ...`.
+
+    It is a `tui.service.providers.Provider` offering every optional feature."""
+
+    features: frozenset[str] = ALL_FEATURES
+
+    def supports(self, feature: str) -> bool:
+        return feature in self.features

@@ -189,6 +189,10 @@ class PullManager:
 
     # -- public API ----------------------------------------------------------------------------
 
+    def set_client(self, client: Any) -> None:
+        """Later pulls go to `client` (the app switched hosts); running ones keep theirs."""
+        self._client = client
+
     @property
     def concurrency(self) -> int:
         return self._concurrent

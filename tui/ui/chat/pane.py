@@ -1,28 +1,35 @@
-"""The Chat pane: session list, the open conversation, the prompt; streams replies."""
+"""The Chat pane: session list, the open conversation, the prompt; sends turns and streams
+replies. What to send (or why not) is the chat service's (`ChatService.prepare`); the parts
+own their own keys: the session list its rename/delete/export, the header its line."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
-from textual.widgets import Static
 
-from tui.service.chat.options import format_overrides
-from tui.service.chat.turns import ChatService, build_request
-from tui.service.ollama.errors import ModelNotFound, OllamaError
+from tui.service.chat.options import format_overrides, parse_overrides
+from tui.service.chat.turns import ChatService, NotSent, TurnPlan
+from tui.service.ollama.errors import OllamaError
 from tui.service.ollama.names import same_model
 from tui.service.untrusted import inert
-from tui.ui.chat.actions import ChatActions, think_label
+from tui.ui.access import services, tui_app
 from tui.ui.chat.conversation import Conversation
+from tui.ui.chat.header import ChatHeader, think_label
 from tui.ui.chat.messages import AssistantTurn, Notice, UserTurn
+from tui.ui.chat.paths import PathSuggester, read_image
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.chat.sessions import SessionList
-from tui.ui.widgets.dialogs import ConfirmDialog
+from tui.ui.events import ConfigChanged
+from tui.ui.widgets.dialogs import ConfirmDialog, PickDialog, TextDialog
+
+THINK_CYCLE: tuple[Any, ...] = (None, True, False, "low", "medium", "high")
+_CODE_BLOCK = re.compile(r"```[^\n]*\n(.*?)```", re.S)
 
 PAGE = 40  # messages rendered when a session opens; older ones on demand
 # ... and at most about this much text (a screen or two): opening a session renders its
@@ -31,7 +38,7 @@ OPEN_CHARS = 6_000
 FIRST_PAINT = 2  # messages mounted before the first paint of an opened session
 
 
-class ChatPane(ChatActions, Horizontal):
+class ChatPane(Horizontal):
     BINDINGS = [
         Binding("escape", "stop", "Stop reply / cancel edit", priority=True),
         Binding("ctrl+n", "new_session", "New session", priority=True),
@@ -52,7 +59,7 @@ class ChatPane(ChatActions, Horizontal):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.store: Any = None
+        self.store: Any = None  # the HistoryStore, once open
         self.service: ChatService | None = None
         self.session: Any = None  # the open Session (None = a new chat not yet stored)
         self.session_model: str | None = None
@@ -68,13 +75,13 @@ class ChatPane(ChatActions, Horizontal):
     def compose(self) -> ComposeResult:
         yield SessionList(id="sessions")
         with Vertical(id="chat-main"):
-            yield Static(id="chat-header")
+            yield ChatHeader(id="chat-header")
             yield Conversation(id="conversation")
             yield PromptArea(id="prompt", placeholder="Ask anything — Enter sends, Ctrl+J newline")
 
     def on_mount(self) -> None:
-        self.session_model = self.app.default_model
-        self._show_header()
+        self.session_model = tui_app(self).default_model
+        self.show_header()
         self.focus_default()
 
     def focus_default(self) -> None:
@@ -83,9 +90,9 @@ class ChatPane(ChatActions, Horizontal):
 
     # -- wiring -------------------------------------------------------------------------------
 
-    async def attach_history(self, store: Any) -> None:
-        self.store = store
-        self.service = ChatService(self.app.client, store)
+    async def attach_history(self, service: ChatService) -> None:
+        self.store = service.store
+        self.service = service
         self._store_ready.set()
         await self.refresh_sessions()
 
@@ -93,32 +100,14 @@ class ChatPane(ChatActions, Horizontal):
         sessions = await self.store.list_sessions()
         self.query_one(SessionList).show_sessions(sessions, self.session.id if self.session else None)
 
-    def _show_header(self) -> None:
-        """One line, most important first (it ends in "…" when the pane is narrow): the model,
-        the preset with the temperature and num_ctx it sets, this session's own overrides, then
-        the title (also in the session list)."""
-        s = self.session
-        config = self.app.config
-        model = s.model if s else self.session_model
-        settings = config.chat_settings(model or "", s.preset if s else None)
-        preset = settings.preset
-        parts: list[Any] = []
-        if self.editing is not None:
-            parts += [("✎ editing", "bold $text-warning"), "  "]
-        parts += [("model ", "$text-muted"), (inert(model or "?"), "$text-secondary"), "  ",
-                  ("preset ", "$text-muted"), (preset or "-", "")]
-        values = settings.options  # the preset with the model's [models."…".options] on top
-        for key, label in (("temperature", "temp"), ("num_ctx", "ctx")):
-            if values.get(key) is not None:
-                parts += [(f" · {label} ", "$text-muted"), str(values[key])]
-        if s is not None and s.options:
-            parts += ["  ", (format_overrides(s.options), "$text-accent")]
-        if s is not None and s.think is not None:
-            parts += ["  ", ("think ", "$text-muted"), think_label(s.think)]
-        if self.attachments:
-            parts += ["  ", (f"📎 {', '.join(inert(n) for n, _m, _d in self.attachments)}", "$text-accent")]
-        parts += ["  ", (inert(s.title if s else "New chat"), "bold")]
-        self.query_one("#chat-header", Static).update(Content.assemble(*parts))
+    def show_header(self) -> None:
+        """Redraw the header line (the session, model, editing or attachments changed)."""
+        self.query_one(ChatHeader).show(
+            services(self).config, self.session, self.session_model, editing=self.editing is not None,
+            attachments=[name for name, _m, _d in self.attachments])
+
+    def on_config_changed(self, event: ConfigChanged) -> None:
+        self.show_header()
 
     # -- sending --------------------------------------------------------------------------------
 
@@ -161,10 +150,11 @@ class ChatPane(ChatActions, Horizontal):
                 title=title, model=self.session_model, preset=None)  # None: the model's preset, else the default
         elif self.session.title == "New chat":
             self.session = await self.store.update_session(self.session.id, title=" ".join(text.split())[:48])
-        self._show_header()
+        self.show_header()
+        service = self._service()
         if images:
-            capabilities = await self._capabilities(self.session.model)
-            if capabilities is not None and "vision" not in capabilities:
+            refused = await service.missing_capability(self.session.model, ("vision",))
+            if refused is not None:
                 await turn.remove()
                 self.attachments = images
                 self.query_one(PromptArea).text = text
@@ -172,55 +162,60 @@ class ChatPane(ChatActions, Horizontal):
                             "Pick a vision model (Ctrl+O) or remove the attachment (Ctrl+N starts over).",
                             error=True)
                 return
-        message = await self.service.add_user_message(self.session.id, text, self.session.model, images)
+        message = await service.add_user_message(self.session.id, text, self.session.model, images)
         turn.message_id = message.id
-        if not await self._model_installed(self.session.model):
-            return
-        await self._stream_reply()
+        await self._send_turn()
 
     @work(group="reply", exclusive=True, exit_on_error=False, description="regenerate a reply")
     async def regenerate(self) -> None:
-        if not await self._model_installed(self.session.model):
-            return
-        await self._stream_reply()
+        await self._send_turn()
 
-    async def _model_installed(self, model: str) -> bool:
-        try:
-            tags = await self.app.client.tags()
-        except OllamaError:
-            return True  # let the chat request report what is wrong
-        info = next((m for m in tags if same_model(model, m.name)), None)
-        if info is not None:
-            return await self._fits_or_go_ahead(info)
-        self.notice(f"Model {model} is not installed. Your message is saved; pull the model, then "
-                    "Ctrl+R sends it.", error=True)
-        request_pull = getattr(self.app, "request_pull", None)
-        if request_pull is not None:
+    def _service(self) -> ChatService:
+        assert self.service is not None, "the chat service comes with the history"
+        return self.service
+
+    async def _send_turn(self) -> None:
+        """Ask the service what to send; say why not, or ask, or stream the reply."""
+        app = tui_app(self)
+        plan = await self._service().prepare(self.session, services(self).config,
+                                             fit_check=app.monitor.fit_warning)
+        if isinstance(plan, NotSent):
+            self._not_sent(plan)
+            return
+        if plan.fit_warning is not None and not await self._go_ahead(plan.fit_warning):
+            return
+        await self._stream_reply(plan)
+
+    def _not_sent(self, refused: NotSent) -> None:
+        model = refused.model
+        if refused.reason == "no_model":
+            self.notice("No model for this chat: Ctrl+O picks one. Your message is saved; Ctrl+R sends it.",
+                        error=True)
+        elif refused.reason == "not_installed":
+            self.notice(f"Model {model} is not installed. Your message is saved; pull the model, then "
+                        "Ctrl+R sends it.", error=True)
+
             def answer(yes: bool) -> None:
                 if yes:
-                    request_pull(model)
+                    tui_app(self).request_pull(model)
 
             self.app.push_screen(ConfirmDialog(f"{inert(model)} is not installed. Pull it now?"), answer)
-        return False
+        else:
+            self.notice(f"✕ {model} lacks the '{refused.capability}' capability this turn needs.", error=True)
 
-    async def _fits_or_go_ahead(self, info: Any) -> bool:
+    async def _go_ahead(self, warning: str) -> bool:
         """Warn before a request that would load a model bigger than free VRAM + RAM (less the
-        configured margin); the user may go ahead. A model already loaded is not checked."""
-        monitor = getattr(self.app, "monitor", None)
-        warning = await monitor.fit_warning(info.name, info.size) if monitor is not None else None
-        if warning is None:
-            return True
+        configured margin); the user may go ahead."""
         if await self.app.push_screen_wait(ConfirmDialog(f"⚠ {inert(warning)}.\n\nLoading it may swap or "
                                                          "fail. Send anyway?")):
             return True
         self.notice("Not sent: the model probably won't fit. Your message is saved; Ctrl+R sends it.")
         return False
 
-    async def _stream_reply(self) -> None:
+    async def _stream_reply(self, plan: TurnPlan) -> None:
         conversation = self.query_one(Conversation)
         session = self.session
-        capabilities = await self._capabilities(session.model)
-        request = build_request(self.app.config, session, capabilities)
+        request = plan.request
         turn = AssistantTurn(session.model, status="streaming", num_ctx=request.options.get("num_ctx"))
         turn.on_flushed = conversation.keep_following
         await conversation.mount(turn)
@@ -229,7 +224,7 @@ class ChatPane(ChatActions, Horizontal):
         self.streaming = turn
         self.refresh_bindings()
         try:
-            result = await self.service.stream_reply(session.id, request, turn.feed)
+            result = await self._service().stream_reply(session.id, request, turn.feed)
         except asyncio.CancelledError:
             await turn.finish("stopped", None, None)
             raise
@@ -253,7 +248,7 @@ class ChatPane(ChatActions, Horizontal):
             status.refresh_loaded()
 
     def _offer_fallback(self, error: str) -> None:
-        fallback = self.app.config.chat.fallback_model
+        fallback = services(self).config.chat.fallback_model
         model = self.session.model
         if not fallback or same_model(fallback, model):
             self.notify(error, title="Reply failed", severity="error")
@@ -268,19 +263,6 @@ class ChatPane(ChatActions, Horizontal):
             f"{inert(model)} failed: {inert(error)}\nSwitch this session to the fallback model {fallback} and retry?"),
             answer)
 
-    async def _capabilities(self, model: str) -> tuple[str, ...] | None:
-        cache: dict[str, tuple[str, ...]] = self.app.__dict__.setdefault("_capabilities", {})
-        if model in cache:
-            return cache[model]
-        try:
-            show = await self.app.client.show(model)
-        except ModelNotFound:
-            return None
-        except OllamaError:
-            return None
-        cache[model] = tuple(show.capabilities)
-        return cache[model]
-
     # -- sessions -------------------------------------------------------------------------------
 
     async def open_session(self, session_id: int, *, focus_message: int | None = None) -> None:
@@ -289,7 +271,7 @@ class ChatPane(ChatActions, Horizontal):
             return
         self.session = await self.store.get_session(session_id)
         self.editing = None
-        self._show_header()
+        self.show_header()
         conversation = self.query_one(Conversation)
         await conversation.remove_children()
         messages = await self.store.messages(session_id, limit=PAGE)
@@ -374,15 +356,25 @@ class ChatPane(ChatActions, Horizontal):
         await self.open_session(int(event.option.id))
         self.focus_default()
 
-    @on(SessionList.Command)
-    async def on_session_command(self, event: SessionList.Command) -> None:
+    @on(SessionList.NewSession)
+    async def on_session_new(self, event: SessionList.NewSession) -> None:
         event.stop()
-        handlers = {"new": self.action_new_session, "rename": self.action_rename,
-                    "delete": self.action_delete_session}
-        if event.name in handlers:
-            await handlers[event.name]()
-        elif event.name.startswith("export_"):
-            await self.action_export(event.name.removeprefix("export_"))
+        await self.action_new_session()
+
+    @on(SessionList.Renamed)
+    async def on_session_renamed(self, event: SessionList.Renamed) -> None:
+        event.stop()
+        if self.session is not None and self.session.id == event.session.id:
+            self.session = event.session
+            self.show_header()
+        await self.refresh_sessions()
+
+    @on(SessionList.Deleted)
+    async def on_session_deleted(self, event: SessionList.Deleted) -> None:
+        event.stop()
+        if self.session is not None and self.session.id == event.session_id:
+            await self.action_new_session()
+        await self.refresh_sessions()
 
     async def action_new_session(self) -> None:
         if self._reply_busy():
@@ -392,10 +384,10 @@ class ChatPane(ChatActions, Horizontal):
         self.editing = None
         self.windowed = False
         self.attachments = []
-        self.session_model = self.app.default_model
+        self.session_model = tui_app(self).default_model
         await self.query_one(Conversation).remove_children()
         self.query_one(PromptArea).recall = []
-        self._show_header()
+        self.show_header()
         if self.store is not None:
             await self.refresh_sessions()
         self.focus_default()
@@ -413,7 +405,7 @@ class ChatPane(ChatActions, Horizontal):
         elif self.editing is not None:
             self.editing = None
             self.query_one(PromptArea).text = ""
-            self._show_header()
+            self.show_header()
 
     def action_focus_sessions(self) -> None:
         sessions = self.query_one(SessionList)
@@ -433,6 +425,203 @@ class ChatPane(ChatActions, Horizontal):
         regenerated or edited: those act on the latest turns)."""
         if self.windowed and self.session is not None and self.streaming is None:
             await self.open_session(self.session.id)
+
+    # -- model / preset / options ---------------------------------------------------------------
+
+    async def action_change_model(self) -> None:
+        try:
+            models = await services(self).provider.tags()
+        except OllamaError as exc:
+            self.notify(f"Can't list models: {exc}", severity="error")
+            return
+        items = [(m.name, f"{m.name}  {m.details.parameter_size or ''} {m.details.quantization_level or ''}")
+                 for m in models]
+        current = self.session.model if self.session else self.session_model
+
+        async def chosen(name: str | None) -> None:
+            if name:
+                await self.set_model(name)
+
+        self.app.push_screen(PickDialog("Model for this session", items, current=current), chosen)
+
+    async def set_model(self, name: str) -> None:
+        if self.session is not None:
+            self.session = await self.store.update_session(self.session.id, model=name)
+            await self.refresh_sessions()
+        else:
+            self.session_model = name
+        self.show_header()
+        self.notify(f"Model: {name}", timeout=2)
+
+    async def action_pick_preset(self) -> None:
+        presets = services(self).config.presets
+        items = [(name, f"{name}  " + format_overrides(p.to_options())) for name, p in presets.items()]
+
+        async def chosen(name: str | None) -> None:
+            if name:
+                await self._ensure_session()
+                self.session = await self.store.update_session(self.session.id, preset=name)
+                self.show_header()
+
+        model = self.session.model if self.session else self.session_model
+        current = services(self).config.preset_for(model or "", self.session.preset if self.session else None)
+        self.app.push_screen(PickDialog("Preset for this session", items, current=current), chosen)
+
+    async def action_session_options(self) -> None:
+        await self._ensure_session()
+        current = format_overrides(self.session.options or {})
+
+        def validate(text: str) -> str | None:
+            _values, errors = parse_overrides(text)
+            return "; ".join(errors) or None
+
+        async def done(text: str | None) -> None:
+            if text is None:
+                return
+            # The field shows the current overrides: what is left in it is the new set (a key
+            # deleted from the text is cleared, as `key=` is).
+            values, _ = parse_overrides(text)
+            options = {k: v for k, v in values.items() if v is not None}
+            self.session = await self.store.update_session(self.session.id, options=options)
+            self.show_header()
+
+        self.app.push_screen(TextDialog(
+            "Session overrides (key=value …; key= clears): temperature top_p top_k min_p repeat_penalty "
+            "num_ctx num_predict seed stop format", current, validate=validate), done)
+
+    async def action_cycle_think(self) -> None:
+        await self._ensure_session()
+        index = THINK_CYCLE.index(self.session.think) if self.session.think in THINK_CYCLE else 0
+        value = THINK_CYCLE[(index + 1) % len(THINK_CYCLE)]
+        self.session = await self.store.update_session(self.session.id, think=value)
+        self.show_header()
+        self.notify(f"Thinking: {think_label(value)}", timeout=2)
+
+    async def _ensure_session(self) -> None:
+        await self._store_ready.wait()
+        if self.session is None:
+            self.session = await self.store.create_session(
+                title="New chat", model=self.session_model, preset=None)  # None: not picked (build_request)
+            await self.refresh_sessions()
+
+    # -- regenerate / edit ---------------------------------------------------------------------
+
+    def _turns(self) -> list[Any]:
+        return list(self.query_one(Conversation).query("UserTurn, AssistantTurn"))
+
+    async def action_regenerate(self) -> None:
+        if self._reply_busy() or self.session is None:
+            return
+        await self.show_latest()
+        turns = self._turns()
+        last = turns[-1] if turns else None
+        if isinstance(last, UserTurn) and last.message_id is not None:
+            # A prompt left without a reply (model missing, app closed): answer it now.
+            self.regenerate()
+            return
+        if isinstance(last, AssistantTurn) and last.message_id is None:
+            # A reply stopped with Esc: its row was stored, but the widget never learnt the id.
+            stored = await self.store.messages(self.session.id, limit=1)
+            if stored and stored[-1].role == "assistant":
+                last.message_id = stored[-1].id
+        if not isinstance(last, AssistantTurn) or last.message_id is None:
+            self.notify("No reply to regenerate.", severity="warning")
+            return
+        # The old reply stays in history as an earlier branch (searchable, exported).
+        await self.store.supersede_from(last.message_id)
+        await last.remove()
+        self.regenerate()
+
+    async def action_edit_last(self) -> None:
+        if self._reply_busy():
+            return
+        await self.show_latest()
+        users = [t for t in self._turns() if isinstance(t, UserTurn) and t.message_id is not None]
+        if not users:
+            self.notify("No earlier message to edit.", severity="warning")
+            return
+        # Pressed again while editing: step back to the message before (edit from further back).
+        index = users.index(self.editing) - 1 if self.editing in users else len(users) - 1
+        self.editing = users[max(0, index)]
+        prompt = self.query_one(PromptArea)
+        prompt.text = self.editing.text
+        prompt.move_cursor(prompt.document.end)
+        prompt.focus()
+        self.show_header()
+        self.notify("Editing your message: Enter resends (later turns kept as an earlier branch), "
+                    "Ctrl+G again edits an earlier one, Esc cancels.", timeout=5)
+
+    async def resend_edited(self, text: str) -> None:
+        target = self.editing
+        self.editing = None
+        if target.message_id is None:
+            return
+        await self.store.supersede_from(target.message_id)
+        turns = self._turns()
+        for widget in turns[turns.index(target):]:
+            await widget.remove()
+        self.show_header()
+        self.send(text)
+
+    # -- copy (OSC 52) ----------------------------------------------------------------------------
+
+    def _last_reply(self) -> AssistantTurn | None:
+        replies = [t for t in self._turns() if isinstance(t, AssistantTurn)]
+        return replies[-1] if replies else None
+
+    def action_copy_reply(self) -> None:
+        reply = self._last_reply()
+        if reply is None or not reply.content:
+            self.notify("Nothing to copy yet.", severity="warning")
+            return
+        self.app.copy_to_clipboard(reply.content)
+        self.notify(f"Copied the last reply ({len(reply.content)} characters) via OSC 52.", timeout=3)
+
+    def action_copy_code(self) -> None:
+        for reply in reversed([t for t in self._turns() if isinstance(t, AssistantTurn)]):
+            blocks = _CODE_BLOCK.findall(reply.content)
+            if blocks:
+                self.app.copy_to_clipboard(blocks[-1])
+                lines = blocks[-1].count("\n")
+                self.notify(f"Copied the last code block ({lines} lines) via OSC 52.", timeout=3)
+                return
+        self.notify("No code block in this conversation.", severity="warning")
+
+    # -- attachments -----------------------------------------------------------------------------
+
+    def action_attach(self) -> None:
+        def validate(text: str) -> str | None:
+            try:
+                read_image(text)
+            except ValueError as exc:
+                return str(exc)
+            return None
+
+        def done(text: str | None) -> None:
+            if text:
+                self.attachments.append(read_image(text))
+                self.show_header()
+
+        self.app.push_screen(TextDialog("Attach an image (path; → accepts the completion shown)", "",
+                                        validate=validate, suggester=PathSuggester()), done)
+
+    # -- search ------------------------------------------------------------------------------------
+
+    async def action_search(self) -> None:
+        from tui.ui.chat.search import SearchScreen
+
+        await self._store_ready.wait()
+
+        async def chosen(hit: tuple[int, int] | None) -> None:
+            if hit:
+                await self.open_session(hit[0], focus_message=hit[1])
+
+        self.app.push_screen(SearchScreen(self.store), chosen)
+
+    def notice(self, text: str, *, error: bool = False) -> None:
+        conversation = self.query_one(Conversation)
+        conversation.mount(Notice(text, error=error))
+        conversation.keep_following()
 
 
 def newest_within(messages: list[Any], chars: int, *, at_least: int = 2) -> list[Any]:

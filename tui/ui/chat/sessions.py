@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from textual.binding import Binding
@@ -12,6 +14,9 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from tui.service.untrusted import inert
+from tui.ui.access import services
+from tui.ui.chat.paths import PathSuggester
+from tui.ui.widgets.dialogs import ConfirmDialog, TextDialog
 
 
 def ago(when: Any, now: datetime | None = None) -> str:
@@ -38,28 +43,102 @@ def ellipsize(text: str, width: int) -> str:
 
 
 class SessionList(OptionList):
+    """The stored sessions. Its keys act on the highlighted one: rename, delete, export; the
+    chat pane hears of what changed (Renamed, Deleted) and `n` (NewSession)."""
+
     BINDINGS = [
-        Binding("n", "command('new')", "New session"),
-        Binding("r", "command('rename')", "Rename session"),
-        Binding("d,delete", "command('delete')", "Delete session"),
-        Binding("e", "command('export_md')", "Export Markdown"),
-        Binding("j", "command('export_json')", "Export JSON"),
+        Binding("n", "new_session", "New session"),
+        Binding("r", "rename", "Rename session"),
+        Binding("d,delete", "delete_session", "Delete session"),
+        Binding("e", "export('md')", "Export Markdown"),
+        Binding("j", "export('json')", "Export JSON"),
     ]
 
-    class Command(Message):
-        """A session-list key, handled by the chat pane."""
+    class NewSession(Message):
+        """`n`: start a new chat."""
 
-        def __init__(self, name: str) -> None:
+    class Renamed(Message):
+        """A session got a new title (`session`: as stored now)."""
+
+        def __init__(self, session: Any) -> None:
             super().__init__()
-            self.name = name
+            self.session = session
+
+    class Deleted(Message):
+        """A session was deleted."""
+
+        def __init__(self, session_id: int) -> None:
+            super().__init__()
+            self.session_id = session_id
 
     def on_focus(self) -> None:
         # With no session open nothing is highlighted, and Enter/r/d would do nothing.
         if self.highlighted is None and self.option_count:
             self.highlighted = 0
 
-    def action_command(self, name: str) -> None:
-        self.post_message(self.Command(name))
+    def action_new_session(self) -> None:
+        self.post_message(self.NewSession())
+
+    async def highlighted_session(self) -> Any:
+        """The highlighted session as stored (None, said, when there is none)."""
+        history = services(self).history
+        if history is None or self.highlighted is None:
+            self.notify("This chat has no messages yet.", severity="warning")
+            return None
+        option = self.get_option_at_index(self.highlighted)
+        return await history.get_session(int(option.id or 0))
+
+    async def action_rename(self) -> None:
+        session = await self.highlighted_session()
+        if session is None:
+            return
+        store = services(self).require_history()
+
+        async def done(title: str | None) -> None:
+            if title and title.strip():
+                self.post_message(self.Renamed(await store.update_session(session.id, title=title.strip())))
+
+        self.app.push_screen(TextDialog(f"Rename “{inert(session.title)}”", session.title), done)
+
+    async def action_delete_session(self) -> None:
+        session = await self.highlighted_session()
+        if session is None:
+            return
+        store = services(self).require_history()
+
+        async def done(yes: bool) -> None:
+            if not yes:
+                return
+            await store.delete_session(session.id)
+            self.post_message(self.Deleted(session.id))
+            self.notify(f"Deleted “{session.title}”.")
+
+        self.app.push_screen(ConfirmDialog(
+            f"Delete the session “{inert(session.title)}” and its {session.message_count} messages? "
+            "This cannot be undone."), done)
+
+    async def action_export(self, fmt: str) -> None:
+        from tui.service.chat.export import export_session
+
+        session = await self.highlighted_session()
+        if session is None:
+            return
+        store = services(self).require_history()
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "-", session.title).strip("-")[:40] or f"session-{session.id}"
+        default = str(Path.cwd() / f"{safe}.{ 'md' if fmt == 'md' else 'json'}")
+
+        async def done(path: str | None) -> None:
+            if not path:
+                return
+            try:
+                await export_session(store, session.id, Path(path).expanduser(), fmt)
+            except OSError as exc:
+                self.notify(f"Export failed: {exc}", severity="error")
+            else:
+                self.notify(f"Exported to {path}")
+
+        self.app.push_screen(TextDialog(f"Export “{inert(session.title)}” as {fmt.upper()} to", default,
+                                        suggester=PathSuggester()), done)
 
     def show_sessions(self, sessions: list[Any], current_id: int | None) -> None:
         highlighted = None

@@ -45,6 +45,8 @@ from tui.service.bench.store import BenchStore
 from tui.service.ollama.errors import OllamaError
 from tui.service.ollama.names import normalize_model_name
 from tui.service.untrusted import inert
+from tui.ui.access import services, tui_app
+from tui.ui.chat.pane import ChatPane
 from tui.ui.compare.widgets import CompareColumn, RateChart
 from tui.ui.shell.key_bar import KeyBar
 from tui.ui.widgets.dialogs import TextDialog
@@ -77,8 +79,8 @@ class BenchScreen(Screen[None]):
     # -- layout ---------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        presets = [(Text(inert(name)), name) for name in self.app.config.presets]
-        default_preset = self.app.config.chat.default_preset
+        presets = [(Text(inert(name)), name) for name in services(self).config.presets]
+        default_preset = services(self).config.chat.default_preset
         with TabbedContent(initial=self.initial_tab, id="bench-tabs"):
             with TabPane("Compare", id="compare"):
                 with Horizontal(classes="bench-form"):
@@ -105,7 +107,7 @@ class BenchScreen(Screen[None]):
                             yield Label("Repeats")
                             yield Input("3", id="bench-repeats", type="integer")
                             yield Label("Preset")
-                            yield Select(presets, value=default_preset if default_preset in self.app.config.presets
+                            yield Select(presets, value=default_preset if default_preset in services(self).config.presets
                                          else Select.BLANK, id="bench-preset")
                         yield Checkbox("Unload first and measure the cold load", True, id="bench-cold")
                         yield Button("Run", id="bench-run", variant="primary")
@@ -145,7 +147,7 @@ class BenchScreen(Screen[None]):
     @work(group="bench-models", exclusive=True, exit_on_error=False, description="list the installed models")
     async def load_models(self) -> None:
         try:
-            infos = await self.app.client.tags()
+            infos = await services(self).provider.tags()
         except OllamaError as exc:
             self.notify(f"Cannot list the models: {exc}", severity="error", markup=False)
             return
@@ -161,7 +163,7 @@ class BenchScreen(Screen[None]):
 
     @property
     def store(self) -> BenchStore | None:
-        history = getattr(self.app, "history", None)
+        history = services(self).history
         return BenchStore(history) if history is not None else None
 
     @work(group="bench-saved", exclusive=True, exit_on_error=False, description="list the saved runs")
@@ -184,13 +186,13 @@ class BenchScreen(Screen[None]):
 
     def _options(self, preset: str | None) -> dict[str, Any] | None:
         try:
-            return preset_options(self.app.config, preset, DEFAULT_SEED)
+            return preset_options(services(self).config, preset, DEFAULT_SEED)
         except ValueError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return None
 
     async def _vram(self) -> int | None:
-        snapshot = getattr(getattr(self.app, "sampler", None), "last", None)
+        snapshot = tui_app(self).sampler.last
         return vram_in_use(snapshot.gpu) if snapshot is not None else None
 
     def action_run(self) -> None:
@@ -237,8 +239,8 @@ class BenchScreen(Screen[None]):
     @work(group="bench-run", exclusive=True, exit_on_error=False, description="compare the models")
     async def _run_compare(self, models: list[str], prompt: str, options: dict[str, Any], concurrent: bool) -> None:
         columns = await self._new_columns(models)
-        run = CompareRun(self.app.client, models, prompt, options=options, concurrent=concurrent,
-                         preset=self.app.config.chat.default_preset, vram_probe=self._vram,
+        run = CompareRun(services(self).provider, models, prompt, options=options, concurrent=concurrent,
+                         preset=services(self).config.chat.default_preset, vram_probe=self._vram,
                          on_delta=lambda i, piece: columns[i].feed(piece),
                          on_measurement=lambda i, m: columns[i].show_stats(None, m))
         result = await self._execute(run)
@@ -283,7 +285,7 @@ class BenchScreen(Screen[None]):
         if options is None:
             return
         plan = BenchPlan(tuple(models), tuple(prompts), repeats=int(repeats_text), options=options,
-                         preset=preset or self.app.config.chat.default_preset,
+                         preset=preset or services(self).config.chat.default_preset,
                          prompt_set=source if chosen != FILE_SET else Path(source).name,
                          cold=self.query_one("#bench-cold", Checkbox).value)
         self._run_benchmark(plan)
@@ -292,7 +294,7 @@ class BenchScreen(Screen[None]):
     async def _run_benchmark(self, plan: BenchPlan) -> None:
         bar = self.query_one("#bench-progress", ProgressBar)
         status = self.query_one("#bench-status", Static)
-        run = BenchmarkRun(self.app.client, plan, vram_probe=self._vram,
+        run = BenchmarkRun(services(self).provider, plan, vram_probe=self._vram,
                            on_progress=lambda done, total, label: (bar.update(total=total, progress=done),
                                                                   status.update(Text(inert(label)))))
         bar.update(total=run.total, progress=0)
@@ -310,7 +312,7 @@ class BenchScreen(Screen[None]):
         self.shown["benchmark"] = result
 
     def start_batch(self) -> None:
-        history = getattr(self.app, "history", None)
+        history = services(self).history
         model = self.query_one("#batch-model", Select).value
         if history is None or not isinstance(model, str):
             self.notify("Pick a model (and wait for the history to open).", severity="warning")
@@ -332,19 +334,20 @@ class BenchScreen(Screen[None]):
 
     @work(group="bench-run", exclusive=True, exit_on_error=False, description="run the batch")
     async def _run_batch(self, model: str, prompts: list[str], concurrency: int, source: str) -> None:
-        history = self.app.history
-        request = await turn_request(self.app.client, self.app.config, model, None)
+        history = services(self).require_history()
+        provider = services(self).provider
+        request = await turn_request(provider, services(self).config, model, None)
         bar = self.query_one("#batch-progress", ProgressBar)
         status = self.query_one("#batch-status", Static)
-        run = BatchRun(self.app.client, history, BenchStore(history), request, prompts, concurrency=concurrency,
+        run = BatchRun(provider, history, BenchStore(history), request, prompts, concurrency=concurrency,
                        source=source, vram_probe=self._vram,
                        on_progress=lambda done, total, label: (bar.update(total=total, progress=done),
                                                               status.update(Text(inert(label)))))
         bar.update(total=run.total, progress=0)
         result = await self._execute(run, save=False)  # the batch saves itself (its id tags the sessions)
         status.update(Text(f"Batch #{result.id} {result.status}: {len(run.session_ids)} chat sessions written"))
-        chat = self.app.query_one("#chat")
-        if hasattr(chat, "refresh_sessions"):
+        chat = self.app.query_one(ChatPane)
+        if chat.store is not None:
             self.run_worker(chat.refresh_sessions(), exit_on_error=False, description="list the chats again")
         self.show_results(result)
 
@@ -379,16 +382,15 @@ class BenchScreen(Screen[None]):
 
     @work(group="bench-misc", exclusive=True, exit_on_error=False, description="read the chat's last prompt")
     async def action_last_prompt(self) -> None:
-        history = getattr(self.app, "history", None)
-        chat = self.app.query_one("#chat")
-        session = getattr(chat, "session", None)
+        history = services(self).history
+        session = self.app.query_one(ChatPane).session
         prompts = await history.user_prompts(session.id, 1) if history is not None and session else []
         if not prompts:
             self.notify("The open chat has no prompt yet.", severity="warning")
             return
         self.query_one(TabbedContent).active = "compare"
         self.query_one("#compare-prompt", Input).value = prompts[-1]
-        model = getattr(session, "model", None)
+        model = session.model
         selection = self.query_one("#compare-models", SelectionList)
         wanted = normalize_model_name(model) if model else None  # "llama3.2" is "llama3.2:latest"
         for name in self.models:

@@ -11,6 +11,7 @@ from tui.service.ollama.errors import InvalidModelName, OllamaError
 from tui.service.ollama.names import same_model
 from tui.service.pulls.progress import format_bytes
 from tui.service.untrusted import inert
+from tui.ui.access import services, tui_app
 from tui.ui.models.pull_flow import name_error
 from tui.ui.widgets.dialogs import ConfirmDialog, TextDialog
 
@@ -42,7 +43,7 @@ class ModelActions:
     @work(group="model-action", exit_on_error=False, description="delete a model")
     async def delete_model(self, name: str) -> None:
         try:
-            await self.app.client.delete(name)
+            await services(self).provider.delete(name)
         except OllamaError as exc:
             self.notify(f"{inert(name)}: {inert(exc.message)}", title="Delete failed", severity="error")
         else:
@@ -70,7 +71,7 @@ class ModelActions:
     @work(group="model-action", exit_on_error=False, description="copy a model")
     async def copy_model(self, source: str, destination: str) -> None:
         try:
-            await self.app.client.copy(source, destination)
+            await services(self).provider.copy(source, destination)
         except (OllamaError, InvalidModelName) as exc:
             self.notify(f"{inert(source)} → {inert(destination)}: {inert(str(exc))}",
                         title="Copy failed", severity="error")
@@ -84,24 +85,20 @@ class ModelActions:
         if name is None:
             self.notify("Select a model in the list first.", severity="warning", timeout=3)
             return
-        config = getattr(self.app, "config", None)
-        keep_alive: Any = None
-        if config is not None:
-            keep_alive = config.chat_settings(name).keep_alive
+        keep_alive: Any = services(self).config.chat_settings(name).keep_alive
         self.load_model(name, keep_alive)
 
     @work(group="model-action", exit_on_error=False, description="load a model")
     async def load_model(self, name: str, keep_alive: Any) -> None:
         info = next((m for m in self.models if same_model(name, m.name)), None)
-        monitor = getattr(self.app, "monitor", None)
-        warning = await monitor.fit_warning(name, info.size if info else None) if monitor else None
+        warning = await tui_app(self).monitor.fit_warning(name, info.size if info else None)
         if warning is not None and not await self.app.push_screen_wait(ConfirmDialog(
                 f"⚠ {inert(warning)}.\n\nLoading it may swap or fail. Load anyway?")):
             self.notify(f"{inert(name)} not loaded.", timeout=3)
             return
         self.notify(f"Loading {inert(name)}…", timeout=2)
         try:
-            await self.app.client.load(name, keep_alive=keep_alive)
+            await services(self).provider.load(name, keep_alive=keep_alive)
         except OllamaError as exc:
             self.notify(f"{inert(name)}: {inert(exc.message)}", title="Load failed", severity="error")
         else:
@@ -119,7 +116,7 @@ class ModelActions:
     @work(group="model-action", exit_on_error=False, description="unload a model")
     async def unload_model(self, name: str) -> None:
         try:
-            await self.app.client.unload(name)
+            await services(self).provider.unload(name)
         except OllamaError as exc:
             self.notify(f"{inert(name)}: {inert(exc.message)}", title="Unload failed", severity="error")
         else:

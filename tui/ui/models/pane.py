@@ -20,6 +20,8 @@ from tui.service.ollama.names import same_model
 from tui.service.ollama.types import ModelInfo, ModelShow
 from tui.service.pulls import PullManager
 from tui.service.untrusted import inert
+from tui.ui.access import services
+from tui.ui.events import ConfigChanged, ConnectionChanged
 from tui.ui.models.details import ModelDetails
 from tui.ui.models.library import (
     COLUMNS,
@@ -111,10 +113,8 @@ class ModelsPane(PullFlow, ModelActions, Vertical):
             yield RunningTable(id="running")
 
     def on_mount(self) -> None:
-        config = getattr(self.app, "config", None)
-        concurrent = getattr(getattr(config, "pulls", None), "concurrent", 2)
-        self.pulls = PullManager(self.app.client, concurrent=concurrent,
-                                 on_change=lambda job: self.post_message(PullChanged(job)))
+        self.pulls = services(self).make_pulls(concurrent=services(self).config.pulls.concurrent,
+                                               on_change=lambda job: self.post_message(PullChanged(job)))
         self.query_one("#pulls-box").display = False
         self.query_one(ModelSummary).show(None, None)
         self._show_status()
@@ -185,6 +185,12 @@ class ModelsPane(PullFlow, ModelActions, Vertical):
             self.refresh_models()
         self.refresh_running()
 
+    def on_config_changed(self, event: ConfigChanged) -> None:
+        self.apply_config(event.config)
+
+    def on_connection_changed(self, event: ConnectionChanged) -> None:
+        self.on_connection(event.state)
+
     def on_connection(self, state: Any) -> None:
         up = bool(getattr(state, "up", False))
         came_back = up and self._was_up is False
@@ -207,7 +213,7 @@ class ModelsPane(PullFlow, ModelActions, Vertical):
     @work(group="tags", exclusive=True, exit_on_error=False, description="list installed models")
     async def refresh_models(self, select: str | None = None) -> None:
         try:
-            models = await self.app.client.tags()
+            models = await services(self).provider.tags()
         except OllamaError as exc:
             self.list_error = exc.message
             self._tags_dirty = True
@@ -308,7 +314,7 @@ class ModelsPane(PullFlow, ModelActions, Vertical):
         if key in self._shows:
             return
         try:
-            show = await self.app.client.show(info.name, digest=info.digest or None)
+            show = await services(self).provider.show(info.name, digest=info.digest or None)
         except OllamaError as exc:
             self._show_errors[key] = exc.message
         else:
@@ -335,7 +341,7 @@ class ModelsPane(PullFlow, ModelActions, Vertical):
         """Take one sample, show it, then schedule the next one (only while visible)."""
         self._stop_ps_timer()
         try:
-            models = await self.app.client.ps()
+            models = await services(self).provider.ps()
         except OllamaError as exc:
             self._show_running_title(None, error=exc.message)
         else:

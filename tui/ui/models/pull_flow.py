@@ -15,6 +15,7 @@ from tui.service.ollama.names import normalize_model_name, validate_model_name
 from tui.service.pulls import PullJob
 from tui.service.pulls.progress import format_bytes
 from tui.service.untrusted import inert
+from tui.ui.access import services
 from tui.ui.models.create_form import CreateModelDialog, CreateRequest
 from tui.ui.models.pull_rows import PullRow
 from tui.ui.shell.status_line import StatusLine
@@ -36,7 +37,7 @@ class PullFlow:
     self._selected_or_say, self.query_one, self.notify…"""
 
     def _space_warning(self, name: str) -> str | None:
-        if self.pulls is None or not is_loopback(self.app.client.base_url):
+        if self.pulls is None or not is_loopback(services(self).provider.base_url):
             return None  # the models directory of a remote server is not ours to measure
         try:
             return self.pulls.free_space_warning(name)

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 from textual.widget import Widget
@@ -24,6 +24,9 @@ from tui.service.monitor.procs import ProcessScanner, local_port_from_host
 from tui.service.monitor.thresholds import Alert, ThresholdWatcher, fit_warning
 from tui.service.ollama.names import same_model
 from tui.service.untrusted import inert
+
+if TYPE_CHECKING:
+    from tui.app import OllamaTUI
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,7 @@ class MonitorFeed:
     without one, the last answer is reused (no request per second for a hidden pane).
     """
 
-    def __init__(self, app: Any, gpu_backend: GpuBackend | None = None) -> None:
+    def __init__(self, app: OllamaTUI, gpu_backend: GpuBackend | None = None) -> None:
         self.app = app
         config = app.config
         self.gpu = gpu_backend if gpu_backend is not None else NvmlBackend()
@@ -218,9 +221,7 @@ class MonitorFeed:
             self._ps_cache = None
             self.ps_latency = None
             self.scanner.port = local_port_from_host(client.base_url)
-        connection = getattr(self.app, "connection", None)
-        state = getattr(connection, "state", None)
-        if state is not None and state.status == "down":
+        if self.app.connection.state.status == "down":
             self._ps_cache = None
             raise ConnectionError("server not reachable")
         if not self._models_wanted():

@@ -17,6 +17,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.events import Show
 
 from tui.service.monitor.snapshot import Snapshot
+from tui.ui.access import tui_app
 from tui.ui.monitor import text as t
 from tui.ui.monitor.cards import GpuCard, Header, HostCard, NoGpuCard, OllamaCard
 from tui.ui.monitor.feed import MonitorFeed, Sampled
@@ -58,12 +59,8 @@ class MonitorPane(VerticalScroll, can_focus=True):
         self._gpu_box = self.query_one("#gpu-cards", Vertical)
         self._ollama = self.query_one(OllamaCard)
         self._no_gpu.display = False
-        self.feed = getattr(self.app, "monitor", None)
-        if isinstance(self.feed, MonitorFeed):
-            self.feed.subscribe(self)
-        else:
-            self.feed = None
-            self._header.set((("resource monitor not running", t.MUTED),))
+        self.feed = tui_app(self).monitor
+        self.feed.subscribe(self)
 
     def on_unmount(self) -> None:
         if self.feed is not None:
@@ -99,10 +96,9 @@ class MonitorPane(VerticalScroll, can_focus=True):
         self._draw_header(snap)
         self._host.show(snap, levels)
         self._draw_gpus(snap, levels)
-        connection = getattr(self.app, "connection", None)
-        state = getattr(connection, "state", None)
-        latency = feed.ps_latency if feed.ps_latency is not None else getattr(state, "latency", None)
-        self._ollama.show(snap, local_port=feed.local_port, latency=latency, host=self.app.client.base_url)
+        app = tui_app(self)
+        latency = feed.ps_latency if feed.ps_latency is not None else app.connection.state.latency
+        self._ollama.show(snap, local_port=feed.local_port, latency=latency, host=app.client.base_url)
 
     def _draw_header(self, snap: Snapshot) -> None:
         sampler = self.feed.sampler if self.feed is not None else snap  # settings may be newer

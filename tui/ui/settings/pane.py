@@ -18,10 +18,12 @@ from tui.service.config import (
     ConfigConflict,
     ConfigError,
     ConfigInvalid,
+    ConfigStore,
     backup_path,
     format_key_path,
 )
 from tui.service.config.secrets import MaskLeft
+from tui.ui.access import services, tui_app
 from tui.ui.settings.dialogs import ConflictDialog
 from tui.ui.settings.form import FieldInput, SettingsForm, Target, preset_name_error
 from tui.ui.settings.raw import RawEditor
@@ -67,8 +69,8 @@ class SettingsPane(Vertical):
         self.changed_on_disk = False
 
     @property
-    def store(self) -> Any:
-        return self.app.config_store
+    def store(self) -> ConfigStore:
+        return services(self).config_store
 
     @property
     def form(self) -> SettingsForm:
@@ -81,7 +83,7 @@ class SettingsPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="settings-status")
         with ContentSwitcher(initial="settings-form", id="settings-views"):
-            yield SettingsForm(self.app.config_store, id="settings-form")
+            yield SettingsForm(self.store, id="settings-form")
             yield RawEditor(id="settings-raw")
 
     def on_mount(self) -> None:
@@ -105,13 +107,15 @@ class SettingsPane(Vertical):
         self.screen.set_focus(self.form.nav)  # at once: F4 Enter typed ahead must reach the list
 
     def _chat_preset(self) -> str:
+        from tui.ui.chat.pane import ChatPane
+
         session = None
         try:
-            session = getattr(self.app.query_one("ChatPane"), "session", None)
+            session = self.app.query_one(ChatPane).session
         except NoMatches:
             pass
-        model = getattr(session, "model", None) or self.store.config.chat.default_model
-        return self.store.config.preset_for(model, getattr(session, "preset", None))
+        model = (session.model if session is not None else None) or self.store.config.chat.default_model
+        return self.store.config.preset_for(model, session.preset if session is not None else None)
 
     def _editable(self) -> bool:
         """Whether the document parses, so the form can edit it."""
@@ -298,12 +302,8 @@ class SettingsPane(Vertical):
         """The store now holds what is on disk: make the app use it and say so."""
         self.changed_on_disk = False
         self._show_status()
-        apply = getattr(self.app, "apply_config", None)
         try:
-            if apply is not None:
-                apply()
-            else:
-                self.app.config = self.store.config
+            tui_app(self).apply_config()
         except Exception as exc:  # noqa: BLE001 — the file is written; a pane failing to follow must not crash
             self._say(f"{what} {_shown_path(self.store.path)}, but applying it failed: {exc}. "
                         "Restart to use every new value.", severity="error", timeout=10)

@@ -7,6 +7,7 @@ from typing import Any
 
 from textual import on
 
+from tui.ui.access import tui_app
 from tui.ui.monitor import text as t
 from tui.ui.monitor.feed import MonitorFeed, Sampled
 from tui.ui.monitor.widgets import Rows
@@ -32,12 +33,10 @@ class ResourceStrip(Rows):
         self._shown: dict[str, tuple[float, Any]] = {}
 
     def on_mount(self) -> None:
-        config = getattr(self.app, "config", None)
-        ui = getattr(config, "ui", None)
-        self.display = bool(getattr(ui, "resource_strip", True))
-        self.feed = getattr(self.app, "monitor", None)
-        if isinstance(self.feed, MonitorFeed):
-            self.feed.subscribe(self)
+        app = tui_app(self)
+        self.display = bool(app.config.ui.resource_strip)
+        self.feed = app.monitor
+        self.feed.subscribe(self)
 
     def on_unmount(self) -> None:
         if self.feed is not None:

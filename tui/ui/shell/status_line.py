@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from textual import work
 from textual.content import Content
@@ -12,6 +11,7 @@ from textual.widgets import Static
 
 from tui.service.connection import ConnectionState
 from tui.service.untrusted import inert
+from tui.ui.access import services
 
 
 def loaded_text(names: tuple[str, ...] | None) -> str | None:
@@ -58,11 +58,8 @@ class StatusLine(Static):
 
     @work(exclusive=True, group="status-ps", exit_on_error=False, description="ask what is loaded")
     async def refresh_loaded(self) -> None:
-        client: Any = getattr(self.app, "client", None)
-        if client is None:
-            return
         try:
-            running = await client.ps()
+            running = await services(self).provider.ps()
         except Exception:  # noqa: BLE001 — the connection monitor reports an unreachable server
             self.loaded = None
             return

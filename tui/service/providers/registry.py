@@ -1,0 +1,148 @@
+"""Hosts as values, and the registry holding one live provider for the current host.
+
+`Host` is what names a server: a name to show, its URL, the kind of provider that speaks to it
+and the headers sent with every request (a token, say: never in its repr). `HostRegistry`
+makes the provider for a host when first asked (`factory(host)`), keeps it while the host is
+current, and on `switch` makes the new host's provider and closes the old one. Nothing holds a
+client of its own: whoever needs the server asks the registry for `provider` when it does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from tui.service.providers.protocol import Provider
+
+__all__ = ["Host", "HostRegistry", "ProviderFactory", "ollama_factory"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """One server: `name` (shown), `url` (base URL), `kind` (which provider), `headers`."""
+
+    name: str
+    url: str
+    kind: str = "ollama"
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        # A read-only copy: the caller's dict changing later does not change the host.
+        object.__setattr__(self, "headers", MappingProxyType(dict(self.headers)))
+
+    @classmethod
+    def at(cls, url: str, *, kind: str = "ollama", headers: Mapping[str, str] | None = None) -> Host:
+        """The host at `url`, named by it."""
+        return cls(url, url, kind, dict(headers or {}))
+
+    def moved_to(self, url: str) -> Host:
+        """This host's kind and headers at another URL (the change-host dialog)."""
+        return Host(url, url, self.kind, dict(self.headers))
+
+
+ProviderFactory = Callable[[Host], Provider]
+
+
+def ollama_factory(*, connect_timeout: float = 3.0, request_timeout: float = 30.0,
+                   retries: int = 2, pull_stall_timeout: float | None = None) -> ProviderFactory:
+    """A factory making an OllamaClient for an "ollama" host with these timeouts."""
+
+    def make(host: Host) -> Provider:
+        if host.kind != "ollama":
+            raise ValueError(f"no provider for hosts of kind {host.kind!r}")
+        from tui.service.ollama import OllamaClient
+
+        stall = {} if pull_stall_timeout is None else {"pull_stall_timeout": pull_stall_timeout}
+        return OllamaClient(host.url, headers=dict(host.headers), connect_timeout=connect_timeout,
+                            request_timeout=request_timeout, retries=retries, **stall)
+
+    return make
+
+
+class HostRegistry:
+    """The current host and its one live provider (see the module docstring).
+
+    `provider` may be handed in for the first host (a test's client with short timeouts).
+    `on_switch` callbacks get the new provider after a switch (a pull manager, say, that holds
+    one)."""
+
+    def __init__(self, host: Host, factory: ProviderFactory, *, provider: Provider | None = None) -> None:
+        self._host = host
+        self._factory = factory
+        self._provider = provider
+        self._listeners: list[Callable[[Provider], None]] = []
+        self._closing: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    def fixed(cls, provider: Provider) -> HostRegistry:
+        """A registry of the one host `provider` speaks to (a headless run's); no switching."""
+
+        def refuse(host: Host) -> Provider:
+            raise ValueError(f"this registry holds {provider.base_url} only, not {host.url}")
+
+        return cls(Host.at(provider.base_url), refuse, provider=provider)
+
+    def __repr__(self) -> str:
+        return f"HostRegistry({self._host!r})"
+
+    @property
+    def host(self) -> Host:
+        return self._host
+
+    @property
+    def provider(self) -> Provider:
+        """The current host's provider (made on first use)."""
+        if self._provider is None:
+            self._provider = self._factory(self._host)
+        return self._provider
+
+    @property
+    def key(self) -> str:
+        """What identifies the current server in caches: the URL requests go to."""
+        return self.provider.base_url
+
+    def on_switch(self, callback: Callable[[Provider], None]) -> None:
+        self._listeners.append(callback)
+
+    def switch(self, host: Host) -> Provider:
+        """Make `host` current: its provider is made now; the old one is closed (in the
+        background when an event loop runs; `aclose_retired` waits for that)."""
+        new = self._factory(host)  # a bad URL raises here, and nothing changed
+        old, self._host, self._provider = self._provider, host, new
+        if old is not None:
+            self._retire(old)
+        for callback in list(self._listeners):
+            callback(new)
+        return new
+
+    def _retire(self, old: Provider) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop: nothing was opened that a loop would have to close
+        task = loop.create_task(self._close(old))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    @staticmethod
+    async def _close(provider: Provider) -> None:
+        try:
+            await provider.aclose()
+        except Exception:  # a broken pool must not break the switch
+            log.warning("closing the old host's client failed", exc_info=True)
+
+    async def aclose_retired(self) -> None:
+        """Wait until the providers of earlier hosts are closed."""
+        if self._closing:
+            await asyncio.gather(*list(self._closing), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Close the current provider (the app is ending) and wait for the old ones."""
+        await self.aclose_retired()
+        if self._provider is not None:
+            await self._provider.aclose()

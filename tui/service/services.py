@@ -1,0 +1,118 @@
+"""Everything the app is wired to, in one typed object: `Services`.
+
+Built by the command line (`tui.cli`) or by `Services.build` (tests, scripts) and handed to the
+App; panes reach it through the App's `services` property. No Textual here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui.service.providers.protocol import Provider
+from tui.service.providers.registry import Host, HostRegistry, ollama_factory
+
+if TYPE_CHECKING:
+    from tui.service.chat.turns import ChatService
+    from tui.service.config import Config, ConfigStore
+    from tui.service.history import HistoryStore
+    from tui.service.monitor.gpu import GpuBackend
+    from tui.service.pulls import PullJob, PullManager
+
+__all__ = ["Services", "HistoryNotOpen"]
+
+
+class HistoryNotOpen(RuntimeError):
+    """The history store was asked for before it was opened (it opens after the first frame)."""
+
+
+@dataclass(eq=False)
+class Services:
+    """The app's services.
+
+    config_store  the config file; `config` is what is in use (as loaded or last saved)
+    hosts         the current host and its provider (`provider`); `h` and --host switch it
+    db_path       where the history is; `history` is None until the App opened it
+                  (`require_history()` says so loudly)
+    gpu_backend   what the resource sampler reads GPUs with (None: NVML)
+    chat          the chat turns' service (made with the history)
+    """
+
+    config_store: ConfigStore
+    hosts: HostRegistry
+    db_path: Path | str
+    default_model: str | None = None
+    gpu_backend: GpuBackend | None = None
+    history: HistoryStore | None = None
+    chat: ChatService | None = None
+    _pulls: list[PullManager] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self.hosts.on_switch(self._host_switched)
+
+    @classmethod
+    def build(cls, config_store: ConfigStore, url: str | None = None, *, db_path: Path | str,
+              provider: Provider | None = None, default_model: str | None = None,
+              gpu_backend: GpuBackend | None = None) -> Services:
+        """Services over `config_store` (loaded) for the server at `url` (default: the config's
+        host); `provider` is that server's client when the caller made it (a test's)."""
+        server = config_store.saved.server
+        if url is None:
+            url = provider.base_url if provider is not None else server.host
+        factory = ollama_factory(connect_timeout=server.connect_timeout, request_timeout=server.request_timeout,
+                                 retries=server.retries, pull_stall_timeout=server.pull_stall_timeout)
+        hosts = HostRegistry(Host.at(url, headers=server.headers), factory, provider=provider)
+        return cls(config_store, hosts, db_path, default_model=default_model, gpu_backend=gpu_backend)
+
+    # -- accessors ---------------------------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        """The config in use: the file as loaded or last saved (unsaved edits are not)."""
+        return self.config_store.saved
+
+    @property
+    def provider(self) -> Provider:
+        """The current host's provider."""
+        return self.hosts.provider
+
+    def require_history(self) -> HistoryStore:
+        """The history store; HistoryNotOpen before the App opened it."""
+        if self.history is None:
+            raise HistoryNotOpen("the chat history is not open yet")
+        return self.history
+
+    def attach_history(self, store: HistoryStore) -> ChatService:
+        """The history is open: keep it, and make the chat service over it."""
+        from tui.service.chat.turns import ChatService
+
+        self.history = store
+        self.chat = ChatService(self.hosts, store)
+        return self.chat
+
+    # -- pulls -------------------------------------------------------------------------------
+
+    def make_pulls(self, *, concurrent: int = 2,
+                   on_change: Callable[[PullJob], None] | None = None) -> PullManager:
+        """A pull manager on the current host, following it when the host changes."""
+        from tui.service.pulls import PullManager
+
+        pulls = PullManager(self.hosts.provider, concurrent=concurrent, on_change=on_change)
+        self._pulls.append(pulls)
+        return pulls
+
+    def _host_switched(self, provider: Provider) -> None:
+        for pulls in self._pulls:
+            pulls.set_client(provider)
+
+    async def aclose(self) -> None:
+        """Close the provider(s) and the history (the app is ending)."""
+        try:
+            await self.hosts.aclose()
+        finally:
+            if self.history is not None:
+                await self.history.close()
+
+
