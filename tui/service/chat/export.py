@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tui.service.history import HistoryNotFound, Message, Session
 from tui.service.untrusted import inert, inert_json
+from tui.service.units import format_bytes
 
 if TYPE_CHECKING:
     from tui.service.history import HistoryStore
@@ -71,15 +72,6 @@ def _num(value: Any) -> float | None:
 def _ns_to_s(value: Any) -> float | None:
     v = _num(value)
     return None if v is None else v / 1e9
-
-
-def _human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
 
 
 def format_stats(stats: Mapping[str, Any] | None) -> str:
@@ -164,7 +156,7 @@ def _message_markdown(msg: Message, level: int) -> str:
 
     if msg.attachments:
         names = ", ".join(
-            f"`{_one_line(a.name)}` ({a.mime}, {_human_size(a.size)})" for a in msg.attachments
+            f"`{_one_line(a.name)}` ({a.mime}, {format_bytes(a.size)})" for a in msg.attachments
         )
         out += [f"Attachments: {names}", ""]
 

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from tui.service.ollama.types import ModelInfo, ModelShow
-from tui.service.pulls.progress import format_bytes
+from tui.service.units import format_size
 from tui.service.untrusted import inert
 
 # (key, label, width); the name column takes whatever width is left.
@@ -181,7 +181,7 @@ class LibraryTable(DataTable):
             d = info.details
             self.add_row(
                 cell(info.name),
-                cell(format_bytes(info.size) if info.size else "?", right=True),
+                cell(format_size(info.size) if info.size else "?", right=True),
                 cell(d.parameter_size or "?", right=True),
                 cell(d.quantization_level or "?"),
                 cell(d.family or "?"),
