@@ -12,6 +12,8 @@ memory (RAM, VRAM, RSS, a file on disk) in binary units as the system tools show
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
+from typing import Any
 
 NA = "N/A"
 
@@ -138,3 +140,29 @@ def format_duration(seconds: float | None, *, na: str = NA) -> str:
     if minutes:
         return f"{sign}{minutes}m {secs:02d}s"
     return f"{sign}{secs}s"
+
+
+def ago(when: Any, now: datetime | None = None, *, date_after_days: int = 30, missing: str = "") -> str:
+    """``"45s ago"``, ``"5m ago"``, ``"3h ago"``, ``"12d ago"``; from ``date_after_days`` days on,
+    the date (``"2024-04-27"``). ``when``: a datetime (naive means UTC), epoch seconds, or an
+    ISO string (one that does not parse is shown as it is); ``None`` gives ``missing``.
+
+    The session list turns to dates after a month; the models table, whose Modified column
+    is narrower than a date, only after a year.
+    """
+    if when is None:
+        return missing
+    if isinstance(when, (int, float)):
+        when = datetime.fromtimestamp(when, timezone.utc)
+    elif isinstance(when, str):
+        try:
+            when = datetime.fromisoformat(when)
+        except ValueError:
+            return when
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    seconds = ((now or datetime.now(timezone.utc)) - when).total_seconds()
+    for limit, div, unit in ((60, 1, "s"), (3600, 60, "m"), (86400, 3600, "h"), (86400 * date_after_days, 86400, "d")):
+        if seconds < limit:
+            return f"{max(0, int(seconds // div))}{unit} ago"
+    return when.strftime("%Y-%m-%d")
