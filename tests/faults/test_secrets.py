@@ -20,8 +20,8 @@ from tui.service.chat.export import export_session
 from tui.service.config import ConfigStore
 from tui.service.config.secrets import MASK
 from tui.service.ollama import OllamaClient
-from tui.service.services import Services
 from tui.service.paths import log_path
+from tui.service.services import Services
 from tui.simulator import Simulator
 
 SECRET = "s3cr3t-T0KEN-value"

@@ -16,10 +16,10 @@ from tests.ui.test_chat_support import (
     send,
     text,
     toasts,
-    type_text,
     wait_idle,
 )
 from tests.ui.test_models_pane_support import names, open_models, row_for, select
+from tests.waiting import type_text
 from tui.simulator import Simulator
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.shell.status_line import StatusLine

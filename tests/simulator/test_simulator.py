@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,6 +23,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.waiting import wait_sync
 from tui.simulator import Simulator
 from tui.simulator.support import parse_go_duration, parse_name, tokenize
 
@@ -57,14 +58,6 @@ def stream_lines(client: httpx.Client, path: str, body: dict) -> list[dict]:
         assert r.status_code == 200
         assert r.headers["content-type"] == "application/x-ndjson"
         return [json.loads(line) for line in r.iter_lines()]
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.002)
 
 
 def ps_names(client: httpx.Client) -> list[str]:
@@ -503,7 +496,7 @@ def test_keep_alive_values(client: httpx.Client) -> None:
     assert r.status_code == 400 and "missing unit" in r.json()["error"]
 
     client.post("/api/generate", json={"model": "qwen3:8b", "prompt": "", "keep_alive": "30ms"})
-    wait_for(lambda: "qwen3:8b" not in ps_names(client))  # expired models disappear
+    wait_sync(lambda: "qwen3:8b" not in ps_names(client))  # expired models disappear
 
 
 # --------------------------------------------------------------------------- embed
@@ -708,7 +701,7 @@ def test_stop_is_quick_with_open_stream_and_slow_first_byte() -> None:
     for t in threads:
         t.start()
     assert first_chunk.wait(5)
-    wait_for(lambda: ("GET", "/api/version", None) in sim.requests)
+    wait_sync(lambda: ("GET", "/api/version", None) in sim.requests)
     started = time.monotonic()
     sim.stop()
     assert time.monotonic() - started < 1.0

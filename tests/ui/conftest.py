@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import wait_for  # noqa: F401  (the UI tests import it from here)
 from tui.app import OllamaTUI
 from tui.service.config import ConfigStore
 from tui.service.ollama import OllamaClient
@@ -33,15 +34,3 @@ def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         return app
 
     return factory
-
-
-async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
-    """Let the app run until `condition()` holds (bounded; fails loudly instead of hoping)."""
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s: {condition}")
-        await pilot.pause(0.02)

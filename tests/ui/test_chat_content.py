@@ -19,9 +19,9 @@ from tests.ui.test_chat_support import (
     send,
     text,
     toasts,
-    type_text,
     user_turns,
 )
+from tests.waiting import type_text
 from tui.service.history import HistoryStore
 from tui.simulator import Simulator
 from tui.ui.chat.messages import Notice

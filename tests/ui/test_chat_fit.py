@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tests.ui.conftest import wait_for
-from tests.ui.test_chat_support import chat_requests, ready, replies, text, type_text
+from tests.ui.test_chat_support import chat_requests, ready, replies, text
+from tests.waiting import type_text
 from tui.service.monitor.gpu import FakeGpuBackend
 from tui.simulator import Simulator
 from tui.ui.widgets.dialogs import ConfirmDialog

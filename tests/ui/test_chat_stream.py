@@ -14,10 +14,10 @@ from tests.ui.test_chat_support import (
     sessions,
     text,
     toasts,
-    type_text,
     user_turns,
     wait_idle,
 )
+from tests.waiting import type_text
 from tui.simulator import Simulator
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.chat.sessions import SessionList

@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.screen import screen_text
 from tests.ui.conftest import wait_for
+from tests.waiting import type_text
 from tui.ui.chat.messages import AssistantTurn, Notice, UserTurn
 from tui.ui.chat.pane import ChatPane
 from tui.ui.chat.prompt import PromptArea
@@ -23,14 +24,6 @@ async def ready(app, pilot) -> ChatPane:
     pane = chat(app)
     await wait_for(pilot, lambda: pane.store is not None and pane.service is not None)
     return pane
-
-
-async def type_text(pilot, text: str) -> None:
-    """Type `text` into the focused widget key by key (newlines with Ctrl+J)."""
-    keys = []
-    for ch in text:
-        keys.append("ctrl+j" if ch == "\n" else ch)
-    await pilot.press(*keys)
 
 
 def replies(app) -> list[AssistantTurn]:

@@ -13,9 +13,9 @@ from tests.ui.test_chat_support import (
     send,
     text,
     toasts,
-    type_text,
     user_turns,
 )
+from tests.waiting import type_text
 from tui.simulator import Simulator
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.chat.search import SearchScreen

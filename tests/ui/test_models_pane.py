@@ -14,8 +14,8 @@ from tests.ui.test_models_pane_support import (
     requests_to,
     row_for,
     select,
-    type_text,
 )
+from tests.waiting import type_text
 from tui.simulator import Simulator
 from tui.ui.models.create_form import CreateModelDialog
 from tui.ui.models.details import ModelDetails

@@ -16,8 +16,8 @@ from tests.ui.test_models_pane_support import (
     row_text,
     rows,
     select,
-    type_text,
 )
+from tests.waiting import type_text
 from tui.service.pulls import PullManager
 from tui.simulator import Simulator
 from tui.ui.models.pull_rows import PullList

@@ -43,9 +43,5 @@ def row_text(row: PullRow) -> str:
     return str(row.render())
 
 
-async def type_text(pilot, text: str) -> None:
-    await pilot.press(*list(text))
-
-
 def requests_to(sim, path: str) -> list:
     return [r for r in sim.requests if r[1] == path]

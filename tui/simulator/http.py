@@ -17,24 +17,30 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tui.simulator.hostile import HOSTILE, clean, spoil
+from tui.simulator.wire import (
+    MID_FAULTS,
+    PRE_FAULTS,
+    Abort,
+    Done,
+    Fault,
+    HTTPError,
+    Replaced,
+    Request,
+    Reset,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from tui.simulator import Simulator
+    from tui.simulator.state import SimulatorBase
 
 JSON_CT = "application/json; charset=utf-8"
 NDJSON_CT = "application/x-ndjson"
 TEXT_CT = "text/plain; charset=utf-8"
 
-PRE_FAULTS = frozenset({"status", "slow_first_byte", "empty_body", "non_json"})
-MID_FAULTS = frozenset({"error_mid_stream", "drop", "reset", "malformed_line", "truncated", "huge", "stall"})
-HUGE_SIZE = 10 * 1024 * 1024  # the "huge" fault's default: a 10 MB line or body
-FAULT_KINDS = PRE_FAULTS | MID_FAULTS
 MALFORMED_LINE = b"this is not json {\n"
 
 # path -> {method: Simulator handler attribute}
@@ -54,50 +60,6 @@ ROUTES: dict[str, dict[str, str]] = {
     "/api/embed": {"POST": "_h_embed"},
     "/api/embeddings": {"POST": "_h_embeddings"},
 }
-
-
-class Abort(Exception):
-    """Close the connection now, sending nothing more (no chunked terminator)."""
-
-
-class Reset(Abort):
-    """Like Abort, but the connection is reset (RST) rather than closed."""
-
-
-class Done(Exception):
-    """The response is complete; unwind the endpoint."""
-
-
-class Replaced(Exception):
-    """Internal: a fault wrote the current stream line itself."""
-
-
-class HTTPError(Exception):
-    """Answer `status` with `{"error": message}` (only valid before anything was sent)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-@dataclass
-class Fault:
-    path: str
-    kind: str
-    status: int
-    message: str
-    after: int
-    delay: float
-    times: int | None
-    size: int = HUGE_SIZE  # bytes of padding for "huge"
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    body: dict[str, Any]
 
 
 def dumps(obj: Any) -> bytes:
@@ -495,7 +457,7 @@ class SimServer(ThreadingHTTPServer):
     block_on_close = False
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], sim: Simulator) -> None:
+    def __init__(self, address: tuple[str, int], sim: SimulatorBase) -> None:
         self.sim = sim
         self.conns: set[socket.socket] = set()
         self.threads: set[threading.Thread] = set()

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from tui.simulator import catalogue as M
-from tui.simulator.http import Abort, HTTPError, Request, Response
+from tui.simulator.http import Response
 from tui.simulator.state import Installed, Loaded, SimulatorBase, is_fast, quote
 from tui.simulator.support import (
     Name,
@@ -27,6 +27,7 @@ from tui.simulator.support import (
     tokenize,
     tool_arguments,
 )
+from tui.simulator.wire import Abort, HTTPError, Request
 
 DEFAULT_KEEP_ALIVE = 300.0  # seconds (Ollama's 5m)
 DEFAULT_NUM_CTX = 4096

@@ -21,17 +21,11 @@ import time
 from typing import Any
 
 from tui.simulator import catalogue as M
-from tui.simulator.http import (
-    FAULT_KINDS,
-    HUGE_SIZE,
-    Fault,
-    Request,
-    Response,
-    SimServer,
-)
+from tui.simulator.http import Response, SimServer
 from tui.simulator.inference import InferenceMixin
 from tui.simulator.registry import RegistryMixin
 from tui.simulator.state import Remote, ReplyFn
+from tui.simulator.wire import FAULT_KINDS, HUGE_SIZE, Fault, Request
 
 __all__ = ["Simulator", "main", "FAULT_KINDS"]
 

@@ -7,9 +7,10 @@ import time
 from dataclasses import replace
 
 from tui.simulator import catalogue as M
-from tui.simulator.http import Collector, HTTPError, Request, Response
+from tui.simulator.http import Collector, Response
 from tui.simulator.state import Blob, Installed, SimulatorBase, is_fast, quote
 from tui.simulator.support import Name, check_options, parse_name, rfc3339_local
+from tui.simulator.wire import HTTPError, Request
 
 
 class RegistryMixin(SimulatorBase):

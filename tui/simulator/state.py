@@ -12,11 +12,11 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from tui.simulator import catalogue as M
-from tui.simulator.http import Abort, Fault, HTTPError
 from tui.simulator.support import Name, parse_keep_alive, parse_name
+from tui.simulator.wire import Abort, Fault, HTTPError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from tui.simulator.http import SimServer
+    from http.server import ThreadingHTTPServer
 
 ReplyFn = Callable[[str, list[dict]], str]
 
@@ -91,7 +91,7 @@ class SimulatorBase:
         self._faults: list[Fault] = []
         self._model_rates: dict[str, float] = {}
         self._load_times: dict[str, float] = {}  # model key -> seconds a (cold) load takes
-        self._server: SimServer | None = None
+        self._server: ThreadingHTTPServer | None = None  # a SimServer (http.py)
         self._thread: threading.Thread | None = None
         self._wake: tuple[socket.socket, socket.socket] | None = None
 

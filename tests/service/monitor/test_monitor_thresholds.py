@@ -14,10 +14,10 @@ from tui.service.monitor.thresholds import (
 from tui.service.units import (
     format_bytes,
     format_duration,
-    format_gb,
     format_percent,
     format_power,
     format_rate,
+    format_size,
     format_temperature,
     format_used_total,
 )
@@ -169,9 +169,20 @@ def test_format_bytes(value: float | None, text: str) -> None:
 def test_format_bytes_si_and_gb() -> None:
     assert format_bytes(3_400_000_000, si=True) == "3.4 GB"
     assert format_bytes(999, si=True) == "999 B"
-    assert format_gb(40 * 10**9) == "40.0 GB"
-    assert format_gb(None) == "N/A"
+    assert format_bytes(40 * 10**9, unit="GB") == "40.0 GB"
+    assert format_bytes(None, unit="GB") == "N/A"
     assert format_bytes(None, na="—") == "—"
+    assert format_bytes(512 * 10**6, unit="GB") == "0.5 GB"  # a fixed unit never moves
+
+
+def test_format_bytes_whole_from_and_format_size() -> None:
+    """Model and download sizes as Ollama prints them: decimal, no decimals from 100 up."""
+    assert format_bytes(640_000_000, si=True, whole_from=100) == "640 MB"
+    assert format_size(640_000_000) == "640 MB"
+    assert format_size(99_940_000) == "99.9 MB"
+    assert format_size(999_600_000) == "1.0 GB"  # not "1000 MB"
+    assert format_size(12_000) == "12.0 kB"
+    assert format_size(None) == "N/A"
 
 
 def test_format_rate_percent_temp_power() -> None:
@@ -193,6 +204,9 @@ def test_format_used_total() -> None:
     assert format_used_total(None, 8 * 2**30) == "N/A / 8.0 GiB"
     assert format_used_total(2**20, None) == "1.0 MiB"
     assert format_used_total(None, None) == "N/A"
+    # the resource strip's compact form: always GiB, no spaces around the slash
+    assert format_used_total(int(1.2 * 2**30), int(23.5 * 2**30), sep="/", unit="GiB") == "1.2/23.5 GiB"
+    assert format_used_total(None, 2**29, sep="/", unit="GiB") == "N/A/0.5 GiB"
 
 
 @pytest.mark.parametrize(

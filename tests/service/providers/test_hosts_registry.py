@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tui.service.ollama import OllamaClient
-from tui.service.providers import ALL_FEATURES, Host, HostRegistry, Provider, ollama_factory
+from tui.service.providers import (
+    ALL_FEATURES,
+    Host,
+    HostRegistry,
+    Provider,
+    ollama_factory,
+)
 
 SECRET = "Bearer s3cr3t-T0KEN"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tui.service.ollama.types import PullEvent
-from tui.service.pulls.progress import PullProgress, format_bytes
+from tui.service.pulls.progress import PullProgress
+from tui.service.units import format_size
 
 A = "sha256:" + "a" * 64
 B = "sha256:" + "b" * 64
@@ -341,7 +342,7 @@ def test_stall_decays_the_rate():
 
 
 def test_format_helpers():
-    assert format_bytes(1_200_000_000) == "1.2 GB"
-    assert format_bytes(999) == "999 B"
-    assert format_bytes(4_920_738_944) == "4.9 GB"
-    assert format_bytes(640_000_000) == "640 MB"
+    assert format_size(1_200_000_000) == "1.2 GB"
+    assert format_size(999) == "999 B"
+    assert format_size(4_920_738_944) == "4.9 GB"
+    assert format_size(640_000_000) == "640 MB"

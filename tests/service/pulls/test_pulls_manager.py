@@ -313,7 +313,7 @@ def test_ensure_free_space(tmp_path):
     assert ensure_free_space(tmp_path, None) is None
     assert ensure_free_space(tmp_path / "not" / "yet", 1) is None  # measured on the parent
     warning = ensure_free_space(tmp_path, 10**18)
-    assert warning is not None and warning.startswith("not enough disk space: needs 1000000 TB")
+    assert warning is not None and warning.startswith("not enough disk space: needs 1.0 EB")
     assert f"free on {tmp_path}" in warning
 
 

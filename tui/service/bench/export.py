@@ -14,7 +14,7 @@ from typing import Any
 
 from tui.service.bench import BenchResult
 from tui.service.bench.stats import ModelSummary, Spread
-from tui.service.chat.export import _write_atomic
+from tui.service.files import atomic_write
 from tui.service.units import format_bytes
 from tui.service.untrusted import inert, inert_json
 
@@ -121,5 +121,6 @@ def write_export(result: BenchResult, path: Path | str, fmt: str | None = None) 
         fmt = "md"
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (md, json or csv)")
-    _write_atomic(path, FORMATS[fmt](result))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, FORMATS[fmt](result))
     return path

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from tui.service.files import atomic_write
 from tui.service.history import HistoryNotFound, Message, Session
+from tui.service.units import format_bytes
 from tui.service.untrusted import inert, inert_json
 
 if TYPE_CHECKING:
@@ -71,15 +71,6 @@ def _num(value: Any) -> float | None:
 def _ns_to_s(value: Any) -> float | None:
     v = _num(value)
     return None if v is None else v / 1e9
-
-
-def _human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
 
 
 def format_stats(stats: Mapping[str, Any] | None) -> str:
@@ -164,7 +155,7 @@ def _message_markdown(msg: Message, level: int) -> str:
 
     if msg.attachments:
         names = ", ".join(
-            f"`{_one_line(a.name)}` ({a.mime}, {_human_size(a.size)})" for a in msg.attachments
+            f"`{_one_line(a.name)}` ({a.mime}, {format_bytes(a.size)})" for a in msg.attachments
         )
         out += [f"Attachments: {names}", ""]
 
@@ -283,29 +274,7 @@ def session_to_json(session: Session, messages: Sequence[Message]) -> str:
 
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        dfd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
+    atomic_write(path, text)
 
 
 async def export_session(

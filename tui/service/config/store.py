@@ -10,7 +10,6 @@ import logging
 import os
 import re
 import stat
-import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -44,6 +43,7 @@ from tui.service.config.toml_edit import (
     rename_table_text,
     scan_layout,
 )
+from tui.service.files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -105,26 +105,9 @@ def _has_headers(data: Mapping[str, Any] | None) -> bool:
 def _atomic_write(path: Path, data: bytes, mode: int) -> None:
     """Write via a temp file in the same folder and os.replace: readers see old or new, never half."""
     try:
-        _replace_with(path, data, mode)
+        atomic_write(path, data, mode)
     except OSError as exc:
         raise ConfigWriteError(f"cannot write {path}: {exc.strerror or exc}") from exc
-
-
-def _replace_with(path: Path, data: bytes, mode: int) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 # --------------------------------------------------------------------------- the store
@@ -213,22 +196,7 @@ class ConfigStore:
         text = self._example_text().encode()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(text)
-                try:
-                    os.link(tmp, self.path)  # atomic, and never replaces a file that appeared meanwhile
-                except FileExistsError:
-                    pass
-                except OSError:  # no hard links here (some FUSE mounts)
-                    try:
-                        with open(self.path, "xb") as f:
-                            f.write(text)
-                    except FileExistsError:
-                        pass
-            finally:
-                os.unlink(tmp)
+            atomic_write(self.path, text, 0o600, exclusive=True)  # never over a file that appeared meanwhile
         except OSError as exc:
             return [ConfigIssue("", None, f"cannot create {self.path}: {exc.strerror or exc}; "
                                           "using defaults", severity="warning")]

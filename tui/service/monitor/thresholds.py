@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tui.service.units import format_gb
+from tui.service.units import format_bytes
 
 METRIC_LABELS = {
     "cpu": "CPU",
@@ -137,7 +137,7 @@ def fit_warning(
         return None
     who = name or "This model"
     pool = "VRAM+RAM" if free_vram is not None else "RAM"
-    text = f"{who} needs {format_gb(model_size)}; only {format_gb(free)} of {pool} is free"
+    text = f"{who} needs {format_bytes(model_size, unit='GB')}; only {format_bytes(free, unit='GB')} of {pool} is free"
     if model_size <= free:
         text += f" (less than the {margin * 100:.0f}% safety margin would leave)"
     return text

@@ -13,7 +13,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from tui.service.ollama.types import ChatChunk, ModelInfo, ModelShow, PullEvent, RunningModel
+from tui.service.ollama.types import (
+    ChatChunk,
+    ModelInfo,
+    ModelShow,
+    PullEvent,
+    RunningModel,
+)
 
 __all__ = ["Provider", "FeatureUnavailable", "PS", "PULL", "DELETE", "COPY", "CREATE", "LOAD",
            "ALL_FEATURES", "feature_label"]

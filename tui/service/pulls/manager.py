@@ -22,7 +22,8 @@ from typing import Any, Literal
 
 from tui.service.ollama.errors import InvalidModelName, OllamaError
 from tui.service.ollama.names import normalize_model_name, validate_model_name
-from tui.service.pulls.progress import LayerProgress, PullProgress, Stage, format_bytes
+from tui.service.pulls.progress import LayerProgress, PullProgress, Stage
+from tui.service.units import format_size
 
 __all__ = [
     "JobState",
@@ -553,5 +554,5 @@ def ensure_free_space(models_dir: str | os.PathLike[str], needed_bytes: int | No
         return None
     if free >= needed_bytes:
         return None
-    return (f"not enough disk space: needs {format_bytes(needed_bytes)}, "
-            f"{format_bytes(free)} free on {path}")
+    return (f"not enough disk space: needs {format_size(needed_bytes)}, "
+            f"{format_size(free)} free on {path}")

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from tui.service.units import format_size
+
 if TYPE_CHECKING:
     from tui.service.ollama.types import PullEvent
 
@@ -30,16 +32,6 @@ DEFAULT_RATE_TAU = 3.0
 # Samples are taken over windows at least this long; Ollama reports every ~60 ms, and a rate over
 # one 60 ms window mostly measures scheduling jitter.
 DEFAULT_SAMPLE_INTERVAL = 0.5
-
-
-def format_bytes(n: float) -> str:
-    """Decimal units, as Ollama prints them: 1.2 GB, 640 MB, 12 kB, 512 B."""
-    n = float(n)
-    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if abs(n) >= size:
-            value = n / size
-            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
-    return f"{n:.0f} B"
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,7 +326,7 @@ class PullProgress:
             if layer is not None and layer.cached:
                 return f"{what}: already present"
             if layer is not None and layer.resumed:
-                return f"{what}, resuming from {format_bytes(layer.initial)}"
+                return f"{what}, resuming from {format_size(layer.initial)}"
             return what
         if stage == "verifying":
             return "verifying sha256"

@@ -149,7 +149,7 @@ class MarkdownLines(Widget):
     def _code_theme(self) -> str:
         return "monokai" if self.app.current_theme.dark else "friendly"
 
-    def _render(self, renderable: RenderableType, width: int) -> list[Strip]:
+    def _render_strips(self, renderable: RenderableType, width: int) -> list[Strip]:
         """Rich lines → strips, without the blank lines around the block."""
         theme = self.app.current_theme
         rich_theme = _rich_theme(theme.primary, theme.secondary or theme.primary,
@@ -173,7 +173,7 @@ class MarkdownLines(Widget):
             if body[last + 1:].strip().startswith(head.strip()[:3]):
                 body = body[:last] if last >= 0 else ""
             return self._plain_code(body, width, pad=(True, True))
-        return self._render(_markdown_class()(block, self._code_theme()), width)
+        return self._render_strips(_markdown_class()(block, self._code_theme()), width)
 
     def _plain_code(self, code: str, width: int, pad: tuple[bool, bool] = (False, False)) -> list[Strip]:
         """A long code block without highlighting (Pygments needs ~0.2 ms a line: seconds for
@@ -229,16 +229,16 @@ class MarkdownLines(Widget):
             if len(self._fence_done) + chunk.count("\n") > self.HIGHLIGHT_MAX_LINES:
                 self._fence_done.extend(self._plain_code(chunk.rstrip("\n"), self._width))
             else:
-                self._fence_done.extend(self._render(_code(chunk, lexer, theme), self._width))
+                self._fence_done.extend(self._render_strips(_code(chunk, lexer, theme), self._width))
             self._fence_used = len(complete)
         partial = code[len(complete):]
         lines = self._render_block(before, self._width) if before.strip() else []
         if lines:
             lines.append(Strip.blank(0))
-        lines += self._render(_code(" ", "text", theme), self._width)[:1]  # the padding line on top
+        lines += self._render_strips(_code(" ", "text", theme), self._width)[:1]  # the padding line on top
         lines += self._fence_done
         if partial:
-            lines += self._render(_code(partial, lexer, theme), self._width)
+            lines += self._render_strips(_code(partial, lexer, theme), self._width)
         self._open = lines
 
     def _tail(self, first: int) -> list[Strip | None]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -13,29 +12,11 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from tui.service.units import ago
 from tui.service.untrusted import inert
 from tui.ui.access import services
 from tui.ui.chat.paths import PathSuggester
 from tui.ui.widgets.dialogs import ConfirmDialog, TextDialog
-
-
-def ago(when: Any, now: datetime | None = None) -> str:
-    if when is None:
-        return ""
-    if isinstance(when, (int, float)):
-        when = datetime.fromtimestamp(when, timezone.utc)
-    elif isinstance(when, str):
-        try:
-            when = datetime.fromisoformat(when)
-        except ValueError:
-            return when
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    seconds = ((now or datetime.now(timezone.utc)) - when).total_seconds()
-    for limit, div, unit in ((60, 1, "s"), (3600, 60, "m"), (86400, 3600, "h"), (86400 * 30, 86400, "d")):
-        if seconds < limit:
-            return f"{max(0, int(seconds // div))}{unit} ago"
-    return when.strftime("%Y-%m-%d")
 
 
 def ellipsize(text: str, width: int) -> str:

@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.widgets import Collapsible, Static
 
 from tui.service.ollama.types import ModelInfo, ModelShow
-from tui.service.pulls.progress import format_bytes
+from tui.service.units import format_size
 from tui.service.untrusted import inert
 from tui.ui.models.library import ago, badges
 
@@ -34,7 +34,7 @@ def facts(info: ModelInfo, show: ModelShow) -> list[tuple[str, str]]:
         ("quantization", d.quantization_level or "?"),
         ("family", ", ".join(d.families) if d.families else d.family or "?"),
         ("format", d.format or "?"),
-        ("size", format_bytes(info.size) if info.size else "?"),
+        ("size", format_size(info.size) if info.size else "?"),
         ("digest", (info.digest or "?")[:12]),
         ("modified", ago(info.modified_at)),
         ("parent", d.parent_model or "-"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -13,8 +13,9 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
+from tui.service import units
 from tui.service.ollama.types import ModelInfo, ModelShow
-from tui.service.pulls.progress import format_bytes
+from tui.service.units import format_size
 from tui.service.untrusted import inert
 
 # (key, label, width); the name column takes whatever width is left.
@@ -53,15 +54,7 @@ def parameter_count(size: str) -> float:
 
 def ago(when: datetime | None, now: datetime | None = None) -> str:
     """'5m ago', '3h ago', '12d ago', or the date for anything older than a year."""
-    if when is None:
-        return "?"
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    seconds = ((now or datetime.now(timezone.utc)) - when).total_seconds()
-    for limit, div, unit in ((60, 1, "s"), (3600, 60, "m"), (86400, 3600, "h"), (86400 * 365, 86400, "d")):
-        if seconds < limit:
-            return f"{max(0, int(seconds // div))}{unit} ago"
-    return when.strftime("%Y-%m-%d")
+    return units.ago(when, now, date_after_days=365, missing="?")
 
 
 def sort_value(info: ModelInfo, column: str) -> Any:
@@ -181,7 +174,7 @@ class LibraryTable(DataTable):
             d = info.details
             self.add_row(
                 cell(info.name),
-                cell(format_bytes(info.size) if info.size else "?", right=True),
+                cell(format_size(info.size) if info.size else "?", right=True),
                 cell(d.parameter_size or "?", right=True),
                 cell(d.quantization_level or "?"),
                 cell(d.family or "?"),

@@ -9,7 +9,7 @@ from textual import work
 
 from tui.service.ollama.errors import InvalidModelName, OllamaError
 from tui.service.ollama.names import same_model
-from tui.service.pulls.progress import format_bytes
+from tui.service.units import format_size
 from tui.service.untrusted import inert
 from tui.ui.access import services, tui_app
 from tui.ui.models.pull_flow import name_error
@@ -31,7 +31,7 @@ class ModelActions:
         info = self._selected_or_say()
         if info is None:
             return
-        size = format_bytes(info.size) if info.size else "size unknown"
+        size = format_size(info.size) if info.size else "size unknown"
 
         def answer(yes: bool | None) -> None:
             if yes:

@@ -13,7 +13,7 @@ from tui.service.hosts import is_loopback
 from tui.service.ollama.errors import InvalidModelName
 from tui.service.ollama.names import normalize_model_name, validate_model_name
 from tui.service.pulls import PullJob
-from tui.service.pulls.progress import format_bytes
+from tui.service.units import format_size
 from tui.service.untrusted import inert
 from tui.ui.access import services
 from tui.ui.models.create_form import CreateModelDialog, CreateRequest
@@ -93,7 +93,7 @@ class PullFlow:
             elif job.update_result == "updated":
                 self.notify(f"{name} was updated", title="Update check")
             else:
-                self.notify(f"Pulled {name} ({format_bytes(job.bytes_total)})", title="Pull")
+                self.notify(f"Pulled {name} ({format_size(job.bytes_total)})", title="Pull")
             self._tags_dirty = True
             if self.visible:
                 self.refresh_models()

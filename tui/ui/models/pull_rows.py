@@ -11,8 +11,8 @@ from textual.message import Message
 from textual.widget import Widget
 
 from tui.service.pulls import PullJob
-from tui.service.pulls.progress import LayerProgress, format_bytes
-from tui.service.units import format_duration
+from tui.service.pulls.progress import LayerProgress
+from tui.service.units import format_duration, format_size
 from tui.service.untrusted import inert
 
 SYMBOLS = {"queued": "…", "running": "⇣", "success": "✓", "error": "✕", "cancelled": "⊘"}
@@ -50,13 +50,13 @@ def layer_line(index: int, count: int, layer: LayerProgress, current: bool) -> s
     digest = (layer.digest or "model").removeprefix("sha256:")[:12]
     total = layer.total or 0
     pct = f"{100 * layer.completed / total:3.0f}%" if total else "  ?%"
-    sizes = f"{format_bytes(layer.completed)} / {format_bytes(total)}" if total else format_bytes(layer.completed)
+    sizes = f"{format_size(layer.completed)} / {format_size(total)}" if total else format_size(layer.completed)
     if layer.cached:
         note = "already present"
     elif layer.done:
-        note = "done" + (f" (resumed from {format_bytes(layer.initial)})" if layer.resumed else "")
+        note = "done" + (f" (resumed from {format_size(layer.initial)})" if layer.resumed else "")
     elif current:
-        note = "downloading" + (f", resumed from {format_bytes(layer.initial)}" if layer.resumed else "")
+        note = "downloading" + (f", resumed from {format_size(layer.initial)}" if layer.resumed else "")
     else:
         note = ""
     return f"layer {index}/{count} {digest}  {pct}  {sizes}  {note}".rstrip()
@@ -168,15 +168,15 @@ class PullRow(Widget):
 
     def detail_text(self) -> str:
         job = self.job
-        total = f"{format_bytes(job.bytes_total)}{'' if job.total_known else '+'}"
-        sizes = f"{format_bytes(job.bytes_done)} / {total}" if job.bytes_total else ""
-        resumed = f"resuming from {format_bytes(job.resumed_bytes)}" if job.resumed else ""
+        total = f"{format_size(job.bytes_total)}{'' if job.total_known else '+'}"
+        sizes = f"{format_size(job.bytes_done)} / {total}" if job.bytes_total else ""
+        resumed = f"resuming from {format_size(job.resumed_bytes)}" if job.resumed else ""
         if job.state == "queued":
             return "queued — waiting for a free download slot"
         if job.state == "running":
             if job.kind == "create" and not job.bytes_total:
                 return job.stage_text
-            rate = f"{format_bytes(job.rate)}/s" if job.rate else "– /s"
+            rate = f"{format_size(job.rate)}/s" if job.rate else "– /s"
             eta = f"ETA {format_duration(job.eta)}" if job.eta is not None else "ETA ?"
             parts = [p for p in (sizes, rate, eta, resumed, job.stage_text) if p]
             return " · ".join(parts)
@@ -187,8 +187,8 @@ class PullRow(Widget):
             if job.update_result == "up to date":
                 return f"up to date (checked{took})"
             if job.update_result == "updated":
-                return f"updated{took}" + (f" · {format_bytes(job.bytes_total)}" if job.bytes_total else "")
-            return f"pulled {format_bytes(job.bytes_total)}{took}" + (" (resumed)" if job.resumed else "")
+                return f"updated{took}" + (f" · {format_size(job.bytes_total)}" if job.bytes_total else "")
+            return f"pulled {format_size(job.bytes_total)}{took}" + (" (resumed)" if job.resumed else "")
         if job.state == "error":
             return f"error: {job.error or 'unknown error'}"
         # cancelled

@@ -10,8 +10,7 @@ from textual.content import Content
 from textual.widgets import DataTable
 
 from tui.service.ollama.types import RunningModel
-from tui.service.pulls.progress import format_bytes
-from tui.service.units import format_duration
+from tui.service.units import format_duration, format_size
 from tui.ui.models.library import MIN_NAME_WIDTH, cell
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -86,7 +85,7 @@ class RunningTable(DataTable):
         for m in self.models:
             self.add_row(
                 cell(m.name),
-                cell(format_bytes(m.size) if m.size else "?", right=True),
+                cell(format_size(m.size) if m.size else "?", right=True),
                 cell(gpu_share(m), right=True),
                 cell(f"{m.context_length:,}" if m.context_length else "?", right=True),
                 cell(expires_in(m, now), right=True),

@@ -18,7 +18,6 @@ from tui.service.monitor.thresholds import metric_key
 from tui.service.units import (
     NA,
     format_bytes,
-    format_gb,
     format_percent,
     format_power,
     format_rate,
@@ -270,12 +269,12 @@ def model_lines(models: Iterable[PsModel], width: int = 76) -> list[Line]:
         if frac is None:
             share = f"VRAM {NA}"
         elif frac >= 0.995:
-            share = f"100% GPU ({format_gb(m.size_vram)} VRAM)"
+            share = f"100% GPU ({format_bytes(m.size_vram, unit='GB')} VRAM)"
         elif frac <= 0.005:
             share = "100% CPU (none in VRAM)"
         else:
-            share = f"{frac * 100:.0f}% GPU / {100 - frac * 100:.0f}% CPU ({format_gb(m.size_vram)} VRAM)"
-        lines.append((f"  {name:<{name_width}} {format_gb(m.size):>8}  ", share))
+            share = f"{frac * 100:.0f}% GPU / {100 - frac * 100:.0f}% CPU ({format_bytes(m.size_vram, unit='GB')} VRAM)"
+        lines.append((f"  {name:<{name_width}} {format_bytes(m.size, unit='GB'):>8}  ", share))
     return lines
 
 
@@ -311,12 +310,8 @@ def duration_text(seconds: float) -> str:
 # --------------------------------------------------------------------------- resource strip
 
 
-def _gb(value: int | None) -> str:
-    return NA if value is None else f"{value / 1024**3:.1f}"
-
-
 def _used_total(used: int | None, total: int | None) -> str:
-    return f"{_gb(used)}/{_gb(total)} GiB"
+    return format_used_total(used, total, sep="/", unit="GiB")
 
 
 def _cell(label: str, value: Line) -> Line:
