@@ -82,3 +82,16 @@ async def test_a_host_change_makes_a_new_client_and_closes_the_old(make_app):
             assert models.pulls._client is app.client  # later pulls go to the new host
             await app.services.hosts.aclose_retired()
             assert old.closed
+
+
+def test_the_app_offers_what_the_panes_ask_of_it():
+    """tui.ui.access.TuiApp is what panes may use of the App; the App must have all of it."""
+    from tui.app import OllamaTUI
+    from tui.ui.access import TuiApp
+
+    wanted = [n for n in dir(TuiApp) if not n.startswith("_")] + list(TuiApp.__annotations__)
+    instance_attrs = {"default_model", "connection", "monitor", "sampler"}  # set in __init__
+    missing = [n for n in wanted if n not in instance_attrs and not hasattr(OllamaTUI, n)]
+    assert not missing
+    source = __import__("inspect").getsource(OllamaTUI.__init__)
+    assert [n for n in instance_attrs if f"self.{n} =" not in source] == []

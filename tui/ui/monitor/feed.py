@@ -26,7 +26,7 @@ from tui.service.ollama.names import same_model
 from tui.service.untrusted import inert
 
 if TYPE_CHECKING:
-    from tui.app import OllamaTUI
+    from textual.app import App
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class MonitorFeed:
     without one, the last answer is reused (no request per second for a hidden pane).
     """
 
-    def __init__(self, app: OllamaTUI, gpu_backend: GpuBackend | None = None) -> None:
+    def __init__(self, app: App[Any], gpu_backend: GpuBackend | None = None) -> None:
         self.app = app
         config = app.config
         self.gpu = gpu_backend if gpu_backend is not None else NvmlBackend()
