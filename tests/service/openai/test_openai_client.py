@@ -8,6 +8,7 @@ import pytest
 
 from tui.service.ollama import errors
 from tui.service.openai import OpenAIClient, api_root
+from tui.service.providers.protocol import PULL, Provider
 from tui.simulator.openai import OpenAISimulator
 
 MODEL = "meta-llama/Llama-3.1-8B-Instruct"
@@ -110,9 +111,10 @@ async def test_only_options_the_api_takes_are_sent_and_images_become_content_par
 
 async def test_what_such_a_server_cannot_do_says_so():
     async with OpenAIClient("http://127.0.0.1:9/v1") as client:
-        for call in (client.ps(), client.delete("x"), client.copy("a", "b")):
-            with pytest.raises(errors.Unsupported, match="not available on http://127.0.0.1:9"):
+        for call in (client.ps(), client.delete("x"), client.copy("a", "b"), client.unload("x")):
+            with pytest.raises(errors.Unsupported, match="are not available on http://127.0.0.1:9 .an OpenAI"):
                 await call
         with pytest.raises(errors.Unsupported, match="pulls are not available"):
             client.pull("x")
+        assert isinstance(client, Provider) and not client.supports(PULL)
     assert api_root("http://box:8000/v1/") == api_root("http://box:8000") == "http://box:8000"

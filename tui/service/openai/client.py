@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING, Any
 from tui.service.hosts import redact_url
 from tui.service.ollama import errors
 from tui.service.ollama.transport import MAX_BODY_BYTES, _describe_transport_error
-from tui.service.ollama.types import ChatChunk, GenerationStats, ModelInfo
+from tui.service.ollama.types import ChatChunk, GenerationStats, ModelInfo, ModelShow
+from tui.service.providers.protocol import COPY, DELETE, LOAD, PS, PULL, FeatureUnavailable
 from tui.service.untrusted import inert_short
 
 if TYPE_CHECKING:
     import httpx
 
-#: What this kind of server does; the Ollama client has these and pulls, ps, delete, copy…
-FEATURES = frozenset({"chat", "models"})
+#: None of the optional features (pull, ps, delete, copy, create, load): chat and model listing.
+FEATURES: frozenset[str] = frozenset()
 KIND = "OpenAI-compatible server"
 
 # Ollama option -> OpenAI request field (the ones the API defines; others are not sent).
@@ -172,24 +173,36 @@ class OpenAIClient:
                 out.append(ModelInfo(name=name, model=name, capabilities=("completion",)))
         return out
 
-    def _unsupported(self, what: str) -> errors.Unsupported:
-        return errors.Unsupported(f"{what} not available on {self._display_url} (an {KIND}: it serves the "
-                                  f"models it was started with)")
+    def supports(self, feature: str) -> bool:
+        return feature in self.features
+
+    def warm_up(self) -> None:
+        self._http  # noqa: B018 - makes the pooled client (httpx's imports) now
+
+    def _unsupported(self, feature: str) -> FeatureUnavailable:
+        return FeatureUnavailable(feature, self._display_url, f"an {KIND} serves the models it was started with")
+
+    async def show(self, model: str, *, verbose: bool = False, digest: str | None = None) -> ModelShow:
+        """Model details are not part of this API: what can be said is that it completes text."""
+        return ModelShow(capabilities=("completion",))
 
     async def ps(self) -> list[Any]:
-        raise self._unsupported("the list of loaded models is")
+        raise self._unsupported(PS)
 
     def pull(self, model: str, *, insecure: bool = False) -> AsyncIterator[Any]:
-        raise self._unsupported("pulls are")
+        raise self._unsupported(PULL)
 
     async def delete(self, model: str) -> None:
-        raise self._unsupported("deleting models is")
+        raise self._unsupported(DELETE)
 
     async def copy(self, source: str, destination: str) -> None:
-        raise self._unsupported("copying models is")
+        raise self._unsupported(COPY)
 
-    async def show(self, model: str, **_: Any) -> Any:
-        raise self._unsupported("model details are")
+    async def load(self, model: str, keep_alive: str | int | float | None = None) -> None:
+        raise self._unsupported(LOAD)
+
+    async def unload(self, model: str) -> None:
+        raise self._unsupported(LOAD)
 
     # -- chat ---------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol, runtime_checkable
 
+from tui.service.ollama import errors
 from tui.service.ollama.types import (
     ChatChunk,
     ModelInfo,
@@ -41,11 +42,12 @@ def feature_label(feature: str) -> str:
     return _LABELS.get(feature, feature)
 
 
-class FeatureUnavailable(Exception):
-    """An optional feature the provider does not declare was called."""
+class FeatureUnavailable(errors.Unsupported):
+    """An optional feature the provider does not declare was called. An OllamaError, so every
+    place that shows a server's refusal shows this one too, in words."""
 
-    def __init__(self, feature: str, host: str = "this host") -> None:
-        super().__init__(f"{feature_label(feature)} are not available on {host}")
+    def __init__(self, feature: str, host: str = "this host", why: str = "") -> None:
+        super().__init__(f"{feature_label(feature)} are not available on {host}" + (f" ({why})" if why else ""))
         self.feature = feature
 
 
