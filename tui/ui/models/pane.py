@@ -34,7 +34,6 @@ from tui.ui.models.library import (
 )
 from tui.ui.models.model_actions import ModelActions
 from tui.ui.models.pull_panel import PullPanel
-from tui.ui.models.pull_rows import PullList
 from tui.ui.models.running import RunningTable
 
 # Actions bound to plain letters: never while a text field has focus.
@@ -131,10 +130,6 @@ class ModelsPane(Vertical):
     @property
     def pull_panel(self) -> PullPanel:
         return self.query_one(PullPanel)
-
-    @property
-    def pull_list(self) -> PullList:
-        return self.pull_panel.pull_list
 
     @property
     def details(self) -> ModelDetails:
