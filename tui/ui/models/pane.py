@@ -1,7 +1,11 @@
 """The Models pane: installed models, their details, pulls with live progress, running models.
 
-The pull / create flow is mixed in from `pull_flow.PullFlow`, the delete / copy / load / unload
-actions from `model_actions.ModelActions`."""
+The pane lists the installed models (filter, sort, details) and the loaded ones. The pulls are a
+widget of their own (`pull_panel.PullPanel`); delete / copy / load / unload are done by a helper
+the pane owns (`model_actions.ModelActions`). The pane binds every key (they work wherever the
+focus is in it), hands each to the part that acts on it, and routes what those parts post: a
+finished pull or a deleted / copied model lists the installed models again, a load / unload
+samples the loaded ones."""
 
 from __future__ import annotations
 
@@ -12,13 +16,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Static, TextArea
 
+from tui.service.config import Config
+from tui.service.connection import ConnectionState
 from tui.service.ollama.errors import OllamaError
 from tui.service.ollama.names import same_model
 from tui.service.ollama.types import ModelInfo, ModelShow
-from tui.service.pulls import PullManager
 from tui.service.untrusted import inert
 from tui.ui.access import services
 from tui.ui.events import ConfigChanged, ConnectionChanged
@@ -31,18 +37,17 @@ from tui.ui.models.library import (
     ModelSummary,
 )
 from tui.ui.models.model_actions import ModelActions
-from tui.ui.models.pull_flow import PullFlow, name_error  # noqa: F401 - name_error: importable from here as before
-from tui.ui.models.pull_rows import PullChanged, PullList
+from tui.ui.models.pull_panel import PullPanel
 from tui.ui.models.running import RunningTable
 
 # Actions bound to plain letters: never while a text field has focus.
 _LETTER_ACTIONS = frozenset({
-    "sort_next", "sort_reverse", "details", "pull", "cancel_pull", "toggle_layers", "clear_pulls",
-    "update", "update_all", "delete", "copy", "create", "load", "unload", "refresh",
+    "sort_next", "sort_reverse", "details", "refresh",
+    *(b.action for b in (*PullPanel.PANE_KEYS, *ModelActions.PANE_KEYS)),
 })
 
 
-class ModelsPane(PullFlow, ModelActions, Vertical):
+class ModelsPane(Vertical):
     """Installed models, their details, pulls and loaded models.
 
     Letter keys act on the selected model (k / l on the loaded-models row when that table has
@@ -55,17 +60,8 @@ class ModelsPane(PullFlow, ModelActions, Vertical):
         Binding("s", "sort_next", "Sort by the next column", show=False),
         Binding("S", "sort_reverse", "Reverse sort order", show=False),
         Binding("i", "details", "Details of the model (also Enter)", show=False),
-        Binding("p", "pull", "Pull"),
-        Binding("x", "cancel_pull", "Cancel pull (the ▶ row)"),
-        Binding("t", "toggle_layers", "Show/hide the layers of the ▶ pull", show=False),
-        Binding("X", "clear_pulls", "Clear finished pulls", show=False),
-        Binding("u", "update", "Check the model for an update", show=False),
-        Binding("U", "update_all", "Check every model for updates", show=False),
-        Binding("d", "delete", "Delete"),
-        Binding("c", "copy", "Copy / tag the model", show=False),
-        Binding("n", "create", "Create"),
-        Binding("l", "load", "Load & keep loaded (keep_alive from config)", show=False),
-        Binding("k", "unload", "Unload the model now", show=False),
+        *PullPanel.PANE_KEYS,  # p x t X u U: handed to the pull panel
+        *ModelActions.PANE_KEYS,  # d c n l k: the selected model
         Binding("R", "refresh", "Refresh the lists", show=False),
         Binding("escape", "back", "Back to the model list", show=False),
     ]
@@ -82,7 +78,7 @@ class ModelsPane(PullFlow, ModelActions, Vertical):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.models: list[ModelInfo] = []
-        self.pulls: PullManager | None = None
+        self.model_actions = ModelActions(self)
         self.list_error: str | None = None
         self._shows: dict[tuple[str, str], ModelShow] = {}
         self._show_errors: dict[tuple[str, str], str] = {}
@@ -91,9 +87,6 @@ class ModelsPane(PullFlow, ModelActions, Vertical):
         self._ps_timer: Timer | None = None
         self._details_timer: Timer | None = None
         self._list_retry: Timer | None = None
-        self._update_checks: set[int] = set()
-        self._reported: set[int] = set()
-        self._cleared: set[int] = set()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="models-toolbar"):
@@ -105,35 +98,33 @@ class ModelsPane(PullFlow, ModelActions, Vertical):
                 yield LibraryTable(id="library")
                 yield ModelSummary(id="model-summary")
             yield ModelDetails(id="model-details")
-        with Vertical(id="pulls-box"):
-            yield Static(id="pulls-title")
-            yield PullList(id="pull-list")
+        yield PullPanel(id="pulls-box")
         with Vertical(id="running-box"):
             yield Static(id="running-title")
             yield RunningTable(id="running")
 
     def on_mount(self) -> None:
-        self.pulls = services(self).make_pulls(concurrent=services(self).config.pulls.concurrent,
-                                               on_change=lambda job: self.post_message(PullChanged(job)))
-        self.query_one("#pulls-box").display = False
         self.query_one(ModelSummary).show(None, None)
         self._show_status()
         self._show_running_title(None)
 
-    def apply_config(self, config: Any) -> None:
-        """New settings: the download limit applies at once (keep_alive is read per action)."""
-        if self.pulls is not None:
-            try:
-                self.pulls.set_concurrency(int(config.pulls.concurrent))
-            except (AttributeError, TypeError, ValueError):
-                pass
+    def on_config_changed(self, event: ConfigChanged) -> None:
+        self.apply_config(event.config)
 
-    async def on_unmount(self) -> None:
-        if self.pulls is not None:
-            try:
-                await self.pulls.aclose()
-            except Exception:  # the client may already be closed on the way out
-                pass
+    def on_connection_changed(self, event: ConnectionChanged) -> None:
+        self.on_connection(event.state)
+
+    def apply_config(self, config: Config) -> None:
+        """New settings: the download limit applies at once (keep_alive is read per action)."""
+        try:
+            panel = self.pull_panel
+        except NoMatches:  # not built yet: it reads the config when it is
+            return
+        panel.set_concurrency(config.pulls.concurrent)
+
+    def start_pull(self, name: str) -> None:
+        """Pull `name` (the App hands the chat's "not installed" model here)."""
+        self.pull_panel.start_pull(name)
 
     # -- parts ----------------------------------------------------------------------------------
 
@@ -146,8 +137,8 @@ class ModelsPane(PullFlow, ModelActions, Vertical):
         return self.query_one(RunningTable)
 
     @property
-    def pull_list(self) -> PullList:
-        return self.query_one(PullList)
+    def pull_panel(self) -> PullPanel:
+        return self.query_one(PullPanel)
 
     @property
     def details(self) -> ModelDetails:
@@ -185,14 +176,8 @@ class ModelsPane(PullFlow, ModelActions, Vertical):
             self.refresh_models()
         self.refresh_running()
 
-    def on_config_changed(self, event: ConfigChanged) -> None:
-        self.apply_config(event.config)
-
-    def on_connection_changed(self, event: ConnectionChanged) -> None:
-        self.on_connection(event.state)
-
-    def on_connection(self, state: Any) -> None:
-        up = bool(getattr(state, "up", False))
+    def on_connection(self, state: ConnectionState) -> None:
+        up = state.up
         came_back = up and self._was_up is False
         self._was_up = up
         if came_back:
@@ -363,19 +348,27 @@ class ModelsPane(PullFlow, ModelActions, Vertical):
         title.update(Content.assemble(("Loaded models ", "bold"), (hint, "$text-muted")))
         self.running.display = count > 0
 
-    # -- pulls (started, listed and reported by PullFlow) ----------------------------------------
+    # -- what the parts post ---------------------------------------------------------------------
 
-    @on(PullChanged)
-    def _pull_changed(self, message: PullChanged) -> None:
+    def _models_changed(self) -> None:
+        self._tags_dirty = True  # listed when the pane is next shown, if not now
+        if self.visible:
+            self.refresh_models()
+
+    @on(PullPanel.Finished)
+    def _pull_finished(self, message: PullPanel.Finished) -> None:
         message.stop()
-        job = message.job
-        if job.id in self._cleared:
-            return
-        self.pull_list.upsert(job, update_check=job.id in self._update_checks)
-        self._pulls_changed()
-        if job.finished and job.id not in self._reported:
-            self._reported.add(job.id)
-            self._job_finished(job)
+        self._models_changed()
+
+    @on(ModelActions.LibraryChanged)
+    def _library_changed(self, message: ModelActions.LibraryChanged) -> None:
+        message.stop()
+        self.refresh_models(select=message.select)
+
+    @on(ModelActions.RunningChanged)
+    def _running_changed(self, message: ModelActions.RunningChanged) -> None:
+        message.stop()
+        self.refresh_running()
 
     # -- actions --------------------------------------------------------------------------------
 
@@ -422,6 +415,66 @@ class ModelsPane(PullFlow, ModelActions, Vertical):
     def action_refresh(self) -> None:
         self.refresh_models()
         self.refresh_running()
+
+    # -- keys handed to the pull panel ----------------------------------------------------------
+
+    def action_pull(self) -> None:
+        self.pull_panel.ask_pull()
+
+    def action_cancel_pull(self) -> None:
+        self.pull_panel.cancel_selected()
+
+    def action_toggle_layers(self) -> None:
+        self.pull_panel.toggle_layers()
+
+    def action_clear_pulls(self) -> None:
+        self.pull_panel.clear_finished()
+
+    def action_update(self) -> None:
+        info = self._selected_or_say()
+        if info is not None:
+            self.pull_panel.check_update(info.name)
+
+    def action_update_all(self) -> None:
+        self.pull_panel.check_updates([m.name for m in self.models])
+
+    def action_create(self) -> None:
+        info = self.library.selected
+        self.pull_panel.ask_create(info.name if info else "")
+
+    # -- keys handed to the model actions -------------------------------------------------------
+
+    def _target(self) -> str | None:
+        """The model `k` / `l` act on: the loaded-models row when that table has focus."""
+        if self.app.focused is self.running and self.running.selected is not None:
+            return self.running.selected.name
+        info = self.library.selected
+        return info.name if info else None
+
+    def action_delete(self) -> None:
+        info = self._selected_or_say()
+        if info is not None:
+            self.model_actions.delete(info)
+
+    def action_copy(self) -> None:
+        info = self._selected_or_say()
+        if info is not None:
+            self.model_actions.copy(info)
+
+    def action_load(self) -> None:
+        name = self._target()
+        if name is None:
+            self.notify("Select a model in the list first.", severity="warning", timeout=3)
+            return
+        info = next((m for m in self.models if same_model(name, m.name)), None)
+        self.model_actions.load(name, info.size if info else None)
+
+    def action_unload(self) -> None:
+        name = self._target()
+        if name is None:
+            self.notify("Select a model first.", severity="warning", timeout=3)
+            return
+        self.model_actions.unload(name)
 
     # -- the command palette --------------------------------------------------------------------
 
