@@ -9,8 +9,10 @@ from textual.widgets import Static
 
 from tests.screen import screen_text
 from tests.ui.conftest import wait_for
+from tui.service.config import ConfigStore
 from tui.service.ollama import OllamaClient
 from tui.service.ollama.types import ModelInfo
+from tui.service.services import Services
 from tui.ui.models.model_actions import ModelActions
 from tui.ui.widgets.dialogs import ConfirmDialog, TextDialog
 
@@ -30,10 +32,20 @@ class Host(Static):
         self.news.append(("running", None))
 
 
+class RoomForAll:
+    """The App's memory-fit check, answering that everything fits (the check has its own tests)."""
+
+    async def fit_warning(self, name: str, size: int | None) -> str | None:
+        return None
+
+
 class ActionsApp(App):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, folder) -> None:
         super().__init__()
         self.client = OllamaClient(url, connect_timeout=0.5, retries=0)
+        self.services = Services.build(ConfigStore(folder / "config.toml"), url, db_path=":memory:",
+                                       provider=self.client)
+        self.monitor = RoomForAll()
         self.toasts: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -48,8 +60,8 @@ class ActionsApp(App):
         await self.client.aclose()
 
 
-async def test_load_then_unload_posts_running_changed(sim):
-    app = ActionsApp(sim.url)
+async def test_load_then_unload_posts_running_changed(sim, tmp_path):
+    app = ActionsApp(sim.url, tmp_path)
     async with app.run_test(size=(100, 24)) as pilot:
         host = app.query_one(Host)
         host.actions.load("llama3.2:latest", None)
@@ -62,8 +74,8 @@ async def test_load_then_unload_posts_running_changed(sim):
         await wait_for(pilot, lambda: "Unloaded llama3.2:latest" in "\n".join(app.toasts))
 
 
-async def test_copy_asks_for_a_new_name_and_keeps_the_cursor_on_the_copy(sim):
-    app = ActionsApp(sim.url)
+async def test_copy_asks_for_a_new_name_and_keeps_the_cursor_on_the_copy(sim, tmp_path):
+    app = ActionsApp(sim.url, tmp_path)
     async with app.run_test(size=(100, 24)) as pilot:
         host = app.query_one(Host)
         host.actions.copy(ModelInfo(name="llama3.2:latest"))
@@ -76,8 +88,8 @@ async def test_copy_asks_for_a_new_name_and_keeps_the_cursor_on_the_copy(sim):
         assert "mine:v1" in sim.installed()
 
 
-async def test_delete_asks_first_and_a_failure_is_said_and_still_relists(sim):
-    app = ActionsApp(sim.url)
+async def test_delete_asks_first_and_a_failure_is_said_and_still_relists(sim, tmp_path):
+    app = ActionsApp(sim.url, tmp_path)
     async with app.run_test(size=(100, 24)) as pilot:
         host = app.query_one(Host)
         host.actions.delete(ModelInfo(name="no-such:latest", size=0))

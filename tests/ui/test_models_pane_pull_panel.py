@@ -9,8 +9,10 @@ from textual.app import App, ComposeResult
 from tests.screen import screen_text
 from tests.ui.conftest import wait_for
 from tests.ui.test_models_pane_support import open_models, row_text, select
+from tui.service.config import ConfigStore
 from tui.service.ollama import OllamaClient
 from tui.service.pulls import PullJob
+from tui.service.services import Services
 from tui.ui.models.library import LibraryTable
 from tui.ui.models.pull_panel import PullPanel
 from tui.ui.models.pull_rows import PullList
@@ -20,9 +22,11 @@ from tui.ui.widgets.dialogs import ConfirmDialog, TextDialog
 class PanelApp(App):
     """Just the panel; `finished` collects what it posts."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, folder) -> None:
         super().__init__()
         self.client = OllamaClient(url, connect_timeout=0.5, retries=0)
+        self.services = Services.build(ConfigStore(folder / "config.toml"), url, db_path=":memory:",
+                                       provider=self.client)
         self.toasts: list[str] = []
         self.finished: list[PullJob] = []
 
@@ -52,7 +56,7 @@ def title(app: App) -> str:
 
 async def test_a_pull_shows_a_row_then_posts_finished_and_clearing_hides_the_panel(sim, tmp_home):
     sim.add_remote_model("tiny:latest", [1_000_000])
-    app = PanelApp(sim.url)
+    app = PanelApp(sim.url, tmp_home)
     async with app.run_test(size=(100, 24)) as pilot:
         panel = app.query_one(PullPanel)
         await pilot.pause()
@@ -72,7 +76,7 @@ async def test_a_pull_shows_a_row_then_posts_finished_and_clearing_hides_the_pan
 
 
 async def test_a_failed_pull_posts_finished_and_says_why(sim, tmp_home):
-    app = PanelApp(sim.url)
+    app = PanelApp(sim.url, tmp_home)
     async with app.run_test(size=(100, 24)) as pilot:
         panel = app.query_one(PullPanel)
         panel.start_pull("no-such-model:latest")
@@ -83,7 +87,7 @@ async def test_a_failed_pull_posts_finished_and_says_why(sim, tmp_home):
 
 
 async def test_a_bad_name_is_refused_and_nothing_is_selected_to_cancel(sim, tmp_home):
-    app = PanelApp(sim.url)
+    app = PanelApp(sim.url, tmp_home)
     async with app.run_test(size=(100, 24)) as pilot:
         panel = app.query_one(PullPanel)
         panel.start_pull("not a name!")
@@ -94,7 +98,7 @@ async def test_a_bad_name_is_refused_and_nothing_is_selected_to_cancel(sim, tmp_
 
 
 async def test_an_update_check_is_titled_update_and_says_up_to_date(sim, tmp_home):
-    app = PanelApp(sim.url)
+    app = PanelApp(sim.url, tmp_home)
     async with app.run_test(size=(100, 24)) as pilot:
         panel = app.query_one(PullPanel)
         panel.check_update("llama3.2:latest")
@@ -105,7 +109,7 @@ async def test_an_update_check_is_titled_update_and_says_up_to_date(sim, tmp_hom
 
 
 async def test_checking_no_models_for_updates_warns_and_asks_nothing(sim, tmp_home):
-    app = PanelApp(sim.url)
+    app = PanelApp(sim.url, tmp_home)
     async with app.run_test(size=(100, 24)) as pilot:
         app.query_one(PullPanel).check_updates([])
         await wait_for(pilot, lambda: "No installed models to check." in toasts(app))

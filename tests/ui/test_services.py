@@ -55,11 +55,11 @@ async def test_a_models_pane_built_hears_config_changes(make_app):
         async with app.run_test(size=(120, 30)) as pilot:
             await pilot.press("f2")
             models = await app.pane("models")
-            await wait_for(pilot, lambda: models.pulls is not None)
+            await wait_for(pilot, lambda: models.pull_panel.manager is not None)
             app.config_store.set("pulls.concurrent", 3)
             app.config_store.save()
             app.apply_config()
-            await wait_for(pilot, lambda: models.pulls.concurrency == 3)
+            await wait_for(pilot, lambda: models.pull_panel.manager.concurrency == 3)
 
 
 async def test_a_host_change_makes_a_new_client_and_closes_the_old(make_app):
@@ -71,7 +71,7 @@ async def test_a_host_change_makes_a_new_client_and_closes_the_old(make_app):
             old = app.client
             await pilot.press("f2")
             models = await app.pane("models")
-            await wait_for(pilot, lambda: models.pulls is not None)
+            await wait_for(pilot, lambda: models.pull_panel.manager is not None)
             await pilot.press("f3", "h")
             await pilot.pause()
             app.screen.query_one("#host-input").value = ""
@@ -79,7 +79,7 @@ async def test_a_host_change_makes_a_new_client_and_closes_the_old(make_app):
             await wait_for(pilot, lambda: status.state.up and status.state.version == "0.34.1")
             assert app.client is not old and app.services.hosts.host.url == f"http://127.0.0.1:{second.port}"
             assert app.connection.client is app.client
-            assert models.pulls._client is app.client  # later pulls go to the new host
+            assert models.pull_panel.manager._client is app.client  # later pulls go to the new host
             await app.services.hosts.aclose_retired()
             assert old.closed
 
