@@ -27,7 +27,12 @@ def keys_table() -> str:
 
 
 def config_table() -> str:
-    from tui.service.config.schema import FIELDS, MODEL_FIELDS, PRESET_FIELDS
+    from tui.service.config.schema import (
+        FIELDS,
+        HOST_FIELDS,
+        MODEL_FIELDS,
+        PRESET_FIELDS,
+    )
 
     def row(path: str, field) -> str:
         default = "" if field.default is None else f"`{field.format_value(field.default)}`"
@@ -41,6 +46,7 @@ def config_table() -> str:
     lines += [row(f"presets.<name>.{f.key}", f) for f in PRESET_FIELDS]
     lines += [row(f'models."<name>".{f.key}', f) for f in MODEL_FIELDS]
     lines.append('| `models."<name>".options.<option>` | | as in presets | Option overrides for this model. |')
+    lines += [row(f"hosts.<name>.{f.key}", f) for f in HOST_FIELDS]
     return "\n".join(lines)
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from tui.service.config.schema import (
     FIELDS,
+    HOST_FIELDS,
+    HOST_INDEX,
     MODEL_FIELDS,
     MODEL_INDEX,
     OPTION_KEYS,
@@ -76,6 +78,7 @@ class MonitorConfig:
     vram_warn: float = _default("monitor", "vram_warn")
     gpu_temp_warn: float = _default("monitor", "gpu_temp_warn")
     fit_margin: float = _default("monitor", "fit_margin")
+    prometheus: str = _default("monitor", "prometheus")
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,21 @@ class ModelOverride:
 
 
 @dataclass(frozen=True)
+class HostConfig:
+    """[hosts.<name>]: one server of the fleet. `api_key` is resolved (from `api_key_env` when
+    that names a variable that is set); neither it nor `headers` is ever in a repr."""
+
+    name: str
+    url: str
+    kind: str = "ollama"
+    api_key: str | None = field(default=None, repr=False)
+    api_key_env: str | None = None
+    metrics: tuple[str, ...] = ()
+    prometheus_labels: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
 class ChatSettings:
     """What one chat request to `model` should carry, all layers resolved.
 
@@ -177,6 +195,7 @@ class Config:
     chat: ChatConfig = field(default_factory=ChatConfig)
     presets: dict[str, Preset] = field(default_factory=lambda: dict(DEFAULT_PRESETS))
     models: dict[str, ModelOverride] = field(default_factory=dict)
+    hosts: dict[str, HostConfig] = field(default_factory=dict)
     pulls: PullsConfig = field(default_factory=PullsConfig)
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
     ui: UIConfig = field(default_factory=UIConfig)
@@ -223,7 +242,7 @@ class Config:
 Locate = Callable[[KeyPath], int | None]
 _SECTION_TYPES = {"server": ServerConfig, "chat": ChatConfig, "pulls": PullsConfig,
                   "monitor": MonitorConfig, "ui": UIConfig}
-TOP_LEVEL_KEYS = frozenset({"version", *FIELDS, "presets", "models"})
+TOP_LEVEL_KEYS = frozenset({"version", *FIELDS, "presets", "models", "hosts"})
 
 
 class _Checker:
@@ -317,6 +336,8 @@ def build_config(data: Mapping[str, Any], locate: Locate = lambda parts: None) -
             values["options"] = Preset(**c.values(options, ("models", name, "options"), PRESET_INDEX))
         models[name] = ModelOverride(**values)
 
+    hosts = _hosts(c, c.table(data, ("hosts",)) or {})
+
     chat: ChatConfig = sections["chat"]
     if chat.default_preset not in presets:
         c.issue(("chat", "default_preset"), f"no preset named {show_value(chat.default_preset)}; using "
@@ -324,8 +345,39 @@ def build_config(data: Mapping[str, Any], locate: Locate = lambda parts: None) -
         sections["chat"] = replace(chat, default_preset=_fallback_preset(presets))
 
     config = Config(server=sections["server"], chat=sections["chat"], presets=presets, models=models,
-                    pulls=sections["pulls"], monitor=sections["monitor"], ui=sections["ui"])
+                    hosts=hosts, pulls=sections["pulls"], monitor=sections["monitor"], ui=sections["ui"])
     return config, c.issues
+
+
+def _hosts(c: _Checker, raw_hosts: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, HostConfig]:
+    """[hosts.<name>] tables; a host without a usable url is left out (with an issue)."""
+    import os
+
+    env = os.environ if environ is None else environ
+    hosts: dict[str, HostConfig] = {}
+    for name, raw in raw_hosts.items():
+        where = ("hosts", name)
+        if not isinstance(raw, Mapping):
+            c.issue(where, f"expected a table, got {type_name(raw)}; host ignored")
+            continue
+        plain = {k: v for k, v in raw.items() if k != "headers"}
+        values = c.values(plain, where, HOST_INDEX)
+        if "headers" in raw:
+            values["headers"] = _valid_headers(c, raw["headers"], where)
+        if not values.get("url"):
+            if "url" not in raw:
+                c.issue(where, "no url; host ignored")
+            continue
+        values = {k: v for k, v in values.items() if v is not None}
+        variable = values.get("api_key_env")
+        if variable and not values.get("api_key"):
+            if env.get(variable):
+                values["api_key"] = env[variable]
+            else:
+                c.issue((*where, "api_key_env"), f"the environment variable {show_value(variable)} is not set; "
+                        "no API key sent", "warning")
+        hosts[str(name)] = HostConfig(name=str(name), **values)
+    return hosts
 
 
 def _fallback_preset(presets: Mapping[str, Preset]) -> str:
@@ -333,16 +385,17 @@ def _fallback_preset(presets: Mapping[str, Preset]) -> str:
     return default if default in presets or not presets else next(iter(presets))
 
 
-def _valid_headers(c: _Checker, raw: Any) -> dict[str, str]:
-    """The usable entries of [server.headers]; an issue for each unusable one."""
+def _valid_headers(c: _Checker, raw: Any, where: KeyPath = ("server",)) -> dict[str, str]:
+    """The usable entries of a headers table ([server.headers], [hosts.<name>.headers]); an
+    issue for each unusable one."""
     if not isinstance(raw, Mapping):
-        c.issue(("server", "headers"), f"expected a table of strings, got {type_name(raw)}; no headers sent")
+        c.issue((*where, "headers"), f"expected a table of strings, got {type_name(raw)}; no headers sent")
         return {}
     out = {}
     for name, value in raw.items():
         problem = check_header(name, value)
         if problem:
-            c.issue(("server", "headers", str(name)), problem + "; header not sent")
+            c.issue((*where, "headers", str(name)), problem + "; header not sent")
         else:
             out[name] = value
     return out
@@ -412,6 +465,16 @@ def render_example_config() -> str:
     out += ["#   [models.\"<name>\".options]  any preset key, applied on top of the preset.",
             "#", '# [models."llama3.2"]', '# preset = "precise"', '# keep_alive = "30m"', "#",
             '# [models."llama3.2".options]', "# num_ctx = 8192"]
+    out += ["", *_comment("Several servers, one table each: the Monitor watches every one, the palette "
+                          "(Ctrl+P) points the chat at one by name, `--host NAME` starts on one. The keys:")]
+    for f in HOST_FIELDS:
+        out += textwrap.wrap(f.help, width=99, initial_indent=f"#   {f.key:<17}  ",
+                             subsequent_indent="#   " + " " * 19)
+    out += ["#", '# [hosts.workstation]', '# url = "http://ws.lan:11434"',
+            '# metrics = ["http://ws.lan:9400/metrics", "http://ws.lan:9100/metrics"]  # dcgm-exporter, node_exporter',
+            "#", '# [hosts.rack-vllm]', '# url = "http://rack1:8000/v1"', '# kind = "openai"',
+            '# api_key_env = "VLLM_API_KEY"', '# metrics = ["http://rack1:8000/metrics"]',
+            '# prometheus_labels = { Hostname = "rack1" }  # with [monitor] prometheus']
     for section in ("pulls", "monitor", "ui"):
         out += ["", f"[{section}]"]
         for f in FIELDS[section]:

@@ -334,6 +334,23 @@ def _host_check(value: str) -> str | None:
     return None
 
 
+def _url_check(value: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return "not a URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "not an http(s) URL"
+    return None
+
+
+def _urls_check(values: tuple[str, ...]) -> str | None:
+    return next((f"{problem}: {i + 1}. entry" for i, v in enumerate(values) if (problem := _url_check(v))), None)
+
+
 _PCT = dict(min=1, max=100, unit="%")
 
 FIELDS: dict[str, tuple[Field, ...]] = {
@@ -386,6 +403,9 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="GPU temperature (°C) shown as a warning."),
         Field("fit_margin", "float", 0.1, 0, 1,
               help="Share of GPU memory kept free when judging whether a model fits."),
+        Field("prometheus", "str", "", validate=lambda v: _url_check(v) if v else None,
+              help="A Prometheus server to ask for the [hosts] GPUs (with each host's "
+                   "prometheus_labels), instead of or besides their exporters. \"\" = none."),
     ),
     "ui": (
         Field("theme", "str", "ollama-dark", help="Theme name (shipped or from the themes folder)."),
@@ -442,12 +462,29 @@ MODEL_FIELDS: tuple[Field, ...] = (
     Field("keep_alive", "duration", None, help="keep_alive for this model (see [server])."),
 )
 
+# Keys of [hosts.<name>]: one model server of the fleet (and its exporters).
+HOST_KINDS = ("ollama", "openai")
+HOST_FIELDS: tuple[Field, ...] = (
+    Field("url", "str", None, validate=_host_check,
+          help="The server: host, host:port or http(s)://… (OpenAI-compatible: with or without /v1)."),
+    Field("kind", "str", None, choices=HOST_KINDS,
+          help="\"ollama\" or \"openai\" (vLLM, llama-server, LM Studio, hosted APIs). Default: \"ollama\"."),
+    Field("api_key", "str", None, secret=True, help="API key sent as a bearer token (openai hosts). Never shown."),
+    Field("api_key_env", "str", None, help="Name of an environment variable holding the API key instead."),
+    Field("metrics", "str_list", None, validate=_urls_check,
+          help="Prometheus text endpoints of that box: dcgm-exporter, node_exporter, the engine's /metrics."),
+    Field("prometheus_labels", "str_table", None,
+          help="Label matchers picking this box's series on [monitor] prometheus, e.g. {Hostname = \"gpu1\"}."),
+    Field("headers", "str_table", None, secret=True, help="HTTP headers sent to that server. Never shown."),
+)
+
 VERSION_FIELD = Field("version", "int", SUPPORTED_VERSION, 1,
                       help="Format version of this file; leave it as it is.")
 
 SECTION_INDEX = {s: {f.key: f for f in fs} for s, fs in FIELDS.items()}
 PRESET_INDEX = {f.key: f for f in PRESET_FIELDS}
 MODEL_INDEX = {f.key: f for f in MODEL_FIELDS}
+HOST_INDEX = {f.key: f for f in HOST_FIELDS}
 
 
 def field_for(parts: KeyPath) -> Field | None:
@@ -466,4 +503,9 @@ def field_for(parts: KeyPath) -> Field | None:
             return PRESET_INDEX.get(key)
         case ("models", _name, key):
             return MODEL_INDEX.get(key)
+        case ("hosts", _name, "headers", name):
+            return Field(name, "str", "", help="HTTP header value.", secret=True,
+                         validate=lambda value: check_header(name, value))
+        case ("hosts", _name, key):
+            return HOST_INDEX.get(key)
     return None

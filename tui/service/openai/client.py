@@ -20,7 +20,14 @@ from tui.service.hosts import redact_url
 from tui.service.ollama import errors
 from tui.service.ollama.transport import MAX_BODY_BYTES, _describe_transport_error
 from tui.service.ollama.types import ChatChunk, GenerationStats, ModelInfo, ModelShow
-from tui.service.providers.protocol import COPY, DELETE, LOAD, PS, PULL, FeatureUnavailable
+from tui.service.providers.protocol import (
+    COPY,
+    DELETE,
+    LOAD,
+    PS,
+    PULL,
+    FeatureUnavailable,
+)
 from tui.service.untrusted import inert_short
 
 if TYPE_CHECKING:
