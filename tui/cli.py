@@ -74,6 +74,7 @@ def _run(args: argparse.Namespace, store, config, issues) -> int:
         from tui.simulator import Simulator
 
         simulator = Simulator(token_rate=60.0, pull_rate=40e6).start()
+        simulator.preload("llama3.2")  # the Monitor and the status line have a model to show
         host = simulator.url
     else:
         try:

@@ -96,6 +96,7 @@ def test_demo_mode_says_so_and_answers(tmp_path):
     try:
         screen = app.wait_for("DEMO")
         app.wait_for("connected")
+        app.wait_for("loaded llama3.2")  # a model is loaded from the start (status line)
         app.type("hello")
         app.press("Enter")
         app.wait_for("tokens", timeout=30)

@@ -782,3 +782,15 @@ def test_bad_go_durations(text: str) -> None:
 @given(st.text())
 def test_tokenize_round_trips(text: str) -> None:
     assert "".join(tokenize(text)) == text
+
+
+def test_preload_makes_a_model_loaded_as_a_chat_would(tmp_path):
+    """`--demo` starts with llama3.2 loaded, so /api/ps (Monitor, status line) shows it."""
+    import json
+    import urllib.request
+
+    with Simulator(token_rate=0) as sim:
+        sim.preload("llama3.2")
+        with urllib.request.urlopen(sim.url + "/api/ps") as answer:
+            models = json.load(answer)["models"]
+    assert [m["name"] for m in models] == ["llama3.2:latest"] and models[0]["size_vram"] > 0

@@ -261,6 +261,21 @@ async def test_free_space_warning_asks_before_pulling(sim, make_app, monkeypatch
         assert not requests_to(sim, "/api/pull")
 
 
+async def test_a_first_pull_too_big_for_the_disk_stops_with_the_reason(slow_sim, make_app):
+    """No earlier attempt knew its size: the layer totals of the first progress lines do, and a
+    local server's pull stops there, saying why, before the bytes are downloaded."""
+    slow_sim.add_remote_model("giant:latest", [10**18])  # an exabyte
+    app = make_app(slow_sim.url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = await open_models(app, pilot)
+        await pull(pilot, app, "giant")
+        await wait_for(pilot, lambda: row_for(pane, "giant") is not None and row_for(pane, "giant").job.state == "error",
+                       timeout=15)
+        job = row_for(pane, "giant").job
+        assert job.error.startswith("not enough disk space: needs 1.0 EB") and job.bytes_done < 10**15
+        await wait_for(pilot, lambda: "not enough disk space" in screen_text(app))
+
+
 async def test_pull_goes_on_in_another_pane_and_the_status_line_says_so(slow_sim, make_app):
     sim = slow_sim
     sim.add_remote_model("zeta:latest", [300_000_000])

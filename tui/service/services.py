@@ -100,12 +100,14 @@ class Services:
         from tui.service.pulls import PullManager
 
         pulls = PullManager(self.hosts.provider, concurrent=concurrent, on_change=on_change)
+        pulls.models_dir = _local_models_dir(self.hosts.provider)
         self._pulls.append(pulls)
         return pulls
 
     def _host_switched(self, provider: Provider) -> None:
         for pulls in self._pulls:
             pulls.set_client(provider)
+            pulls.models_dir = _local_models_dir(provider)
 
     async def aclose(self) -> None:
         """Close the provider(s) and the history (the app is ending)."""
@@ -116,3 +118,9 @@ class Services:
                 await self.history.close()
 
 
+def _local_models_dir(provider: Provider) -> Path | None:
+    """Ollama's models folder when the server runs on this machine (its disk is ours to judge)."""
+    from tui.service.hosts import is_loopback
+    from tui.service.pulls.manager import default_models_dir
+
+    return default_models_dir() if is_loopback(provider.base_url) else None

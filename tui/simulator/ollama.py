@@ -12,6 +12,7 @@ and `sim_support` (names, durations, times, tokens, texts).
 from __future__ import annotations
 
 import argparse
+import math
 import selectors
 import signal
 import socket
@@ -182,6 +183,15 @@ class Simulator(RegistryMixin, InferenceMixin):
                 raise KeyError(f"{name!r} is not in the simulated registry")
             remote.version += 1
             remote.spec = M.updated_spec(remote.spec, f"{n.key}#v{remote.version}")
+
+    def preload(self, name: str, keep_alive: float = math.inf) -> None:
+        """Load an installed model now, as a first chat would (the demo starts with one loaded)."""
+        n = self._name(name)
+        inst = self._lookup(n)
+        if inst is None:
+            raise KeyError(f"{name!r} is not installed")
+        self._acquire(n, inst, keep_alive, {})
+        self._release(n)
 
     def installed(self) -> list[str]:
         with self._lock:

@@ -332,3 +332,23 @@ def test_start_needs_a_running_loop():
     with pytest.raises(RuntimeError):
         m.start("m")
     assert m.jobs() == ()
+
+
+async def test_a_first_pull_that_will_not_fit_is_stopped_as_its_layer_sizes_arrive(tmp_path, until):
+    """No earlier attempt told the size: the first progress lines carry each layer's total, and
+    the pull stops there with the reason, before downloading what can't be stored."""
+    c = ScriptedClient()
+    c.scripts["huge"] = gated(total=10**18)
+    m = PullManager(c)
+    m.models_dir = tmp_path
+    job = m.start("huge")
+    await m.wait(job.id)
+    done = m.job(job.id)
+    assert done.state == "error" and done.error.startswith("not enough disk space: needs 500 PB")
+    assert done.error.endswith("pull stopped (free some space, then pull again: it resumes)")
+    assert done.bytes_done < 10**18
+    c.scripts["small"] = gated(total=1000)
+    ok = m.start("small")
+    await until(lambda: m.job(ok.id).bytes_done > 0)  # a pull that fits is not stopped
+    assert m.job(ok.id).state == "running"
+    await m.aclose()

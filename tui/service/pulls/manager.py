@@ -187,6 +187,9 @@ class PullManager:
         self._running: set[int] = set()
         self._sizes: dict[str, _KnownSize] = {}
         self._closed = False
+        #: Where the server keeps its models, when that is on this machine (a local server):
+        #: a pull is stopped as soon as its layers' totals, as they arrive, won't fit there.
+        self.models_dir: str | os.PathLike[str] | None = None
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -405,9 +408,13 @@ class PullManager:
     async def _run(self, job: _Job) -> None:
         try:
             before = await self._digest(job.key)
+            checked = 0  # the bytes_total the free space was last judged against
             async with contextlib.aclosing(self._stream(job)) as events:
                 async for event in events:
                     job.progress.update(event)
+                    if self.models_dir is not None and job.kind == "pull" and job.progress.bytes_total > checked:
+                        checked = job.progress.bytes_total  # a new layer's size came in
+                        self._check_space(job)
                     self._notify(job)
             if job.progress.stage != "success":
                 raise OllamaError("the server ended the stream without reporting success")
@@ -422,6 +429,13 @@ class PullManager:
         except Exception as exc:  # a bug or an odd server must not take the other pulls down
             log.exception("%s of %s failed", job.kind, job.name)
             self._fail(job, str(exc) or type(exc).__name__, type(exc).__name__)
+
+    def _check_space(self, job: _Job) -> None:
+        """Stop a pull whose layers (as far as their totals are known) won't fit on the disk."""
+        assert self.models_dir is not None
+        warning = ensure_free_space(self.models_dir, job.progress.bytes_total - job.progress.bytes_done)
+        if warning:
+            raise OllamaError(f"{warning}; pull stopped (free some space, then pull again: it resumes)")
 
     def _finished(self, job: _Job, task: asyncio.Task[None]) -> None:
         # A done callback rather than `finally`: a task cancelled before its first step never
