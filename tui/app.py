@@ -72,6 +72,7 @@ class OllamaTUI(App[None]):
         Binding("question_mark", "help", "Help (outside text fields)"),
         Binding("r", "retry", "Retry connection now (outside text fields)"),
         Binding("h", "change_host", "Change host (outside text fields)"),
+        Binding("D", "demo", "Built-in demo instead (while the server is down)"),
     ]
     # The panes other than Chat are built the first time they are needed (a key, the palette,
     # Settings applying values): the first frame, and a usable prompt, come sooner.
@@ -106,6 +107,7 @@ class OllamaTUI(App[None]):
         self._services = services
         self.default_model = services.default_model or self.config.chat.default_model
         self.demo = demo
+        self._demo_simulator: Any = None  # the simulator D started (a first run with no server)
         self.config_issues = list(config_issues)
         self.connection = ConnectionMonitor(self.client, self._on_connection_change)
         services.hosts.on_switch(self._host_switched)
@@ -323,7 +325,23 @@ class OllamaTUI(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "retry":
             return self.connection.state.status == "down"
+        if action == "demo":
+            return self.connection.state.status == "down" and not self.demo
         return True
+
+    def action_demo(self) -> None:
+        """No server answers (a first run, say): talk to the built-in simulator instead."""
+        from tui.simulator import Simulator
+
+        simulator = Simulator(token_rate=60.0, pull_rate=40e6).start()
+        simulator.preload("llama3.2")
+        self._demo_simulator = simulator
+        self.demo = True
+        self.query_one(StatusLine).demo = True
+        hosts = self._services.hosts
+        hosts.switch(hosts.host.moved_to(simulator.url))
+        self.notify("Connected to the built-in Ollama simulator, not a real server; h changes host.",
+                    title="Demo", timeout=8)
 
     # -- panes ----------------------------------------------------------------------------------
 
@@ -441,6 +459,9 @@ class OllamaTUI(App[None]):
             await self.monitor.close()
             await self._services.aclose()
         finally:
+            simulator = self._demo_simulator
+            if simulator is not None:
+                await asyncio.to_thread(simulator.stop)
             if self._logging:
                 self._logging = False
                 logs.teardown()

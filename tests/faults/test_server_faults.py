@@ -192,3 +192,24 @@ async def test_5_first_byte_never_comes_the_ui_stays_responsive_and_esc_frees_th
             stored = messages(tmp_path / "history.sqlite3")
             assert [(m["role"], m["status"]) for m in stored] == [
                 ("user", "complete"), ("assistant", "stopped"), ("user", "complete"), ("assistant", "complete")]
+
+
+async def test_with_no_server_the_banner_offers_the_demo_and_D_starts_it(make_app):
+    """A first run with nothing on the port: the banner says D starts the built-in demo; D does,
+    the status line says DEMO and a prompt gets an answer from it."""
+    from tests.faults.conftest import fast_reconnect, free_port
+    from tui.ui.chat.prompt import PromptArea
+
+    app = make_app(f"http://127.0.0.1:{free_port()}")
+    async with app.run_test(size=(120, 30)) as pilot:
+        fast_reconnect(app)
+        await wait_for(pilot, lambda: "h to change host, D for the" in text(app))
+        app.query_one(PromptArea).blur()  # keys outside a text field
+        await pilot.press("D")
+        await wait_for(pilot, lambda: "DEMO" in text(app) and "connected" in text(app), timeout=15)
+        assert app._demo_simulator is not None and app.client.base_url == app._demo_simulator.url
+        await ready(app, pilot)
+        await send(app, pilot, "hi", replies_count=1)
+        assert replies(app)[0].status == "complete"
+        await pilot.press("D")  # once in the demo, D does nothing more
+        assert app._demo_simulator.url == app.client.base_url

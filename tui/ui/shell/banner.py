@@ -23,6 +23,6 @@ class ConnectionBanner(Static):
             self.update(
                 Content(
                     f"⚠ Ollama not reachable at {state.host} — retrying; "
-                    f"press r to retry now, h to change host{reason}"
+                    f"press r to retry now, h to change host, D for the built-in demo{reason}"
                 )
             )
