@@ -64,6 +64,7 @@ class HostRow:
     gpu_util: tuple[tuple[float, ...], ...] = ()  # per GPU, oldest first (short history)
     gpu_vram: tuple[tuple[float, ...], ...] = ()  # per GPU, % of its VRAM
     at: float = 0.0
+    samples: int = 0  # probes recorded for this host so far (the newest history entry's number + 1)
 
     @property
     def up(self) -> bool:
@@ -105,6 +106,7 @@ class FleetWatcher:
         self._rows: dict[str, HostRow] = {}
         self._history: dict[str, tuple[list[deque[float]], list[deque[float]]]] = {}
         self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._samples: dict[str, int] = {}
         self.probes_started = 0  # observable: a dead host must not pile probes up
         self._wake = asyncio.Event()
         self.set_hosts(hosts)
@@ -119,6 +121,7 @@ class FleetWatcher:
         for name in [n for n in self._rows if n not in names]:
             del self._rows[name]
             self._history.pop(name, None)
+            self._samples.pop(name, None)
             task = self._in_flight.pop(name, None)
             if task is not None:
                 task.cancel()
@@ -184,8 +187,9 @@ class FleetWatcher:
         except TimeoutError:
             box = BoxMetrics(errors=(f"exporters: no answer within {self.probe_timeout:g} s",))
         util, vram = self._remember(host.name, box)
+        samples = self._samples[host.name] = self._samples.get(host.name, 0) + 1
         row = HostRow(host.name, host.client.base_url, status, kind, version, latency, loaded, error, box, util,
-                      vram, time.monotonic())
+                      vram, time.monotonic(), samples)
         if host.name in self._rows and any(h is host for h in self._hosts):
             self._rows[host.name] = row
             self.on_update(self.snapshot)

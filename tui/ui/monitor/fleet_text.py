@@ -1,6 +1,6 @@
 """What the Monitor's fleet section says, as plain data: lines of (text, style) parts per host.
 
-Pure functions over `HostRow`s (no Textual import), so what a user reads is testable without a
+Pure functions over `HostRow`s (the sparkline helper aside, no Textual), so what a user reads is testable without a
 terminal. Every string from a server or an exporter was made inert where it was parsed; the
 host names and errors are made inert here once more (they are drawn as segments, never markup).
 """
@@ -11,15 +11,15 @@ from collections.abc import Sequence
 
 from rich.cells import cell_len
 
-from tui.service.fleet import FleetSnapshot, HostRow
+from tui.service.fleet import HISTORY, FleetSnapshot, HostRow
 from tui.service.metrics.gpus import RemoteGpu
 from tui.service.metrics.node import NodeStats
 from tui.service.metrics.serving import ServingStats
 from tui.service.units import NA, format_bytes, format_percent, format_power, format_temperature, format_used_total
 from tui.service.untrusted import inert
 from tui.ui.monitor.text import MUTED, OK, WARN, WARN_MARK, Line, Part, fit
+from tui.ui.monitor.widgets import spark_text
 
-BARS = "▁▂▃▄▅▆▇█"
 UP_MARK, DOWN_MARK, WAIT_MARK = "●", "✕", "◌"
 SPARK = "$primary"
 ENGINES = {"vllm": "vLLM", "llama.cpp": "llama.cpp"}
@@ -32,15 +32,12 @@ def name_width(rows: Sequence[HostRow]) -> int:
     return max(NAME_MIN, min(NAME_MAX, longest))
 
 
-def history_spark(values: Sequence[float], width: int, hi: float = 100.0) -> str:
-    """The last `width` readings as bars on a fixed 0–`hi` scale, newest on the right (blank
-    where there is no reading yet): a constant reading draws the same text every time."""
-    if width <= 0:
-        return ""
-    recent = list(values)[-width:]
-    top = len(BARS) - 1
-    bars = "".join(BARS[min(top, max(0, int(v / (hi or 1.0) * len(BARS))))] for v in recent)
-    return " " * (width - len(recent)) + bars
+def history_spark(values: Sequence[float], width: int, samples: int) -> str:
+    """The host's history (HISTORY samples) in `width` columns on a fixed 0–100 scale, newest on
+    the right. Columns hold fixed groups of samples (the local Monitor's sparklines, see
+    widgets.spark_text): between group boundaries only the rightmost column can change, so a
+    moving reading repaints one cell, not the whole line."""
+    return spark_text(values, max(0, samples - 1), width, capacity=HISTORY)
 
 
 def title(snapshot: FleetSnapshot) -> str:
@@ -99,14 +96,15 @@ def loaded_line(row: HostRow, name_w: int) -> Line:
     return (*_sub("Loaded", name_w), *parts)
 
 
-def gpu_line(gpu: RemoteGpu, util: Sequence[float], vram: Sequence[float], name_w: int, width: int) -> Line:
+def gpu_line(gpu: RemoteGpu, util: Sequence[float], vram: Sequence[float], name_w: int, width: int,
+             samples: int) -> Line:
     content = width - (2 + name_w + 2)
     fixed = 4 + 1 + 7 + 17 + 1 + 2 + 5 + 2 + 6 + 2
     spark = max(0, min(20, (content - fixed - 24) // 2))
     used_total = format_used_total(gpu.vram_used, gpu.vram_total)
     parts: list[Part] = [
-        f"{format_percent(gpu.util):>4}", " ", (history_spark(util, spark), SPARK),
-        ("  VRAM ", MUTED), f"{used_total:<17}", " ", (history_spark(vram, spark), SPARK), "  ",
+        f"{format_percent(gpu.util):>4}", " ", (history_spark(util, spark, samples), SPARK),
+        ("  VRAM ", MUTED), f"{used_total:<17}", " ", (history_spark(vram, spark, samples), SPARK), "  ",
         f"{format_temperature(gpu.temperature):>5}", "  ", f"{format_power(gpu.power):>6}", "  ",
         (inert(gpu.name) or "GPU", MUTED),
     ]
@@ -153,7 +151,7 @@ def host_lines(row: HostRow, width: int, name_w: int) -> list[Line]:
     for i, gpu in enumerate(box.gpus):
         util = row.gpu_util[i] if i < len(row.gpu_util) else ()
         vram = row.gpu_vram[i] if i < len(row.gpu_vram) else ()
-        lines.append(gpu_line(gpu, util, vram, name_w, width))
+        lines.append(gpu_line(gpu, util, vram, name_w, width, row.samples))
     if box.node is not None:
         lines.append(node_line(box.node, name_w))
     if box.serving is not None:
