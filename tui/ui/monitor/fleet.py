@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 VISIBLE_INTERVAL = 2.0  # seconds between probes of a host while the Monitor is shown
 HIDDEN_INTERVAL = 20.0  # … while it is not
 # With many hosts, at most this many probes a second in all (each costs ~3 ms of CPU on a slow
-# core: two HTTP requests and a page parsed): 32 hosts are probed every 5.3 s while shown.
-VISIBLE_PROBE_RATE = 6.0
+# core: two HTTP requests and a page parsed): 32 hosts are probed every 8 s while shown.
+VISIBLE_PROBE_RATE = 4.0
 HIDDEN_PROBE_RATE = 1.0
 PROBE_TIMEOUT = 4.0  # seconds a probe may take, whatever the pace
 COALESCE = 0.1  # seconds: probes ending this close together make one repaint
