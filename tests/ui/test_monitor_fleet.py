@@ -30,6 +30,7 @@ SIZE = (120, 40)
 def fast_fleet(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fleet_module, "VISIBLE_INTERVAL", 0.2)
     monkeypatch.setattr(fleet_module, "PROBE_TIMEOUT", 1.0)
+    monkeypatch.setattr(fleet_module, "VISIBLE_PROBE_RATE", 100.0)
 
 
 def free_port() -> int:
@@ -217,3 +218,18 @@ async def test_an_unchanged_host_is_not_rebuilt_nor_repainted(sim, make_app, tmp
             await wait_for(pilot, lambda: re.search(r"GPU 0\s+55%", card.plain))
             # far fewer cells than the card holds (latency digits, the 77→55 and the sparklines)
             assert card.cells_repainted - before < card.size.width * len(lines) // 2
+
+
+def test_the_pace_keeps_a_large_fleet_under_its_probe_rate(monkeypatch: pytest.MonkeyPatch):
+    """2 s per host while shown, 20 s hidden; 32 hosts: every 8 s shown (4 probes/s), 32 s hidden."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(fleet_module, "VISIBLE_INTERVAL", 2.0)
+    monkeypatch.setattr(fleet_module, "VISIBLE_PROBE_RATE", 4.0)
+    feed = fleet_module.FleetFeed.__new__(fleet_module.FleetFeed)
+    for hosts, shown, hidden in ((3, 2.0, 20.0), (8, 2.0, 20.0), (32, 8.0, 32.0)):
+        feed._config = SimpleNamespace(hosts={f"h{i}": None for i in range(hosts)})
+        feed.visible = True
+        assert feed.interval == shown
+        feed.visible = False
+        assert feed.interval == hidden
