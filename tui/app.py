@@ -27,6 +27,7 @@ from tui.ui.chat.prompt import PromptArea
 from tui.ui.chat.sessions import SessionList
 from tui.ui.events import ConfigChanged, ConnectionChanged
 from tui.ui.monitor.feed import MonitorFeed
+from tui.ui.monitor.fleet import FleetFeed
 from tui.ui.shell.banner import ConnectionBanner
 from tui.ui.shell.key_bar import KeyBar
 from tui.ui.shell.pane_bar import PANES, PaneBar
@@ -117,6 +118,9 @@ class OllamaTUI(App[None]):
         # One resource sampler feeds the Monitor pane and the resource strip (None → NVML).
         self.monitor = MonitorFeed(self, services.gpu_backend)
         self.sampler = self.monitor.sampler
+        # One watch of the config's [hosts] for the Monitor's fleet section (started when the
+        # Monitor is first shown; fast while it is on screen, slow otherwise).
+        self.fleet = FleetFeed(self)
 
     # -- services -------------------------------------------------------------------------------
 
@@ -366,6 +370,7 @@ class OllamaTUI(App[None]):
         self.query_one(PaneBar).current = pane_id
         cast(Pane, pane).focus_default()
         self.refresh_bindings()
+        self.fleet.set_visible(pane_id == "monitor")
 
     @property
     def current_pane(self) -> str:
@@ -389,6 +394,7 @@ class OllamaTUI(App[None]):
         for pane in self.query("#panes > *"):
             pane.post_message(ConfigChanged(config))
         self.monitor.apply_config(config)  # the sampler and the strip, built or not
+        self.fleet.apply_config(config)  # [hosts] added, changed or removed: no restart
         logs.set_level(self.log_level or config.ui.log_level)  # the flag wins
         logs.add_secrets(config.server.headers.values())
         theme = self.config.ui.theme
@@ -457,6 +463,7 @@ class OllamaTUI(App[None]):
     async def on_unmount(self) -> None:
         try:
             await self.monitor.close()
+            await self.fleet.close()
             await self._services.aclose()
         finally:
             simulator = self._demo_simulator

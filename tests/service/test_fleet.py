@@ -114,3 +114,56 @@ async def test_hosts_added_and_removed_apply_without_a_restart():
             assert [r.name for r in watcher.snapshot.rows] == ["b"]
         finally:
             await stop(task, ca, cb)
+
+
+async def test_an_openai_compatible_host_is_up_from_a_ping_and_shows_its_serving_load():
+    """No /api/ps there (FeatureUnavailable): the row is up from /v1/models, without loaded models,
+    and its vLLM /metrics give running/waiting/KV-cache and the generated tokens/s."""
+    from tui.service.openai import OpenAIClient
+    from tui.simulator.openai import OpenAISimulator
+
+    sim = OpenAISimulator(api_key="k").start()
+    try:
+        sim.metrics.running, sim.metrics.waiting, sim.metrics.kv_cache = 3, 1, 0.42
+        client = OpenAIClient(sim.url + "/v1", api_key="k")
+        watcher, seen, task = await watch([FleetHost("vllm", client, metrics=(sim.url + "/metrics",))],
+                                          interval=0.1)
+        try:
+            await wait_until(lambda: (r := watcher.snapshot.row("vllm")).up and r.box.serving is not None)
+            row = watcher.snapshot.row("vllm")
+            assert (row.kind, row.has_ps, row.loaded, row.version) == ("openai", False, (), "OpenAI-compatible server")
+            assert row.latency is not None and row.error is None
+            serving = row.box.serving
+            assert (serving.engine, serving.running, serving.waiting, serving.kv_cache) == ("vllm", 3, 1, 0.42)
+            sim.metrics.generated_tokens += 500
+            await wait_until(lambda: (watcher.snapshot.row("vllm").box.serving.generation_rate or 0) > 0)
+        finally:
+            await stop(task, client)
+    finally:
+        sim.stop()
+
+
+async def test_fleet_hosts_are_made_from_the_config_and_kept_across_changes():
+    from tui.service.config.model import HostConfig
+    from tui.service.fleet import FleetHosts, exporter_headers
+    from tui.service.ollama import OllamaClient as Ollama
+    from tui.service.openai import OpenAIClient
+
+    hosts = FleetHosts()
+    ws = HostConfig("ws", "http://ws:11434", metrics=("http://ws:9400/metrics",), headers={"X-T": "1"})
+    rack = HostConfig("rack", "http://rack:8000/v1", kind="openai", api_key="sk",
+                      prometheus_labels={"Hostname": "rack"})
+    assert hosts.update({"ws": ws, "rack": rack}) == []
+    first = {h.name: h for h in hosts.hosts}
+    assert isinstance(first["ws"].client, Ollama) and isinstance(first["rack"].client, OpenAIClient)
+    assert first["ws"].headers == {"X-T": "1"} and first["rack"].matchers == {"Hostname": "rack"}
+    moved = HostConfig("rack", "http://rack2:8000/v1", kind="openai")
+    stale = hosts.update({"ws": ws, "rack": moved})
+    assert stale == [first["rack"].client]  # the changed host's client is handed back to close
+    assert {h.name: h for h in hosts.hosts}["ws"] is first["ws"]  # the unchanged one is kept
+    await hosts.aclose()
+    assert hosts.hosts == []
+    # a token for the server is not sent to an exporter elsewhere (or over plain HTTP)
+    https = HostConfig("s", "https://gpu1.lan", metrics=("http://gpu1.lan:9400/metrics",),
+                       headers={"Authorization": "Bearer t"})
+    assert exporter_headers(https) == {}

@@ -13,19 +13,24 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 from tui.service.metrics.box import BoxMetrics, read_box
 from tui.service.metrics.reader import MetricsReader
 from tui.service.ollama.errors import OllamaError
 from tui.service.ollama.types import RunningModel
 
+if TYPE_CHECKING:
+    from tui.service.config.model import HostConfig
+
 #: Samples of history kept per GPU (at the default 2 s interval: two minutes).
 HISTORY = 60
 
 
 class FleetClient(Protocol):
-    """What the fleet watch needs of a host's client (the Ollama client has it)."""
+    """What the fleet watch needs of a host's client (the Ollama client has it). A client whose
+    `supports("ps")` is false (an OpenAI-compatible server) is asked `ping()` instead of `ps()`."""
 
     base_url: str
 
@@ -50,6 +55,7 @@ class HostRow:
     name: str
     url: str
     status: str = "connecting"  # "connecting" | "up" | "down"
+    kind: str = "ollama"  # the client's kind ("openai": no loaded models to ask for)
     version: str | None = None
     latency: float | None = None  # seconds (the /api/ps round trip)
     loaded: tuple[RunningModel, ...] = ()
@@ -58,10 +64,16 @@ class HostRow:
     gpu_util: tuple[tuple[float, ...], ...] = ()  # per GPU, oldest first (short history)
     gpu_vram: tuple[tuple[float, ...], ...] = ()  # per GPU, % of its VRAM
     at: float = 0.0
+    samples: int = 0  # probes recorded for this host so far (the newest history entry's number + 1)
 
     @property
     def up(self) -> bool:
         return self.status == "up"
+
+    @property
+    def has_ps(self) -> bool:
+        """Whether `loaded` is what the server said (an OpenAI-compatible server has no /api/ps)."""
+        return self.kind == "ollama"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +82,15 @@ class FleetSnapshot:
 
     def row(self, name: str) -> HostRow | None:
         return next((r for r in self.rows if r.name == name), None)
+
+
+def _has_ps(client: object) -> bool:
+    supports = getattr(client, "supports", None)
+    return bool(supports("ps")) if callable(supports) else True
+
+
+def _kind(client: object) -> str:
+    return "ollama" if _has_ps(client) else str(getattr(client, "kind", "openai"))
 
 
 class FleetWatcher:
@@ -85,6 +106,7 @@ class FleetWatcher:
         self._rows: dict[str, HostRow] = {}
         self._history: dict[str, tuple[list[deque[float]], list[deque[float]]]] = {}
         self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._samples: dict[str, int] = {}
         self.probes_started = 0  # observable: a dead host must not pile probes up
         self._wake = asyncio.Event()
         self.set_hosts(hosts)
@@ -99,14 +121,15 @@ class FleetWatcher:
         for name in [n for n in self._rows if n not in names]:
             del self._rows[name]
             self._history.pop(name, None)
+            self._samples.pop(name, None)
             task = self._in_flight.pop(name, None)
             if task is not None:
                 task.cancel()
         self._hosts = list(hosts)
         for h in self._hosts:
             row = self._rows.get(h.name)
-            if row is None or row.url != h.client.base_url:
-                self._rows[h.name] = HostRow(h.name, h.client.base_url)
+            if row is None or row.url != h.client.base_url or row.kind != _kind(h.client):
+                self._rows[h.name] = HostRow(h.name, h.client.base_url, kind=_kind(h.client))
         self._wake.set()
 
     def poke(self) -> None:
@@ -133,7 +156,8 @@ class FleetWatcher:
             await self.reader.aclose()
 
     async def _probe(self, host: FleetHost) -> None:
-        before = self._rows.get(host.name) or HostRow(host.name, host.client.base_url)
+        kind = _kind(host.client)
+        before = self._rows.get(host.name) or HostRow(host.name, host.client.base_url, kind=kind)
         # The exporters are read alongside the server: a box whose Ollama is down may still
         # report its GPUs, and one whose exporter fails still chats.
         metrics = asyncio.create_task(read_box(
@@ -143,7 +167,10 @@ class FleetWatcher:
         try:
             async with asyncio.timeout(self.probe_timeout):
                 started = time.perf_counter()
-                loaded = tuple(await host.client.ps())
+                if _has_ps(host.client):
+                    loaded = tuple(await host.client.ps())
+                else:  # up from a cheap call; its load is in its serving metrics
+                    await host.client.ping()  # type: ignore[attr-defined]
                 latency = time.perf_counter() - started
                 if not before.up or version is None:
                     version = await host.client.version()
@@ -160,8 +187,9 @@ class FleetWatcher:
         except TimeoutError:
             box = BoxMetrics(errors=(f"exporters: no answer within {self.probe_timeout:g} s",))
         util, vram = self._remember(host.name, box)
-        row = HostRow(host.name, host.client.base_url, status, version, latency, loaded, error, box, util, vram,
-                      time.monotonic())
+        samples = self._samples[host.name] = self._samples.get(host.name, 0) + 1
+        row = HostRow(host.name, host.client.base_url, status, kind, version, latency, loaded, error, box, util,
+                      vram, time.monotonic(), samples)
         if host.name in self._rows and any(h is host for h in self._hosts):
             self._rows[host.name] = row
             self.on_update(self.snapshot)
@@ -179,3 +207,73 @@ class FleetWatcher:
         n = len(box.gpus)
         return tuple(tuple(d) for d in util_h[:n]), tuple(tuple(d) for d in vram_h[:n])
 
+
+
+# -- [hosts] tables → watched hosts ------------------------------------------------------------
+
+#: A fleet probe is a glance, not a request someone waits on: short timeouts, no retries.
+CONNECT_TIMEOUT = 2.0
+REQUEST_TIMEOUT = 5.0
+
+
+def make_client(host: HostConfig) -> Any:
+    """The client a [hosts.<name>] table asks for: OllamaClient for "ollama", OpenAIClient for
+    "openai" (its API key as a bearer token); the table's headers go with every request."""
+    if host.kind == "openai":
+        from tui.service.openai import OpenAIClient
+
+        return OpenAIClient(host.url, api_key=host.api_key, headers=dict(host.headers),
+                            connect_timeout=CONNECT_TIMEOUT, request_timeout=REQUEST_TIMEOUT)
+    from tui.service.ollama import OllamaClient
+
+    return OllamaClient(host.url, headers=dict(host.headers), connect_timeout=CONNECT_TIMEOUT,
+                        request_timeout=REQUEST_TIMEOUT, retries=0)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower()
+
+
+def exporter_headers(host: HostConfig) -> dict[str, str]:
+    """The host's headers go to its exporters only when every exporter is on the server's own
+    scheme and hostname: a token for an HTTPS proxy is never sent to a plain-HTTP port."""
+    if not host.headers or not host.metrics:
+        return {}
+    server = _origin(host.url)
+    return dict(host.headers) if all(_origin(url) == server for url in host.metrics) else {}
+
+
+class FleetHosts:
+    """The watched hosts made from the config's [hosts] tables, kept across config changes: a host
+    whose table did not change keeps its client (and its row's history); a changed or removed one's
+    client is handed back by `update` for closing."""
+
+    def __init__(self, factory: Callable[[HostConfig], Any] = make_client) -> None:
+        self.factory = factory
+        self._made: dict[str, tuple[HostConfig, FleetHost]] = {}
+
+    @property
+    def hosts(self) -> list[FleetHost]:
+        return [host for _config, host in self._made.values()]
+
+    def update(self, tables: Mapping[str, HostConfig]) -> list[Any]:
+        """Follow `tables`; returns the clients no longer used (close them)."""
+        stale: list[Any] = []
+        made: dict[str, tuple[HostConfig, FleetHost]] = {}
+        for name, config in tables.items():
+            old = self._made.pop(name, None)
+            if old is not None and old[0] == config:
+                made[name] = old
+                continue
+            if old is not None:
+                stale.append(old[1].client)
+            made[name] = (config, FleetHost(name, self.factory(config), tuple(config.metrics),
+                                            exporter_headers(config), dict(config.prometheus_labels)))
+        stale += [host.client for _config, host in self._made.values()]
+        self._made = made
+        return stale
+
+    async def aclose(self) -> None:
+        clients = self.update({})
+        await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)

@@ -10,7 +10,9 @@ so the client is tested against the real shapes. Values are knobs (`gpus[i].util
 from __future__ import annotations
 
 import json
+import math
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -53,17 +55,26 @@ class ExporterState:
     status: int | None = None  # answer every request with this status
     hang: bool = False
     hostile: str = ""  # appended to every label value
+    wobble: float = 0.0  # > 0: GPU util and power swing by up to this much over ~40 s (benchmarks)
 
 
 def _help(name: str, text: str, kind: str = "gauge") -> str:
     return f"# HELP {name} {text}\n# TYPE {name} {kind}\n"
 
 
+def _swing(state: ExporterState, g: FakeGpu) -> float:
+    """-1..1, moving with time (a different phase per GPU) when the state wobbles, else 0."""
+    return math.sin(time.monotonic() / 6.0 + g.index) if state.wobble else 0.0
+
+
 def dcgm_text(state: ExporterState) -> str:
     out = []
+    w = state.wobble
     fields = (("DCGM_FI_DEV_GPU_TEMP", "GPU temperature (in C).", lambda g: g.temperature),
-              ("DCGM_FI_DEV_POWER_USAGE", "Power draw (in W).", lambda g: g.power),
-              ("DCGM_FI_DEV_GPU_UTIL", "GPU utilization (in %).", lambda g: g.util),
+              ("DCGM_FI_DEV_POWER_USAGE", "Power draw (in W).",
+               lambda g: round(max(0.0, g.power + w * 3 * _swing(state, g)), 1) if w else g.power),
+              ("DCGM_FI_DEV_GPU_UTIL", "GPU utilization (in %).",
+               lambda g: int(max(0, min(100, g.util + w * _swing(state, g)))) if w else g.util),
               ("DCGM_FI_DEV_FB_FREE", "Framebuffer memory free (in MiB).", lambda g: g.total_mib - g.used_mib - 512),
               ("DCGM_FI_DEV_FB_USED", "Framebuffer memory used (in MiB).", lambda g: g.used_mib),
               ("DCGM_FI_DEV_FB_RESERVED", "Framebuffer memory reserved (in MiB).", lambda g: 512))
@@ -133,6 +144,7 @@ class Exporter:
         self._started = time.monotonic()
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._connections: set = set()  # open keep-alive connections, cut by stop()
         self._server: ThreadingHTTPServer | None = None
         self.url = ""
 
@@ -168,8 +180,23 @@ class Exporter:
         exporter = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, like the real (Go) exporters
+
             def log_message(self, *args: object) -> None:
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                # headers and body are two writes: without this, Nagle + delayed ACK hold the
+                # body back 40 ms on a kept-alive connection
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                with exporter._lock:
+                    exporter._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with exporter._lock:
+                    exporter._connections.discard(self.connection)
+                super().finish()
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 parts = urlsplit(self.path)
@@ -177,6 +204,7 @@ class Exporter:
                 s = exporter.state
                 if s.hang:
                     exporter._stop.wait(30)
+                    self.close_connection = True
                     return
                 if s.status is not None:
                     body, status, ctype = b"exporter failure", s.status, "text/plain"
@@ -204,6 +232,13 @@ class Exporter:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        with self._lock:
+            connections, self._connections = list(self._connections), set()
+        for conn in connections:  # a stopped exporter answers no more, kept-alive or not
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def __enter__(self) -> Exporter:
         return self.start()

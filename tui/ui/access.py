@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from tui.service.providers.protocol import Provider
     from tui.service.services import Services
     from tui.ui.monitor.feed import MonitorFeed
+    from tui.ui.monitor.fleet import FleetFeed
 
 
 class TuiApp(Protocol):
@@ -27,6 +28,7 @@ class TuiApp(Protocol):
     default_model: str
     connection: ConnectionMonitor
     monitor: MonitorFeed
+    fleet: FleetFeed
     sampler: Sampler
 
     @property

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from tui.service.metrics.exposition import MetricsError, Sample
 from tui.service.metrics.gpus import DCGM_NAMES, RemoteGpu, gpus_from_dcgm
 from tui.service.metrics.node import (
+    CPU_SECONDS,
     LOAD1,
     MEM_AVAILABLE,
     MEM_TOTAL,
@@ -17,10 +18,13 @@ from tui.service.metrics.node import (
     node_from_exporter,
 )
 from tui.service.metrics.reader import MetricsReader
-from tui.service.metrics.serving import ServingStats, serving_from_metrics
+from tui.service.metrics.serving import ENGINES, ServingStats, serving_from_metrics
 
 #: What is asked of a Prometheus server for one box.
 PROMETHEUS_NAMES = (*DCGM_NAMES, MEM_TOTAL, MEM_AVAILABLE, LOAD1)
+#: Every metric a box's exporters are read for (the rest of their pages is skipped unparsed).
+BOX_NAMES = frozenset({*DCGM_NAMES, CPU_SECONDS, MEM_TOTAL, MEM_AVAILABLE, LOAD1,
+                       *(name for groups in ENGINES.values() for group in groups for name in group)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +40,7 @@ async def read_box(reader: MetricsReader, urls: Sequence[str], *, headers: Mappi
                    matchers: Mapping[str, str] | None = None) -> BoxMetrics:
     """Read every endpoint of a box at once (and its series from a Prometheus server, when one is
     named with matchers); a failing one is an error line, the others still count."""
-    calls = [reader.read(url, headers) for url in urls]
+    calls = [reader.read(url, headers, names=BOX_NAMES) for url in urls]
     if prometheus and matchers:
         calls.append(reader.query(prometheus, PROMETHEUS_NAMES, matchers))
     results = await asyncio.gather(*calls, return_exceptions=True)

@@ -1,8 +1,10 @@
-"""The Monitor pane: live host, GPU and Ollama readings with sparklines of the recent past.
+"""The Monitor pane: live host, GPU and Ollama readings with sparklines of the recent past,
+and below them, when the config has [hosts], the fleet: one block of lines per host.
 
-The app's one Sampler (see ``feed.py``) posts a snapshot per sample. While the pane is
-hidden it only remembers the newest one; when shown it renders that, and from then on each
-new one — and every widget repaints only what changed.
+The app's one Sampler (see ``feed.py``) posts a snapshot per sample, and its one FleetWatcher
+(see ``fleet.py``) a fleet snapshot as probes end. While the pane is hidden it only remembers
+the newest ones; when shown it renders them, and from then on each new one — and every widget
+repaints only what changed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from tui.ui.access import tui_app
 from tui.ui.monitor import text as t
 from tui.ui.monitor.cards import GpuCard, Header, HostCard, NoGpuCard, OllamaCard
 from tui.ui.monitor.feed import MonitorFeed, Sampled
+from tui.ui.monitor.fleet import FleetCard, FleetFeed, FleetUpdated
 
 COST_PERIOD = 5.0  # seconds over which the header's per-source sample costs are averaged
 
@@ -36,6 +39,8 @@ class MonitorPane(VerticalScroll, can_focus=True):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.feed: MonitorFeed | None = None
+        self.fleet: FleetFeed | None = None
+        self.fleet_renders = 0  # fleet snapshots drawn
         self.latest: Snapshot | None = None
         self.paused = False
         self.renders = 0  # snapshots drawn (a hidden pane draws none)
@@ -51,6 +56,7 @@ class MonitorPane(VerticalScroll, can_focus=True):
         yield NoGpuCard(id="no-gpu-card")
         yield Vertical(id="gpu-cards")
         yield OllamaCard(id="ollama-card")
+        yield FleetCard(id="fleet-card")
 
     def on_mount(self) -> None:
         self._header = self.query_one(Header)
@@ -59,12 +65,18 @@ class MonitorPane(VerticalScroll, can_focus=True):
         self._gpu_box = self.query_one("#gpu-cards", Vertical)
         self._ollama = self.query_one(OllamaCard)
         self._no_gpu.display = False
+        self._fleet = self.query_one(FleetCard)
         self.feed = tui_app(self).monitor
         self.feed.subscribe(self)
+        self.fleet = tui_app(self).fleet
+        self._fleet.display = self.fleet.configured
+        self.fleet.subscribe(self)
 
     def on_unmount(self) -> None:
         if self.feed is not None:
             self.feed.unsubscribe(self)
+        if self.fleet is not None:
+            self.fleet.unsubscribe(self)
 
     def focus_default(self) -> None:
         self.focus()
@@ -82,10 +94,28 @@ class MonitorPane(VerticalScroll, can_focus=True):
         if self.display:
             self._draw()
 
+    @on(FleetUpdated)
+    def _fleet_updated(self, message: FleetUpdated) -> None:
+        message.stop()
+        if self.display:
+            self._draw_fleet()
+
     @on(Show)
     def _shown(self) -> None:
         if self.latest is not None:
             self._draw()
+        self._draw_fleet()
+
+    def _draw_fleet(self) -> None:
+        fleet = self.fleet
+        if fleet is None:
+            return
+        shown = fleet.configured
+        if self._fleet.display != shown:
+            self._fleet.display = shown
+        if shown:
+            self.fleet_renders += 1
+            self._fleet.show(fleet.latest)
 
     def _draw(self) -> None:
         snap, feed = self.latest, self.feed

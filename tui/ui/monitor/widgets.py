@@ -96,6 +96,34 @@ def changed_span(old: str, new: str) -> tuple[int, int] | None:
     return start, end
 
 
+#: Equal cells between two changes of a line that make them two repaints rather than one (a
+#: cursor move costs ~8 bytes; repainting equal cells costs at least one each, more with colours).
+SPLIT_GAP = 8
+
+
+def changed_spans(old: str, new: str) -> list[tuple[int, int]]:
+    """`changed_span` split where SPLIT_GAP or more equal cells lie between changes (same-length,
+    narrow texts only: otherwise the one span)."""
+    span = changed_span(old, new)
+    if span is None:
+        return []
+    if len(old) != len(new) or cell_len(new) != len(new) or cell_len(old) != len(old):
+        return [span]
+    start, end = span
+    spans: list[tuple[int, int]] = []
+    run_start, same = start, 0
+    for i in range(start, end):
+        if old[i] == new[i]:
+            same += 1
+            continue
+        if same >= SPLIT_GAP and i - same > run_start:
+            spans.append((run_start, i - same))
+            run_start = i
+        same = 0
+    spans.append((run_start, end))
+    return spans
+
+
 class Rows(Widget):
     """Lines of styled text (see ``text.Line``) drawn with the line API.
 
@@ -139,11 +167,11 @@ class Rows(Widget):
         for y, (a, b) in enumerate(zip(old, new, strict=True)):
             if a == b:
                 continue
-            span = changed_span(line_text(a), line_text(b))
-            start, end = span if span is not None else (0, width)  # a style-only change
-            end = min(width, max(end, start + 1))
-            regions.append(Region(start, y, end - start, 1))
-            self.cells_repainted += end - start
+            spans = changed_spans(line_text(a), line_text(b)) or [(0, width)]  # [] : a style-only change
+            for start, end in spans:
+                end = min(width, max(end, start + 1))
+                regions.append(Region(start, y, end - start, 1))
+                self.cells_repainted += end - start
         self.refresh(*regions)
         return True
 
