@@ -12,7 +12,13 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tui.service.hosts import redact_url
-from tui.service.metrics.exposition import MAX_SAMPLES, MetricsError, Sample, parse, select
+from tui.service.metrics.exposition import (
+    MAX_SAMPLES,
+    MetricsError,
+    Sample,
+    parse,
+    select,
+)
 from tui.service.untrusted import inert_short
 
 if TYPE_CHECKING:
