@@ -48,10 +48,11 @@ class ToolInfo:
 @dataclass(frozen=True, slots=True)
 class ToolOutcome:
     """What a call came to: `text` is what the model is sent. `kind`: ok | error (the tool
-    said isError) | timeout | failed (no server, the server died, the call could not be made)."""
+    said isError) | timeout | failed (no server, the server died, the call could not be made) |
+    refused (the user said no)."""
 
     text: str
-    kind: Literal["ok", "error", "timeout", "failed"] = "ok"
+    kind: Literal["ok", "error", "timeout", "failed", "refused"] = "ok"
 
     @property
     def is_error(self) -> bool:
@@ -100,6 +101,7 @@ class ToolHub:
         self.timeout = timeout
         self.on_state = on_state
         self.tools_off: set[str] = set()  # tool names switched off for the session
+        self.allowed: set[str] = set()  # tool names the user allowed to run without asking
         self._closing = False
 
     # -- what is offered ---------------------------------------------------------------------
