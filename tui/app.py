@@ -394,6 +394,11 @@ class OllamaTUI(App[None]):
 
         self.push_screen(HelpScreen())
 
+    def action_tools(self) -> None:
+        from tui.ui.tools.screen import ToolsScreen
+
+        self.push_screen(ToolsScreen())
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for pane_id, key, title in PANES:
             yield SystemCommand(f"Go to {title}", f"Show the {title} pane ({key})",
@@ -401,6 +406,8 @@ class OllamaTUI(App[None]):
         yield SystemCommand("Help: keys", "List every key binding", self.action_help)
         yield SystemCommand("Change host", "Point the app at another Ollama server", self.action_change_host)
         yield SystemCommand("Retry connection", "Try to reach the server now", self.action_retry)
+        yield SystemCommand("Tools", "MCP servers and their tools: state, switch off for this session",
+                            self.action_tools)
         for tab, title, help_text in (
                 ("compare", "Compare models", "Stream one prompt on several models side by side (F10)"),
                 ("benchmark", "Bench: benchmark models", "Tokens/s, first token, load time, VRAM over a prompt set"),

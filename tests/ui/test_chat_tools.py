@@ -180,3 +180,34 @@ async def test_a_model_without_tools_gets_no_tools_field(make_app, tmp_path):
             await send(app, pilot, "use the add tool with a=2 b=3", replies_count=1)
             assert "tools" not in chat_requests(sim)[-1]
             assert not tool_turns(app) and calls_made(tmp_path) == []
+
+
+async def test_tools_view_lists_servers_and_switches_a_tool_off(make_app, tmp_path):
+    from textual.widgets import OptionList
+
+    from tui.ui.tools.screen import ToolsScreen
+
+    with Simulator(token_rate=0) as sim:
+        app = make_app(sim.url, config_path=config(tmp_path))
+        async with app.run_test(size=(110, 40)) as pilot:
+            await ready(app, pilot)
+            await pilot.press("ctrl+p")
+            from tests.waiting import type_text
+
+            await type_text(pilot, "Tools")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ToolsScreen))
+            await wait_for(pilot, lambda: "calc  not started" in text(app))
+            await pilot.press("s")
+            await wait_for(pilot, lambda: "calc  running" in text(app) and "add" in text(app), timeout=20)
+            options = app.screen.query_one(OptionList)
+            options.highlighted = options.get_option_index("tool:add")
+            await pilot.press("space")
+            await wait_for(pilot, lambda: "✕ off add" in text(app))
+            await pilot.press("escape")
+            await send(app, pilot, "use the echo tool with text=hi")
+            await asking(app, pilot)
+            offered = [t["function"]["name"] for t in chat_requests(sim)[-1]["tools"]]
+            assert "add" not in offered and "echo" in offered
+            await pilot.press("n")
+            await settled(app, pilot, 1)
