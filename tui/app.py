@@ -84,8 +84,12 @@ class OllamaTUI(App[None]):
         """(where, class) of every set of bindings, for the help screen and the README."""
         from tui.ui.compare.screen import BenchScreen
 
+        from tui.ui.chat.toolcall import ToolCallTurn
+        from tui.ui.tools.screen import ToolsScreen
+
         lazy = [_pane_class(pane_id) for pane_id in cls.LAZY_PANES]
         return [("Chat", ChatPane), ("Chat: session list", SessionList), ("Chat: prompt", PromptArea),
+                ("Chat: a tool call asking", ToolCallTurn), ("Tools view", ToolsScreen),
                 ("Models", lazy[0]), ("Monitor", lazy[1]), ("Settings", lazy[2]),
                 ("Compare & bench", BenchScreen)]
 

@@ -211,3 +211,34 @@ async def test_tools_view_lists_servers_and_switches_a_tool_off(make_app, tmp_pa
             assert "add" not in offered and "echo" in offered
             await pilot.press("n")
             await settled(app, pilot, 1)
+
+
+async def test_regenerate_reuses_the_results_and_esc_then_regenerate_asks_again(make_app, tmp_path):
+    db = tmp_path / "history.sqlite3"
+    with Simulator(token_rate=0) as sim:
+        app = make_app(sim.url, config_path=config(tmp_path))
+        async with app.run_test(size=(110, 40)) as pilot:
+            await ready(app, pilot)
+            await send(app, pilot, "use the add tool with a=2 b=3")
+            await asking(app, pilot)
+            await pilot.press("y")
+            await settled(app, pilot, 1)
+            await pilot.press("ctrl+r")  # a finished answer: answered again from the same result
+            await wait_for(pilot, lambda: len(chat_requests(sim)) == 3)
+            await settled(app, pilot, 1)
+            assert calls_made(tmp_path) == ["add 2 3"] and len(tool_turns(app)) == 1
+            assert chat_requests(sim)[-1]["messages"][-1] == {"role": "tool", "content": "5", "tool_name": "add"}
+
+            await send(app, pilot, "use the echo tool with text=hi")
+            await asking(app, pilot, 2)
+            await pilot.press("escape")  # stop the turn at the question
+            await wait_for(pilot, lambda: not chat(app)._reply_busy() and tool_turns(app)[1].kind == "refused")
+            stopped = [m for m in messages(db) if m["role"] == "tool" and m["branch"] == 0][-1]
+            assert stopped["tool_name"] == "echo" and "stopped the turn" in stopped["content"]
+            await pilot.press("ctrl+r")  # the turn ended at a call: redone from the prompt, asked again
+            await asking(app, pilot, 2)
+            assert len(tool_turns(app)) == 2
+            await pilot.press("y")
+            await settled(app, pilot, 2)
+            assert calls_made(tmp_path) == ["add 2 3", "echo hi"]
+            assert stopped["id"] in [m["id"] for m in messages(db) if m["branch"] != 0]  # an earlier branch
