@@ -110,3 +110,18 @@ def test_outcome_is_error(text: str) -> None:
     from tui.service.tools import ToolOutcome
 
     assert ToolOutcome(text, "timeout").is_error and not ToolOutcome(text).is_error
+
+
+def test_the_sdk_is_not_imported_until_a_server_starts(tmp_path: Path) -> None:
+    import subprocess
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[mcp.servers.calc]\ncommand = "{sys.executable}"\nargs = ["{SERVER}"]\n', encoding="utf-8")
+    code = ("import sys; from pathlib import Path; import tui.app; from tui.service.config import ConfigStore; "
+            "from tui.service.services import Services; s = ConfigStore(Path(sys.argv[1])); s.load(); "
+            "services = Services.build(s, 'http://127.0.0.1:9', db_path=Path(sys.argv[2])); "
+            "assert list(services.tools.servers) == ['calc']; "
+            "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith('mcp.')))")
+    out = subprocess.run([sys.executable, "-c", code, str(config), str(tmp_path / "h.db")],
+                         capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"

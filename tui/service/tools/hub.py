@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -227,6 +226,8 @@ class ToolHub:
                 streamablehttp_client(cfg.url, headers=dict(cfg.headers) or None,
                                       timeout=timedelta(seconds=10)))
             return streams[0], streams[1]
+        import tempfile
+
         from mcp.client.stdio import StdioServerParameters, stdio_client
 
         # The server's stderr goes to a file, never to the terminal the app draws on; its last
