@@ -242,3 +242,25 @@ async def test_regenerate_reuses_the_results_and_esc_then_regenerate_asks_again(
             await settled(app, pilot, 2)
             assert calls_made(tmp_path) == ["add 2 3", "echo hi"]
             assert stopped["id"] in [m["id"] for m in messages(db) if m["branch"] != 0]  # an earlier branch
+
+
+async def test_a_tool_result_is_shown_as_inert_text(make_app, tmp_path):
+    from textual.widgets import Collapsible
+
+    with Simulator(token_rate=0) as sim:
+        app = make_app(sim.url, config_path=config(tmp_path))
+        async with app.run_test(size=(110, 40)) as pilot:
+            pane = await ready(app, pilot)
+            ses = await pane.store.create_session(title="hostile", model="llama3.2")
+            await pane.store.add_message(ses.id, "user", "use echo")
+            calls = [{"name": "echo", "arguments": {"text": "[b]x[/b]\x1b]52;c;AAAA\x07"}}]
+            await pane.store.add_message(ses.id, "assistant", "", tool_calls=calls)
+            await pane.store.add_message(ses.id, "tool", "\x1b[2J[red]boom[/red]", tool_name="echo", tool_calls=calls)
+            await pane.open_session(ses.id)
+            await wait_for(pilot, lambda: tool_turns(app) and tool_turns(app)[0].query(Collapsible))
+            tool_turns(app)[0].query_one(Collapsible).collapsed = False
+            await pilot.pause()
+            screen = text(app)
+            assert "␛[2J[red]boom[/red]" in screen  # markup and escapes shown as text
+            assert 'echo(text="[b]x[/b]\\u001b]52;c;AAAA\\u0007")' in screen  # arguments as JSON text
+            assert not replies(app)  # the call-only reply has no empty bubble

@@ -327,10 +327,9 @@ class ChatPane(Horizontal):
         except Exception as exc:  # the service saved the row; show what happened, keep going
             await turn.finish("error", None, str(exc))
         else:
+            await turn.finish(result.status, result.stats, result.error, result.message_id)
             if result.tool_calls and not result.content.strip() and not result.thinking.strip():
                 await turn.remove()  # a reply that only calls tools: the calls show it
-            else:
-                await turn.finish(result.status, result.stats, result.error, result.message_id)
             if result.status == "error":
                 self._offer_fallback(result.error or "")
         finally:
