@@ -1,6 +1,7 @@
 """A real MCP server for the tests (the official SDK's FastMCP), run as a subprocess over stdio:
 
     python tests/tools/mcp_server.py
+    python tests/tools/mcp_server.py http PORT   (streamable HTTP on 127.0.0.1:PORT/mcp)
 
 Tools: add(a, b) → the sum; echo(text) → the text; fail() raises (the result isError); slow()
 sleeps past any test timeout; crash() ends the process mid-call. `MCP_TEST_PIDFILE` (env)
@@ -15,7 +16,8 @@ import sys
 
 from mcp.server.fastmcp import FastMCP
 
-server = FastMCP("ollama-tui-test")
+HTTP = len(sys.argv) > 2 and sys.argv[1] == "http"
+server = FastMCP("ollama-tui-test", port=int(sys.argv[2]) if HTTP else 8000, log_level="WARNING")
 
 
 def _log(line: str) -> None:
@@ -54,6 +56,12 @@ async def slow() -> str:
     return "finally"
 
 
+def whoami() -> str:
+    """The Authorization header of the HTTP request (offered over HTTP only)."""
+    request = server.get_context().request_context.request
+    return request.headers.get("authorization", "") if request is not None else ""
+
+
 @server.tool()
 def crash() -> str:
     """Ends the server process."""
@@ -68,4 +76,6 @@ if __name__ == "__main__":
     if pidfile:
         with open(pidfile, "w", encoding="utf-8") as f:
             f.write(str(os.getpid()))
-    server.run("stdio")
+    if HTTP:
+        server.tool()(whoami)
+    server.run("streamable-http" if HTTP else "stdio")

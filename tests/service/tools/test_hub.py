@@ -125,3 +125,35 @@ def test_the_sdk_is_not_imported_until_a_server_starts(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code, str(config), str(tmp_path / "h.db")],
                          capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_a_url_server_over_streamable_http_with_headers(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, SERVER, "http", str(port)], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the HTTP MCP server did not come up"
+                time.sleep(0.1)
+        hub = ToolHub({"web": McpServerConfig(name="web", url=f"http://127.0.0.1:{port}/mcp",
+                                              headers={"Authorization": "Bearer T0KEN"})}, timeout=5)
+        try:
+            assert "add" in [t.name for t in await hub.tools()]
+            assert (await hub.call("add", {"a": 20, "b": 22})).text == "42"
+            assert (await hub.call("whoami", {})).text == "Bearer T0KEN"
+        finally:
+            await hub.aclose()
+        assert proc.poll() is None  # a url server is not ours to stop
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -220,11 +220,13 @@ class ToolHub:
     async def _connect(self, server: ServerState, stack: contextlib.AsyncExitStack) -> tuple[Any, Any]:
         cfg = server.config
         if cfg.url:
-            from mcp.client.streamable_http import streamablehttp_client
+            import httpx
+            from mcp.client.streamable_http import streamable_http_client
 
-            streams = await stack.enter_async_context(
-                streamablehttp_client(cfg.url, headers=dict(cfg.headers) or None,
-                                      timeout=timedelta(seconds=10)))
+            client = await stack.enter_async_context(httpx.AsyncClient(
+                headers=dict(cfg.headers), follow_redirects=False,
+                timeout=httpx.Timeout(10, read=max(self.timeout, 10) + 5)))
+            streams = await stack.enter_async_context(streamable_http_client(cfg.url, http_client=client))
             return streams[0], streams[1]
         import tempfile
 
