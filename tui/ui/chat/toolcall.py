@@ -96,6 +96,8 @@ class ToolCallTurn(Vertical, can_focus=True):
         for old in self.query(Collapsible):
             await old.remove()
         lines = text.count("\n") + 1
-        title = f"Result ({lines} line{'s' if lines != 1 else ''}, {len(text)} characters)" if kind == "ok" else "Sent to the model"
+        chars = len(text)
+        title = (f"Result ({lines} line{'s' if lines != 1 else ''}, {chars} character{'s' if chars != 1 else ''})"
+                 if kind == "ok" else "Sent to the model")
         await self.mount(Collapsible(Static(Content(inert(text)), classes="tool-result"),
                                      title=title, collapsed=True))
