@@ -30,6 +30,7 @@ def config_table() -> str:
     from tui.service.config.schema import (
         FIELDS,
         HOST_FIELDS,
+        MCP_SERVER_FIELDS,
         MODEL_FIELDS,
         PRESET_FIELDS,
     )
@@ -47,6 +48,7 @@ def config_table() -> str:
     lines += [row(f'models."<name>".{f.key}', f) for f in MODEL_FIELDS]
     lines.append('| `models."<name>".options.<option>` | | as in presets | Option overrides for this model. |')
     lines += [row(f"hosts.<name>.{f.key}", f) for f in HOST_FIELDS]
+    lines += [row(f"mcp.servers.<name>.{f.key}", f) for f in MCP_SERVER_FIELDS]
     return "\n".join(lines)
 
 

@@ -86,8 +86,12 @@ class OllamaTUI(App[None]):
         """(where, class) of every set of bindings, for the help screen and the README."""
         from tui.ui.compare.screen import BenchScreen
 
+        from tui.ui.chat.toolcall import ToolCallTurn
+        from tui.ui.tools.screen import ToolsScreen
+
         lazy = [_pane_class(pane_id) for pane_id in cls.LAZY_PANES]
         return [("Chat", ChatPane), ("Chat: session list", SessionList), ("Chat: prompt", PromptArea),
+                ("Chat: a tool call asking", ToolCallTurn), ("Tools view", ToolsScreen),
                 ("Models", lazy[0]), ("Monitor", lazy[1]), ("Settings", lazy[2]),
                 ("Compare & bench", BenchScreen)]
 
@@ -418,6 +422,11 @@ class OllamaTUI(App[None]):
 
         self.push_screen(HelpScreen())
 
+    def action_tools(self) -> None:
+        from tui.ui.tools.screen import ToolsScreen
+
+        self.push_screen(ToolsScreen())
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for pane_id, key, title in PANES:
             yield SystemCommand(f"Go to {title}", f"Show the {title} pane ({key})",
@@ -425,6 +434,8 @@ class OllamaTUI(App[None]):
         yield SystemCommand("Help: keys", "List every key binding", self.action_help)
         yield SystemCommand("Change host", "Point the app at another Ollama server", self.action_change_host)
         yield SystemCommand("Retry connection", "Try to reach the server now", self.action_retry)
+        yield SystemCommand("Tools", "MCP servers and their tools: state, switch off for this session",
+                            self.action_tools)
         for tab, title, help_text in (
                 ("compare", "Compare models", "Stream one prompt on several models side by side (F10)"),
                 ("benchmark", "Bench: benchmark models", "Tokens/s, first token, load time, VRAM over a prompt set"),

@@ -438,6 +438,43 @@ def test_tool_calls(client: httpx.Client) -> None:
     assert "22 degrees" in "".join(c["message"]["content"] for c in lines)
 
 
+ADD = {"type": "function", "function": {"name": "add", "parameters": {
+    "type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}, "required": ["a", "b"]}}}
+ECHO = {"type": "function", "function": {"name": "echo", "parameters": {
+    "type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}}}
+
+
+def _calls(lines: list[dict]) -> list[dict]:
+    return [tc for c in lines for tc in c["message"].get("tool_calls", [])]
+
+
+def test_tool_calls_take_named_arguments_and_two_tools(client: httpx.Client) -> None:
+    msgs = [{"role": "user", "content": "use the echo tool with text=hi and the add tool with a=2 b=3"}]
+    calls = _calls(stream_lines(client, "/api/chat", {"model": "llama3.2", "messages": msgs, "tools": [ADD, ECHO]}))
+    assert [c["function"]["name"] for c in calls] == ["echo", "add"]  # in the order the prompt names them
+    assert calls[0]["function"]["arguments"] == {"text": "hi"}
+    assert calls[1]["function"] == {"index": 1, "name": "add", "arguments": {"a": 2, "b": 3}}
+    follow = msgs + [{"role": "assistant", "content": "", "tool_calls": calls},
+                     {"role": "tool", "content": "hi", "tool_name": "echo"},
+                     {"role": "tool", "content": "5", "tool_name": "add"}]
+    lines = stream_lines(client, "/api/chat", {"model": "llama3.2", "messages": follow, "tools": [ADD, ECHO]})
+    text = "".join(c["message"]["content"] for c in lines)
+    assert not _calls(lines) and "`echo`: hi" in text and "`add`: 5" in text
+    # "address" is not the add tool
+    msgs = [{"role": "user", "content": "what is my address"}]
+    assert not _calls(stream_lines(client, "/api/chat", {"model": "llama3.2", "messages": msgs, "tools": [ADD]}))
+
+
+def test_tool_rounds(client: httpx.Client) -> None:
+    msgs: list[dict] = [{"role": "user", "content": "use add a=1 b=1 rounds=2"}]
+    for expected in (1, 1, 0):
+        lines = stream_lines(client, "/api/chat", {"model": "llama3.2", "messages": msgs, "tools": [ADD]})
+        calls = _calls(lines)
+        assert len(calls) == expected
+        msgs += [{"role": "assistant", "content": "", "tool_calls": calls},
+                 {"role": "tool", "content": "2", "tool_name": "add"}]
+
+
 def test_generate(client: httpx.Client) -> None:
     lines = stream_lines(client, "/api/generate", {"model": "llama3.2", "prompt": "Tell me a joke"})
     assert all("response" in c and "message" not in c for c in lines)

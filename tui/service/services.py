@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from tui.service.history import HistoryStore
     from tui.service.monitor.gpu import GpuBackend
     from tui.service.pulls import PullJob, PullManager
+    from tui.service.tools import ToolHub
 
 __all__ = ["Services", "HistoryNotOpen"]
 
@@ -38,6 +39,7 @@ class Services:
                   (`require_history()` says so loudly)
     gpu_backend   what the resource sampler reads GPUs with (None: NVML)
     chat          the chat turns' service (made with the history)
+    tools         the MCP servers of [mcp.servers] and their tools (ToolHub; started when needed)
     """
 
     config_store: ConfigStore
@@ -47,10 +49,16 @@ class Services:
     gpu_backend: GpuBackend | None = None
     history: HistoryStore | None = None
     chat: ChatService | None = None
+    tools: ToolHub | None = None
     _pulls: list[PullManager] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.hosts.on_switch(self._host_switched)
+        if self.tools is None:
+            from tui.service.tools.hub import ToolHub  # no mcp import: servers start when first needed
+
+            config = self.config_store.saved
+            self.tools = ToolHub(config.mcp_servers, timeout=config.chat.tool_timeout)
 
     @classmethod
     def build(cls, config_store: ConfigStore, url: str | None = None, *, db_path: Path | str,
@@ -89,7 +97,7 @@ class Services:
         from tui.service.chat.turns import ChatService
 
         self.history = store
-        self.chat = ChatService(self.hosts, store)
+        self.chat = ChatService(self.hosts, store, tools=self.tools)
         return self.chat
 
     # -- pulls -------------------------------------------------------------------------------
@@ -112,6 +120,8 @@ class Services:
     async def aclose(self) -> None:
         """Close the provider(s) and the history (the app is ending)."""
         try:
+            if self.tools is not None:
+                await self.tools.aclose()  # the MCP servers we started, and only those
             await self.hosts.aclose()
         finally:
             if self.history is not None:

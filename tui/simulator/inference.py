@@ -19,13 +19,14 @@ from tui.simulator.support import (
     json_reply,
     last_user_text,
     parse_name,
-    pick_tool,
+    pick_tools,
     rfc3339_local,
     rfc3339_utc,
     thinking_text,
     token_ids,
     tokenize,
     tool_arguments,
+    tool_rounds_wanted,
 )
 from tui.simulator.wire import Abort, HTTPError, Request
 
@@ -226,6 +227,23 @@ class InferenceMixin(SimulatorBase):
             count += len(tokenize(json.dumps(tools)))
         return count + 576 * images + 3
 
+    @staticmethod
+    def _wants_tools(conv: list[dict]) -> bool:
+        """Call the tools the user's last prompt names: at once, and again after their results
+        while fewer rounds were made than the prompt's `rounds=N` asks (default 1)."""
+        last = conv[-1] if isinstance(conv[-1], dict) else {}
+        if last.get("role") == "user":
+            return True
+        if last.get("role") != "tool":
+            return False
+        rounds = 0
+        for m in reversed(conv):
+            if not isinstance(m, dict) or m.get("role") == "user":
+                break
+            if m.get("role") == "assistant" and m.get("tool_calls"):
+                rounds += 1
+        return rounds < tool_rounds_wanted(last_user_text(conv))
+
     def _respond(self, resp: Response, *, chat: bool, raw: str, inst: Installed, n: Name, conv: list[dict],
                  options: dict, fmt: Any, think_on: bool, tools: list | None, images: int, load_s: float,
                  t0: float, stream: bool) -> None:
@@ -233,26 +251,29 @@ class InferenceMixin(SimulatorBase):
             rate = self._model_rates.get(n.key, self.token_rate)
         fast = is_fast(rate)
         text = self._reply_text(inst.name, conv, fmt)
-        tool_call = None
-        if tools and conv and conv[-1].get("role") == "user":
-            func = pick_tool(tools, last_user_text(conv))
-            if func is not None:
-                seed = hashlib.sha256(json.dumps([inst.name, last_user_text(conv)]).encode()).digest()
-                rid = "".join(random.Random(seed).choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8))
-                args = tool_arguments(func.get("parameters"), last_user_text(conv))
-                tool_call = {"id": f"call_{rid}", "function": {"index": 0, "name": str(func.get("name")), "arguments": args}}
+        tool_calls: list[dict[str, Any]] = []
+        if tools and conv and self._wants_tools(conv):
+            asked = last_user_text(conv)
+            seed = hashlib.sha256(json.dumps([inst.name, asked, len(conv)]).encode()).digest()
+            rng = random.Random(seed)
+            for index, func in enumerate(pick_tools(tools, asked)):
+                rid = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8))
+                args = tool_arguments(func.get("parameters"), asked)
+                tool_calls.append({"id": f"call_{rid}",
+                                   "function": {"index": index, "name": str(func.get("name")), "arguments": args}})
+            if tool_calls:
                 text = ""
         thinking = thinking_text(inst.name, conv) if think_on else ""
         for stop in options.get("stop") or []:
             if stop and stop in text:
                 text = text[: text.index(stop)]
         pieces = [("thinking", p) for p in tokenize(thinking)] + [("content", p) for p in tokenize(text)]
-        tool_tokens = len(tokenize(json.dumps(tool_call["function"]))) if tool_call else 0
+        tool_tokens = sum(len(tokenize(json.dumps(c["function"]))) for c in tool_calls)
         reason = "stop"
         limit = options.get("num_predict")
         if isinstance(limit, (int, float)) and limit > 0 and len(pieces) + tool_tokens > limit:
             pieces, reason = pieces[: int(limit)], "length"
-            tool_call, tool_tokens = None, 0
+            tool_calls, tool_tokens = [], 0
         prompt_count = self._prompt_tokens(inst.spec, conv, tools, images)
 
         started = time.monotonic()
@@ -282,12 +303,12 @@ class InferenceMixin(SimulatorBase):
             if stream:
                 resp.line(chunk(kind, piece))
         eval_count = len(pieces) + tool_tokens
-        if tool_call is not None:
+        if tool_calls:
             if not fast:
                 self._sleep_until(gen_start + eval_count / rate)
             if stream:
                 c = chunk("content", "")
-                c["message"]["tool_calls"] = [tool_call]
+                c["message"]["tool_calls"] = tool_calls
                 resp.line(c)
         eval_ns = int(eval_count / rate * 1e9) if not fast else max(1, int((time.monotonic() - gen_start) * 1e9))
         load_ns = int(load_s * 1e9)
@@ -302,8 +323,8 @@ class InferenceMixin(SimulatorBase):
             msg: dict[str, Any] = {"role": "assistant", "content": "" if stream else full_text}
             if not stream and full_thinking:
                 msg["thinking"] = full_thinking
-            if not stream and tool_call is not None:
-                msg["tool_calls"] = [tool_call]
+            if not stream and tool_calls:
+                msg["tool_calls"] = tool_calls
             final = {"model": raw, "created_at": rfc3339_utc(), "message": msg, "done_reason": reason,
                      "done": True, **metrics}
         else:

@@ -270,10 +270,17 @@ def default_reply(model: str, messages: list[dict]) -> str:
     """A deterministic Markdown reply that mentions the last user message."""
     last = messages[-1] if messages and isinstance(messages[-1], dict) else {}
     if last.get("role") == "tool":
-        tool = last.get("tool_name") or "tool"
-        result = _one_line(str(last.get("content", "")), 200)
+        results = []
+        for m in reversed(messages):
+            if not isinstance(m, dict) or m.get("role") != "tool":
+                break
+            results.append(m)
+        results.reverse()
+        lines = "\n".join(f"> `{m.get('tool_name') or 'tool'}`: {_one_line(str(m.get('content', '')), 200)}"
+                          for m in results)
+        tool = results[-1].get("tool_name") or "tool"
         return (
-            f"The `{tool}` tool returned:\n\n> {result}\n\n"
+            f"The `{tool}` tool returned:\n\n{lines}\n\n"
             "Based on that result, here is the summary: everything looks **consistent**, "
             "and no further tool calls are needed."
         )
@@ -371,12 +378,61 @@ def json_reply(fmt: Any, model: str, messages: list[dict]) -> str:
     )
 
 
+_ARG = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|[^\s,;]+)")
+
+
+def _coerce(raw: str, schema: Any) -> Any:
+    """A `key=value` word of the prompt as the parameter's JSON type (best effort)."""
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    text = raw.strip("\"'")
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "number":
+            number = float(text)
+            return int(number) if number.is_integer() else number
+        if kind == "boolean":
+            return text.lower() in ("1", "true", "yes")
+    except ValueError:
+        pass
+    return text
+
+
 def tool_arguments(params: Any, user_text: str) -> dict[str, Any]:
-    """Arguments for a simulated tool call, from the tool's parameter schema."""
+    """Arguments for a simulated tool call, from the tool's parameter schema. `name=value` words
+    in the user's text give the parameter of that name its value ("a=2 b=3")."""
     words = re.findall(r"[A-Z][a-zA-Z]+", user_text)
     hint = words[-1] if words else (_one_line(user_text, 40) or "example")
     value = schema_instance(params, hint)
-    return value if isinstance(value, dict) else {}
+    args = value if isinstance(value, dict) else {}
+    props = params.get("properties") if isinstance(params, dict) else None
+    if isinstance(props, dict):
+        for key, raw in _ARG.findall(user_text):
+            if key in props:
+                args[key] = _coerce(raw, props[key])
+    return args
+
+
+def pick_tools(tools: list[Any], user_text: str) -> list[dict]:
+    """Every tool named in the user's text as a whole word ("use the add tool"), in the order
+    the text names them."""
+    low = user_text.lower()
+    found: list[tuple[int, dict]] = []
+    for t in tools:
+        f = t.get("function") if isinstance(t, dict) else None
+        name = str(f.get("name", "")) if isinstance(f, dict) else ""
+        if not name:
+            continue
+        match = re.search(rf"(?<![\w-]){re.escape(name.lower())}(?![\w-])", low)
+        if match:
+            found.append((match.start(), f))
+    return [f for _, f in sorted(found, key=lambda pair: pair[0])]
+
+
+def tool_rounds_wanted(user_text: str) -> int:
+    """How many rounds of tool calls the prompt asks for: `rounds=N` (default 1)."""
+    match = re.search(r"\brounds=(\d+)", user_text)
+    return max(1, int(match.group(1))) if match else 1
 
 
 def pick_tool(tools: list[Any], user_text: str) -> dict | None:

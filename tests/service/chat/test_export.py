@@ -131,7 +131,7 @@ async def test_json_round_trip(store, chat):
     assert len(msgs) == 8
     expected_keys = {
         "id", "parent_id", "role", "content", "thinking", "created_at", "model",
-        "status", "error", "stats", "branch", "superseded", "attachments",
+        "status", "error", "stats", "branch", "superseded", "attachments", "tool_calls", "tool_name",
     }
     assert all(set(m) == expected_keys for m in msgs)
     assert msgs[0]["attachments"] == [{"name": "trace.png", "mime": "image/png", "size": 7}]
@@ -224,3 +224,24 @@ async def test_json_export_escapes_controls_and_keeps_the_data(store, hostile, t
     assert doc["session"]["title"] == f"title {HOSTILE}"
     assert [m["content"] for m in doc["messages"]] == [f"ask {HOSTILE}", f"reply {HOSTILE}"]
     assert doc["messages"][1]["thinking"] == f"think {HOSTILE}"
+
+
+async def test_tool_calls_and_results_are_exported(store, tmp_path):
+    ses = await store.create_session(title="tools", model="llama3.2")
+    await store.add_message(ses.id, "user", "use add a=2 b=3")
+    calls = [{"name": "add", "arguments": {"a": 2, "b": 3}}]
+    await store.add_message(ses.id, "assistant", "", model="llama3.2", tool_calls=calls)
+    await store.add_message(ses.id, "tool", "5 ``` \x1b[31mred", tool_name="add", tool_calls=calls)
+    await store.add_message(ses.id, "tool", "The user refused", tool_name="rm", error="refused",
+                            tool_calls=[{"name": "rm", "arguments": {"path": "/"}}])
+    await store.add_message(ses.id, "assistant", "It is 5.", model="llama3.2")
+    messages = await store.messages(ses.id)
+    md = session_to_markdown(await store.get_session(ses.id), messages)
+    assert "Tool calls: `add(a=2, b=3)`" in md and "*(empty)*" not in md
+    assert "## Tool · `add`" in md and "Call: `add(a=2, b=3)` — ran" in md
+    assert "````text\n5 ``` ␛[31mred\n````" in md  # fenced past its backticks, escapes inert
+    assert 'Call: `rm(path="/")` — refused by the user' in md
+    data = json.loads(session_to_json(await store.get_session(ses.id), messages))
+    roles = [(m["role"], m["tool_name"], m["tool_calls"]) for m in data["messages"]]
+    assert roles[1] == ("assistant", None, calls) and roles[2] == ("tool", "add", calls)
+    assert data["messages"][3]["error"] == "refused"

@@ -52,3 +52,18 @@ def test_text_without_headers_is_left_alone():
     text = '[chat]\nsystem_prompt = "a mask •••••• in a prompt"\n'
     assert mask_headers(text) == text
     assert unmask_headers(text, text) == text
+
+
+def test_mcp_server_headers_and_env_are_masked_and_kept() -> None:
+    text = ('[mcp.servers.web]\nurl = "http://localhost:8000/mcp"\nheaders = { Authorization = "Bearer TOPSECRET" }\n'
+            '\n[mcp.servers.files.env]\nAPI_TOKEN = "ENVSECRET"\n')
+    masked = mask_headers(text)
+    assert "TOPSECRET" not in masked and "ENVSECRET" not in masked and masked.count(MASK) == 2
+    assert "http://localhost:8000/mcp" in masked
+    assert unmask_headers(masked, text) == text
+    edited = unmask_headers(masked.replace(f'API_TOKEN = "{MASK}"', 'API_TOKEN = "NEW"'), text)
+    assert 'API_TOKEN = "NEW"' in edited and "TOPSECRET" in edited
+    with pytest.raises(MaskLeft, match="mcp.servers.files.env.OTHER"):
+        unmask_headers(masked.replace("API_TOKEN", "OTHER"), text)
+    broken = text + "oops = = \n"
+    assert "TOPSECRET" not in mask_headers(broken) and "ENVSECRET" not in mask_headers(broken)

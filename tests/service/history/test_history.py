@@ -667,3 +667,27 @@ async def test_cancelled_write_leaves_no_open_transaction(store):
     for msg in await store.messages(ses.id):
         if msg.content == "maybe":
             assert len(msg.attachments) == 1
+
+
+async def test_tool_calls_and_tool_messages_are_stored_and_found(tmp_path) -> None:
+    from tui.service.history import HistoryStore
+
+    store = await HistoryStore.open(tmp_path / "h.db")
+    try:
+        ses = await store.create_session(title="t", model="llama3.2")
+        await store.add_message(ses.id, "user", "use add a=2 b=3")
+        reply = await store.add_message(ses.id, "assistant", "", status="streaming")
+        calls = [{"name": "add", "arguments": {"a": 2, "b": 3}}]
+        await store.update_message(reply.id, status="complete", tool_calls=calls)
+        await store.add_message(ses.id, "tool", "5", tool_name="add", tool_calls=calls)
+        await store.add_message(ses.id, "tool", "The user refused to run this tool call.",
+                                tool_name="lookup", tool_calls=[{"name": "lookup", "arguments": {}}], error="refused")
+        stored = await store.messages(ses.id)
+        assert [m.role for m in stored] == ["user", "assistant", "tool", "tool"]
+        assert stored[1].tool_calls == tuple(calls) and stored[2].tool_name == "add"
+        assert stored[2].content == "5" and stored[3].error == "refused"
+        assert [h.message_id for h in await store.search("lookup")] == [stored[3].id]
+        assert stored[1].id in [h.message_id for h in await store.search("add")]  # the call, by name
+        assert await store.check_integrity() == []
+    finally:
+        await store.close()

@@ -37,7 +37,21 @@ JSON_VERSION = 1
 
 ExportFormat = Literal["markdown", "md", "json"]
 
-_ROLE_TITLES = {"user": "User", "assistant": "Assistant", "system": "System"}
+_ROLE_TITLES = {"user": "User", "assistant": "Assistant", "system": "System", "tool": "Tool"}
+_TOOL_OUTCOMES = {"refused": "refused by the user", "error": "the tool reported an error",
+                  "timeout": "timed out", "failed": "could not run"}
+
+
+def _call_text(call: Mapping[str, Any]) -> str:
+    args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in (call.get("arguments") or {}).items())
+    return _one_line(f"{call.get('name', '')}({args})")
+
+
+def _fenced(text: str) -> list[str]:
+    """`text` in a fence longer than any backtick run in it (a tool's output is not Markdown)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}text", text.strip("\n"), fence]
 _FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 
 
@@ -139,6 +153,8 @@ def _message_markdown(msg: Message, level: int) -> str:
     bits = [header]
     if msg.role == "assistant" and msg.model:
         bits.append(f"`{msg.model}`")
+    if msg.role == "tool":
+        bits.append(f"`{_one_line(msg.tool_name or '')}`")
     when = _local_time(msg.created_at)
     if when:
         bits.append(when)
@@ -148,10 +164,17 @@ def _message_markdown(msg: Message, level: int) -> str:
         thinking = re.sub(r"(?i)</details", "&lt;/details", _close_fences(msg.thinking.strip("\n")))
         out += ["<details>", "<summary>Thinking</summary>", "", thinking, "", "</details>", ""]
 
+    if msg.role == "tool":
+        call = msg.tool_calls[0] if msg.tool_calls else {"name": msg.tool_name or "", "arguments": {}}
+        outcome = _TOOL_OUTCOMES.get(msg.error or "", "ran")
+        out += [f"Call: `{_call_text(call)}` — {outcome}", "", *_fenced(msg.content), ""]
+        return "\n".join(out)
     if msg.content:
         out += [_close_fences(msg.content.strip("\n")), ""]
-    elif msg.status == "complete":
+    elif msg.status == "complete" and not msg.tool_calls:
         out += ["*(empty)*", ""]
+    if msg.tool_calls:
+        out += ["Tool calls: " + ", ".join(f"`{_call_text(c)}`" for c in msg.tool_calls), ""]
 
     if msg.attachments:
         names = ", ".join(
@@ -253,6 +276,8 @@ def _message_dict(msg: Message) -> dict[str, Any]:
         "branch": msg.branch,
         "superseded": msg.superseded,
         "attachments": [{"name": a.name, "mime": a.mime, "size": a.size} for a in msg.attachments],
+        "tool_calls": [dict(c) for c in msg.tool_calls],
+        "tool_name": msg.tool_name,
     }
 
 

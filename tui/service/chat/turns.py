@@ -14,7 +14,8 @@ from tui.service.ollama.errors import OllamaError, StreamError
 from tui.service.ollama.names import same_model
 
 if TYPE_CHECKING:
-    from tui.service.ollama.types import ModelInfo
+    from tui.service.ollama.types import ModelInfo, ToolCall
+    from tui.service.tools import ToolHub, ToolOutcome
     from tui.service.providers.protocol import Provider
     from tui.service.providers.registry import HostRegistry
 
@@ -78,6 +79,11 @@ class ReplyResult:
     status: str  # complete | stopped | error
     error: str | None
     stats: dict[str, Any] | None
+    tool_calls: tuple[ToolCall, ...] = ()  # the calls the model asked for (complete replies only)
+
+
+REFUSED = "The user refused to run this tool call. Do not call it again for this request; answer without it."
+STOPPED = "The user stopped the turn before this tool call ran."
 
 
 class ChatService:
@@ -90,9 +96,10 @@ class ChatService:
     """
 
     def __init__(self, hosts: HostRegistry, store: Any, *, save_interval: float = 1.0,
-                 max_reply_chars: int = MAX_REPLY_CHARS) -> None:
+                 max_reply_chars: int = MAX_REPLY_CHARS, tools: ToolHub | None = None) -> None:
         self.hosts = hosts
         self.store = store
+        self.tools = tools
         self.save_interval = save_interval
         self.max_reply_chars = max_reply_chars
         #: (host, model) → the model's capabilities on that host, once known.
@@ -156,6 +163,40 @@ class ChatService:
         request = build_request(config, session, await self.capabilities(model))
         return TurnPlan(request, info, warning)
 
+    # -- tools -------------------------------------------------------------------------------
+
+    async def tools_for(self, model: str) -> list[dict[str, Any]]:
+        """Ollama's `tools` field for a request to `model`: the tools of the enabled MCP servers
+        (started now if they were not), only when the model has the `tools` capability."""
+        if self.tools is None or not self.tools.configured:
+            return []
+        capabilities = await self.capabilities(model)
+        if capabilities is None or "tools" not in capabilities:
+            return []
+        return [tool.to_ollama() for tool in await self.tools.tools()]
+
+    async def answer_tool_call(self, session_id: int, call: ToolCall, *, run: bool, model: str | None = None,
+                               timeout: float | None = None) -> ToolOutcome:
+        """Run `call` (or, `run` False, refuse it) and store the `tool` message the model is sent:
+        the result, the tool's error, the timeout, or the refusal."""
+        from tui.service.tools import ToolOutcome
+
+        if not run:
+            outcome = ToolOutcome(REFUSED, "refused")
+        elif self.tools is None:
+            outcome = ToolOutcome("no tools are configured", "failed")
+        else:
+            outcome = await self.tools.call(call.name, call.arguments, timeout=timeout)
+        await self.store_tool_result(session_id, call, outcome, model)
+        return outcome
+
+    async def store_tool_result(self, session_id: int, call: ToolCall, outcome: ToolOutcome,
+                                model: str | None = None) -> Any:
+        return await self.store.add_message(
+            session_id, "tool", outcome.text, model=model, tool_name=call.name,
+            tool_calls=[{"name": call.name, "arguments": dict(call.arguments)}],
+            error=None if outcome.kind == "ok" else outcome.kind)
+
     # -- sending -----------------------------------------------------------------------------
 
     async def request_messages(self, session_id: int, system_prompt: str | None) -> list[dict[str, Any]]:
@@ -166,11 +207,16 @@ class ChatService:
         if system_prompt:
             messages.append({"role": "system", "content": system_prompt})
         for message in history:
-            if message.role not in ("user", "assistant", "system") or message.status == "streaming":
+            if message.role not in ("user", "assistant", "system", "tool") or message.status == "streaming":
                 continue
             if message.role == "assistant" and not message.content and message.status != "complete":
                 continue
             entry: dict[str, Any] = {"role": message.role, "content": message.content}
+            if message.role == "assistant" and message.tool_calls:
+                entry["tool_calls"] = [{"function": {"name": c["name"], "arguments": c["arguments"]}}
+                                       for c in message.tool_calls]
+            if message.role == "tool":
+                entry["tool_name"] = message.tool_name or ""
             if message.role == "user" and getattr(message, "has_images", True):
                 attachments = await self.store.attachments(message.id)
                 if attachments:
@@ -184,9 +230,12 @@ class ChatService:
         return await self.store.add_message(session_id, "user", text, model=model, images=list(images))
 
     async def stream_reply(
-        self, session_id: int, request: TurnRequest, on_delta: DeltaCallback
+        self, session_id: int, request: TurnRequest, on_delta: DeltaCallback,
+        tools: list[dict[str, Any]] | None = None,
     ) -> ReplyResult:
         """Stream the assistant's answer to the conversation as stored; returns how it ended.
+        `tools`: Ollama's `tools` field (see tools_for); the calls the model makes are stored
+        with the reply and returned in `ReplyResult.tool_calls`.
 
         Cancelling the task that awaits this (Esc) stores the partial reply as 'stopped' and
         re-raises CancelledError.
@@ -204,6 +253,7 @@ class ChatService:
         stats: dict[str, Any] | None = None
         received = 0
         overflow = False
+        calls: list[ToolCall] = []
 
         def snapshot_save() -> None:
             nonlocal pending_save
@@ -217,10 +267,12 @@ class ChatService:
             if pending_save is not None:
                 await asyncio.gather(pending_save, return_exceptions=True)
             text, thought = "".join(content), "".join(thinking)
+            made = tuple(calls) if status == "complete" else ()
             await self.store.update_message(
-                reply.id, content=text, thinking=thought, status=status, stats=stats, error=error
+                reply.id, content=text, thinking=thought, status=status, stats=stats, error=error,
+                tool_calls=[{"name": c.name, "arguments": dict(c.arguments)} for c in made] or None,
             )
-            return ReplyResult(reply.id, text, thought, status, error, stats)
+            return ReplyResult(reply.id, text, thought, status, error, stats, made)
 
         try:
             stream = self.client.chat(
@@ -230,10 +282,12 @@ class ChatService:
                 think=request.think,
                 format=request.format or None,
                 keep_alive=request.keep_alive,
+                **({"tools": tools} if tools else {}),
             )
             async with aclosing(stream):  # leaving early (too long) closes the HTTP response
                 async for chunk in stream:
                     piece, thought = chunk.content, chunk.thinking or ""
+                    calls.extend(chunk.tool_calls)
                     room = self.max_reply_chars - received
                     if len(piece) + len(thought) > room:
                         thought = thought[:room]

@@ -11,6 +11,8 @@ from tui.service.config.schema import (
     FIELDS,
     HOST_FIELDS,
     HOST_INDEX,
+    MCP_SERVER_FIELDS,
+    MCP_SERVER_INDEX,
     MODEL_FIELDS,
     MODEL_INDEX,
     OPTION_KEYS,
@@ -62,6 +64,8 @@ class ChatConfig:
     system_prompt: str = _default("chat", "system_prompt")
     newline_key: str = _default("chat", "newline_key")
     think: bool = _default("chat", "think")
+    max_tool_rounds: int = _default("chat", "max_tool_rounds")
+    tool_timeout: float = _default("chat", "tool_timeout")
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,27 @@ class HostConfig:
 
 
 @dataclass(frozen=True)
+class McpServerConfig:
+    """[mcp.servers.<name>]: one MCP server, started over stdio (`command`, `args`, `env`) or
+    reached at `url` (streamable HTTP, with `headers`). `env` and `headers` are never in a repr."""
+
+    name: str
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    url: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    enabled: bool = True
+
+    @property
+    def where(self) -> str:
+        """What the server is, for the Tools view: the command line or the URL (no secrets)."""
+        if self.url:
+            return self.url
+        return " ".join([self.command or "", *self.args]).strip()
+
+
+@dataclass(frozen=True)
 class ChatSettings:
     """What one chat request to `model` should carry, all layers resolved.
 
@@ -196,6 +221,7 @@ class Config:
     presets: dict[str, Preset] = field(default_factory=lambda: dict(DEFAULT_PRESETS))
     models: dict[str, ModelOverride] = field(default_factory=dict)
     hosts: dict[str, HostConfig] = field(default_factory=dict)
+    mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
     pulls: PullsConfig = field(default_factory=PullsConfig)
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
     ui: UIConfig = field(default_factory=UIConfig)
@@ -242,7 +268,7 @@ class Config:
 Locate = Callable[[KeyPath], int | None]
 _SECTION_TYPES = {"server": ServerConfig, "chat": ChatConfig, "pulls": PullsConfig,
                   "monitor": MonitorConfig, "ui": UIConfig}
-TOP_LEVEL_KEYS = frozenset({"version", *FIELDS, "presets", "models", "hosts"})
+TOP_LEVEL_KEYS = frozenset({"version", *FIELDS, "presets", "models", "hosts", "mcp"})
 
 
 class _Checker:
@@ -337,6 +363,7 @@ def build_config(data: Mapping[str, Any], locate: Locate = lambda parts: None) -
         models[name] = ModelOverride(**values)
 
     hosts = _hosts(c, c.table(data, ("hosts",)) or {})
+    mcp_servers = _mcp_servers(c, c.table(data, ("mcp",)) or {})
 
     chat: ChatConfig = sections["chat"]
     if chat.default_preset not in presets:
@@ -345,7 +372,7 @@ def build_config(data: Mapping[str, Any], locate: Locate = lambda parts: None) -
         sections["chat"] = replace(chat, default_preset=_fallback_preset(presets))
 
     config = Config(server=sections["server"], chat=sections["chat"], presets=presets, models=models,
-                    hosts=hosts, pulls=sections["pulls"], monitor=sections["monitor"], ui=sections["ui"])
+                    hosts=hosts, mcp_servers=mcp_servers, pulls=sections["pulls"], monitor=sections["monitor"], ui=sections["ui"])
     return config, c.issues
 
 
@@ -378,6 +405,50 @@ def _hosts(c: _Checker, raw_hosts: Mapping[str, Any], environ: Mapping[str, str]
                         "no API key sent", "warning")
         hosts[str(name)] = HostConfig(name=str(name), **values)
     return hosts
+
+
+def _mcp_servers(c: _Checker, mcp: Mapping[str, Any]) -> dict[str, McpServerConfig]:
+    """[mcp.servers.<name>] tables; a server with neither a command nor a url (or both) is left
+    out (with an issue)."""
+    for key in mcp:
+        if key != "servers":
+            c.unknown(("mcp", key))
+    servers: dict[str, McpServerConfig] = {}
+    for name, raw in (c.table(mcp, ("mcp", "servers")) or {}).items():
+        where = ("mcp", "servers", name)
+        if not isinstance(raw, Mapping):
+            c.issue(where, f"expected a table, got {type_name(raw)}; server ignored")
+            continue
+        plain = {k: v for k, v in raw.items() if k not in ("headers", "env")}
+        values = c.values(plain, where, MCP_SERVER_INDEX)
+        if "headers" in raw:
+            values["headers"] = _valid_headers(c, raw["headers"], where)
+        if "env" in raw:
+            values["env"] = _valid_env(c, raw["env"], where)
+        values = {k: v for k, v in values.items() if v is not None}
+        if bool(values.get("command")) == bool(values.get("url")):
+            if "command" in raw and "url" in raw:
+                c.issue(where, "both a command and a url; give one; server ignored")
+            elif "command" not in raw and "url" not in raw:
+                c.issue(where, "no command or url; server ignored")
+            continue
+        if "args" in values:
+            values["args"] = tuple(values["args"])
+        servers[str(name)] = McpServerConfig(name=str(name), **values)
+    return servers
+
+
+def _valid_env(c: _Checker, raw: Any, where: KeyPath) -> dict[str, str]:
+    if not isinstance(raw, Mapping):
+        c.issue((*where, "env"), f"expected a table of strings, got {type_name(raw)}; no variables set")
+        return {}
+    out = {}
+    for name, value in raw.items():
+        if not isinstance(value, str) or "\0" in value or "\0" in str(name) or "=" in str(name):
+            c.issue((*where, "env", str(name)), "expected a string (no NUL; no = in the name); variable not set")
+        else:
+            out[str(name)] = value
+    return out
 
 
 def _fallback_preset(presets: Mapping[str, Preset]) -> str:
@@ -475,6 +546,18 @@ def render_example_config() -> str:
             "#", '# [hosts.rack-vllm]', '# url = "http://rack1:8000/v1"', '# kind = "openai"',
             '# api_key_env = "VLLM_API_KEY"', '# metrics = ["http://rack1:8000/metrics"]',
             '# prometheus_labels = { Hostname = "rack1" }  # with [monitor] prometheus']
+    out += ["", *_comment("MCP servers: their tools are offered to models that can call tools (the "
+                          "'tools' capability). A call is shown and asked about before it runs "
+                          "(y runs it, n refuses, a allows that tool for the session); the Tools view "
+                          "(Ctrl+P, Tools) lists them. A server starts when first needed and stops "
+                          "when the app does. The keys:")]
+    for f in MCP_SERVER_FIELDS:
+        out += textwrap.wrap(f.help, width=99, initial_indent=f"#   {f.key:<9}  ",
+                             subsequent_indent="#   " + " " * 11)
+    out += ["#", "# [mcp.servers.files]", '# command = "npx"',
+            '# args = ["-y", "@modelcontextprotocol/server-filesystem", "/home/me/notes"]',
+            "#", "# [mcp.servers.remote]", '# url = "http://localhost:8000/mcp"',
+            '# headers = { Authorization = "Bearer <token>" }']
     for section in ("pulls", "monitor", "ui"):
         out += ["", f"[{section}]"]
         for f in FIELDS[section]:

@@ -389,6 +389,12 @@ FIELDS: dict[str, tuple[Field, ...]] = {
                    "cannot tell shift+enter from enter."),
         Field("think", "bool", True,
               help="Let thinking models think (shown folded). Ignored for models that cannot."),
+        Field("max_tool_rounds", "int", 8, 1, 50,
+              help="Rounds of tool calls one turn may make (the model calls, gets the results, "
+                   "may call again); past it the model is told to answer without tools."),
+        Field("tool_timeout", "float", 30.0, 1, 3600, unit="s",
+              help="Seconds a tool call ([mcp.servers]) may take before it is given up; the model "
+                   "is told it timed out."),
     ),
     "pulls": (
         Field("concurrent", "int", 2, 1, 8, help="Model downloads that may run at once."),
@@ -478,6 +484,19 @@ HOST_FIELDS: tuple[Field, ...] = (
     Field("headers", "str_table", None, secret=True, help="HTTP headers sent to that server. Never shown."),
 )
 
+# Keys of [mcp.servers.<name>]: one MCP server whose tools the chat offers to models that can
+# call tools. Either `command` (+ `args`, `env`: started over stdio) or `url` (streamable HTTP).
+MCP_SERVER_FIELDS: tuple[Field, ...] = (
+    Field("command", "str", None, help="Program that runs the server over stdio, e.g. \"npx\"."),
+    Field("args", "str_list", None, help="Its arguments."),
+    Field("env", "str_table", None, secret=True,
+          help="Environment variables for it (on top of a minimal default set). Never shown."),
+    Field("url", "str", None, validate=_url_check,
+          help="The server's streamable HTTP endpoint instead of a command, e.g. http://localhost:8000/mcp."),
+    Field("headers", "str_table", None, secret=True, help="HTTP headers sent to a url server. Never shown."),
+    Field("enabled", "bool", True, help="Offer this server's tools (false = keep the table, don't start it)."),
+)
+
 VERSION_FIELD = Field("version", "int", SUPPORTED_VERSION, 1,
                       help="Format version of this file; leave it as it is.")
 
@@ -485,6 +504,7 @@ SECTION_INDEX = {s: {f.key: f for f in fs} for s, fs in FIELDS.items()}
 PRESET_INDEX = {f.key: f for f in PRESET_FIELDS}
 MODEL_INDEX = {f.key: f for f in MODEL_FIELDS}
 HOST_INDEX = {f.key: f for f in HOST_FIELDS}
+MCP_SERVER_INDEX = {f.key: f for f in MCP_SERVER_FIELDS}
 
 
 def field_for(parts: KeyPath) -> Field | None:
@@ -508,4 +528,11 @@ def field_for(parts: KeyPath) -> Field | None:
                          validate=lambda value: check_header(name, value))
         case ("hosts", _name, key):
             return HOST_INDEX.get(key)
+        case ("mcp", "servers", _name, "headers", name):
+            return Field(name, "str", "", help="HTTP header value.", secret=True,
+                         validate=lambda value: check_header(name, value))
+        case ("mcp", "servers", _name, "env", name):
+            return Field(name, "str", "", help="Environment variable value.", secret=True)
+        case ("mcp", "servers", _name, key):
+            return MCP_SERVER_INDEX.get(key)
     return None

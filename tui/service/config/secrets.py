@@ -1,4 +1,4 @@
-"""[server.headers] values are secrets: the config text as the raw view shows it (values masked),
+"""[server.headers] values (and those of [mcp.servers.<name>.headers] and .env) are secrets: the config text as the raw view shows it (values masked),
 and the text to save from what the user edited there (masks put back to the stored values).
 
 The mask is MASK, the same for every header, so it says nothing about the value (not even its
@@ -47,7 +47,20 @@ def _unquote(key: str) -> str:
 
 
 def _is_headers_table(name: str) -> bool:
-    return re.sub(r"[\s\"']", "", name) == "server.headers"
+    plain = re.sub(r"[\s\"']", "", name)
+    return plain == "server.headers" or re.fullmatch(r"mcp\.servers\..+\.(headers|env)", plain) is not None
+
+
+def _mcp_secret_tables(doc: Any) -> list[tuple[str, Any, str]]:
+    """(shown name, owning table, key) of each [mcp.servers.<name>] headers/env table."""
+    mcp = doc.get("mcp") if isinstance(doc, Mapping) else None
+    servers = mcp.get("servers") if isinstance(mcp, Mapping) else None
+    out = []
+    if isinstance(servers, Mapping):
+        for name, server in servers.items():
+            if isinstance(server, Mapping):
+                out += [(f"mcp.servers.{name}.{key}", server, key) for key in ("headers", "env") if key in server]
+    return out
 
 
 def _scan(text: str) -> tuple[str, dict[str, str]]:
@@ -62,7 +75,8 @@ def _scan(text: str) -> tuple[str, dict[str, str]]:
             in_headers = _is_headers_table(table.group(1))
             out.append(line)
             continue
-        if in_headers or "headers" in line.split("=", 1)[0]:
+        key_part = line.split("=", 1)[0]
+        if in_headers or "headers" in key_part or re.search(r"\benv\b", key_part):
             entry = _ENTRY_RE.match(line)
             if in_headers and entry:
                 literal = _STRING_RE.match(entry.group(2).strip())
@@ -97,15 +111,19 @@ def mask_headers(text: str) -> str:
     except (TOMLKitError, ValueError):
         return _scan(text)[0]
     server = doc.get("server")
-    if not isinstance(server, Mapping) or "headers" not in server:
+    tables = _mcp_secret_tables(doc)
+    if isinstance(server, Mapping) and "headers" in server:
+        tables.append(("server.headers", server, "headers"))
+    if not tables:
         return text
-    headers = server["headers"]
-    if isinstance(headers, Mapping):
-        for name in list(headers):
-            if not isinstance(headers[name], Mapping | list):
-                headers[name] = MASK
-    else:
-        server["headers"] = MASK  # not a table (an error the file reports), but maybe a secret
+    for _shown, owner, key in tables:
+        values = owner[key]
+        if isinstance(values, Mapping):
+            for name in list(values):
+                if not isinstance(values[name], Mapping | list):
+                    values[name] = MASK
+        else:
+            owner[key] = MASK  # not a table (an error the file reports), but maybe a secret
     return doc.as_string()
 
 
@@ -142,6 +160,26 @@ def unmask_headers(text: str, original: str) -> str:
                     missing.append(str(name))
     elif isinstance(server, Mapping) and server.get("headers") == MASK:
         missing.append("(server.headers)")
+    try:
+        before = {shown: owner[key] for shown, owner, key in _mcp_secret_tables(tomlkit.parse(original))}
+    except (TOMLKitError, ValueError):
+        before = {}
+    for shown, owner, key in _mcp_secret_tables(doc):
+        values, kept = owner[key], before.get(shown)
+        if values == MASK:
+            if kept is None:
+                missing.append(f"({shown})")
+            else:
+                owner[key] = kept
+            continue
+        if not isinstance(values, Mapping):
+            continue
+        for name in list(values):
+            if values[name] == MASK:
+                if isinstance(kept, Mapping) and isinstance(kept.get(name), str):
+                    values[name] = kept[name]
+                else:
+                    missing.append(f"{shown}.{name}")
     if missing:
         raise MaskLeft(missing)
     return doc.as_string()

@@ -41,6 +41,8 @@ class MessagesMixin(AttachmentsMixin):
         images: Sequence[tuple[str, str, bytes]] = (),
         stats: Mapping[str, Any] | None = None,
         error: str | None = None,
+        tool_calls: Sequence[Mapping[str, Any]] = (),
+        tool_name: str | None = None,
     ) -> Message:
         """Append a message (``images``: (name, mime, bytes) triples, stored as blobs).
 
@@ -61,9 +63,9 @@ class MessagesMixin(AttachmentsMixin):
             rows = await self._fetchall(
                 db,
                 "INSERT INTO messages (session_id, parent_id, role, content, thinking,"
-                " created_at, model, stats, status, error, writer)"
+                " created_at, model, stats, status, error, writer, tool_calls, tool_name)"
                 " VALUES (?1, (SELECT MAX(id) FROM messages WHERE session_id = ?1 AND branch = 0),"
-                " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id, parent_id",
+                " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id, parent_id",
                 (
                     session_id,
                     role,
@@ -75,6 +77,8 @@ class MessagesMixin(AttachmentsMixin):
                     status,
                     error,
                     self._writer if status == "streaming" else None,
+                    _dumps([dict(c) for c in tool_calls]) if tool_calls else None,
+                    tool_name,
                 ),
             )
             message_id, parent_id = rows[0]
@@ -101,6 +105,8 @@ class MessagesMixin(AttachmentsMixin):
             error=error,
             branch=0,
             attachments=tuple(infos),
+            tool_calls=tuple(dict(c) for c in tool_calls),
+            tool_name=tool_name,
         )
 
     async def update_message(
@@ -112,6 +118,7 @@ class MessagesMixin(AttachmentsMixin):
         status: str | None = None,
         stats: Mapping[str, Any] | None = None,
         error: str | None = None,
+        tool_calls: Sequence[Mapping[str, Any]] | None = None,
     ) -> bool:
         """Overwrite the given fields (None leaves a field alone). One single-row UPDATE, so
         it is cheap enough for periodic partial saves of a stream (a 'streaming' message is
@@ -137,6 +144,9 @@ class MessagesMixin(AttachmentsMixin):
         if error is not None:
             sets.append("error = ?")
             params.append(error)
+        if tool_calls is not None:
+            sets.append("tool_calls = ?")
+            params.append(_dumps([dict(c) for c in tool_calls]) if tool_calls else None)
         if not sets:
             return await self.get_message(message_id) is not None
         async with self._write() as db:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-ROLES = frozenset({"system", "user", "assistant"})
+ROLES = frozenset({"system", "user", "assistant", "tool"})
 STATUSES = frozenset({"complete", "streaming", "stopped", "error"})
 
 
@@ -74,6 +74,10 @@ class Message:
     error: str | None
     branch: int = 0  # 0: active conversation; n > 0: superseded by the n-th edit
     attachments: tuple[AttachmentInfo, ...] = field(default=())
+    #: assistant: the calls the model asked for; tool: the one call this result answers.
+    #: Each {"name": str, "arguments": dict}.
+    tool_calls: tuple[dict[str, Any], ...] = ()
+    tool_name: str | None = None  # tool messages: the tool that ran (or was refused)
 
     @property
     def superseded(self) -> bool:
@@ -147,7 +151,7 @@ _SESSION_COLUMNS = """
 
 _MESSAGE_COLUMNS = (
     "id, session_id, parent_id, role, content, thinking, created_at, model, stats,"
-    " status, error, branch"
+    " status, error, branch, tool_calls, tool_name"
 )
 
 
@@ -185,4 +189,14 @@ def _message_from_row(row: Sequence[Any], attachments: tuple[AttachmentInfo, ...
         error=row[10],
         branch=row[11],
         attachments=attachments,
+        tool_calls=_tool_calls(row[12]),
+        tool_name=row[13],
     )
+
+
+def _tool_calls(text: str | None) -> tuple[dict[str, Any], ...]:
+    calls = _loads(text, [])
+    if not isinstance(calls, list):
+        return ()
+    return tuple({"name": str(c.get("name", "")), "arguments": c.get("arguments") if isinstance(c.get("arguments"), dict) else {}}
+                 for c in calls if isinstance(c, dict))

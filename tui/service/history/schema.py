@@ -177,9 +177,62 @@ _V2 = (
     "CREATE INDEX bench_batch_sessions_by_session ON bench_batch_sessions(session_id)",
 )
 
+# Tool calling (issue 18): an assistant message's `tool_calls` (JSON list of {name, arguments}:
+# the calls the model asked for) and `tool` messages (role 'tool', content = what the model was
+# sent back, tool_name, tool_calls = the one call it answers, error = refused | error | timeout |
+# failed, or NULL when the tool ran). The FTS index takes the calls too: its `thinking` column is
+# the message's thinking followed by its tool_calls JSON, so a tool's name and arguments are
+# found by search like its result is.
+_FTS_THINKING = "{0}.thinking || coalesce(char(10) || {0}.tool_calls, '')"
+_V3_TOOLS = (
+    "ALTER TABLE messages ADD COLUMN tool_calls TEXT",  # JSON list or NULL
+    "ALTER TABLE messages ADD COLUMN tool_name TEXT",
+    "DROP TRIGGER messages_fts_ai",
+    "DROP TRIGGER messages_fts_ad",
+    "DROP TRIGGER messages_fts_au",
+    "DROP VIEW messages_fts_source",
+    f"""
+    CREATE VIEW messages_fts_source AS
+        SELECT id, content, {_FTS_THINKING.format("messages")} AS thinking
+        FROM messages WHERE status <> 'streaming'
+    """,
+    f"""
+    CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages
+    WHEN new.status <> 'streaming'
+    BEGIN
+        INSERT INTO messages_fts(rowid, content, thinking)
+        VALUES (new.id, new.content, {_FTS_THINKING.format("new")});
+    END
+    """,
+    f"""
+    CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages
+    WHEN old.status <> 'streaming'
+    BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content, thinking)
+        VALUES ('delete', old.id, old.content, {_FTS_THINKING.format("old")});
+    END
+    """,
+    f"""
+    CREATE TRIGGER messages_fts_au AFTER UPDATE OF content, thinking, status, tool_calls ON messages
+    BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content, thinking)
+        SELECT 'delete', old.id, old.content, {_FTS_THINKING.format("old")}
+        WHERE old.status <> 'streaming'
+          AND (new.status = 'streaming' OR old.content IS NOT new.content
+               OR old.thinking IS NOT new.thinking OR old.tool_calls IS NOT new.tool_calls);
+        INSERT INTO messages_fts(rowid, content, thinking)
+        SELECT new.id, new.content, {_FTS_THINKING.format("new")}
+        WHERE new.status <> 'streaming'
+          AND (old.status = 'streaming' OR old.content IS NOT new.content
+               OR old.thinking IS NOT new.thinking OR old.tool_calls IS NOT new.tool_calls);
+    END
+    """,
+)
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema: sessions, messages, attachments, FTS5 index", _V1),
     Migration(2, "saved compare, benchmark and batch runs", _V2),
+    Migration(3, "tool calls: messages.tool_calls and tool_name, role 'tool', calls in the FTS index", _V3_TOOLS),
 ]
 
 

@@ -25,6 +25,7 @@ from tui.ui.chat.messages import AssistantTurn, Notice, UserTurn
 from tui.ui.chat.paths import PathSuggester, read_image
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.chat.sessions import SessionList
+from tui.ui.chat.toolcall import ToolCallTurn
 from tui.ui.events import ConfigChanged
 from tui.ui.widgets.dialogs import ConfirmDialog, PickDialog, TextDialog
 
@@ -64,6 +65,8 @@ class ChatPane(Horizontal):
         self.session: Any = None  # the open Session (None = a new chat not yet stored)
         self.session_model: str | None = None
         self.streaming: AssistantTurn | None = None
+        self.asking: ToolCallTurn | None = None  # a tool call waiting for y / n / a
+        self._reported_failures: dict[str, str] = {}  # tool server → the failure already said
         self.editing: UserTurn | None = None
         self.attachments: list[tuple[str, str, bytes]] = []
         self.oldest_id: int | None = None
@@ -213,6 +216,98 @@ class ChatPane(Horizontal):
         return False
 
     async def _stream_reply(self, plan: TurnPlan) -> None:
+        """Stream the reply; when the model calls tools, ask about each, send the results back
+        and stream again, at most [chat] max_tool_rounds rounds (then without tools: it answers)."""
+        session = self.session
+        max_rounds = services(self).config.chat.max_tool_rounds
+        tools = await self._tools_for(session.model)
+        rounds = 0
+        while True:
+            offer = tools if rounds < max_rounds else None
+            result = await self._stream_once(plan, offer)
+            if result is None or result.status != "complete" or not result.tool_calls or not offer:
+                return
+            rounds += 1
+            await self._answer_tool_calls(result.tool_calls)
+
+    async def _tools_for(self, model: str) -> list[dict[str, Any]]:
+        """The tools to offer `model` (none to a model without the `tools` capability); tool
+        servers that failed to start are said (a toast and a line), and the chat goes on."""
+        try:
+            tools = await self._service().tools_for(model)
+        except Exception as exc:  # noqa: BLE001 - tools must never stop a chat
+            self.notice(f"✕ Tools unavailable: {exc}", error=True)
+            return []
+        self._report_tool_failures()
+        return tools
+
+    def _report_tool_failures(self) -> None:
+        hub = services(self).tools
+        if hub is None:
+            return
+        for server in hub.servers.values():
+            if server.state == "failed" and self._reported_failures.get(server.name) != server.reason:
+                self._reported_failures[server.name] = server.reason
+                text = f"Tool server {server.name} failed: {server.reason}. Chat goes on without its tools."
+                self.notify(inert(text), title="Tools", severity="error", timeout=8)
+                self.notice("✕ " + text, error=True)
+
+    async def _answer_tool_calls(self, calls: Any) -> None:
+        """Ask about each call (y / n / a; a tool allowed with `a` runs without asking), run it
+        or refuse it, show and store what came of it. Esc stops the turn: the calls not yet
+        answered are stored as stopped, so the conversation stays well-formed."""
+        conversation = self.query_one(Conversation)
+        service = self._service()
+        hub = services(self).tools
+        timeout = services(self).config.chat.tool_timeout
+        session = self.session
+        pending = list(calls)
+        try:
+            while pending:
+                call = pending[0]
+                widget = ToolCallTurn(call.name, call.arguments)
+                await conversation.mount(widget)
+                conversation.keep_following()
+                note = ""
+                if hub is not None and call.name in hub.allowed:
+                    answer, note = "run", "always allowed"
+                else:
+                    self.asking = widget
+                    self.refresh_bindings()
+                    try:
+                        answer = await widget.ask()
+                    finally:
+                        self.asking = None
+                        if self.is_attached:
+                            self.refresh_bindings()
+                            self.focus_default()
+                if answer == "always" and hub is not None:
+                    hub.allowed.add(call.name)
+                    note = f"{call.name} now runs without asking this session"
+                if answer != "refuse":
+                    widget.running()
+                outcome = await service.answer_tool_call(session.id, call, run=answer != "refuse",
+                                                         model=session.model, timeout=timeout)
+                pending.pop(0)
+                await widget.show_outcome(outcome.text, outcome.kind, note)
+                conversation.keep_following()
+                if outcome.kind == "failed":
+                    self._report_tool_failures()
+        except asyncio.CancelledError:
+            from tui.service.chat.turns import STOPPED
+            from tui.service.tools import ToolOutcome
+
+            async def stopped() -> None:
+                for call in pending:
+                    await service.store_tool_result(session.id, call, ToolOutcome(STOPPED, "refused"), session.model)
+
+            await asyncio.shield(stopped())
+            for widget in conversation.query(ToolCallTurn):
+                if widget.kind is None:
+                    await widget.show_outcome(STOPPED, "refused", "stopped (Esc)")
+            raise
+
+    async def _stream_once(self, plan: TurnPlan, tools: list[dict[str, Any]] | None) -> Any:
         conversation = self.query_one(Conversation)
         session = self.session
         request = plan.request
@@ -223,8 +318,9 @@ class ChatPane(Horizontal):
         turn.start_stream()
         self.streaming = turn
         self.refresh_bindings()
+        result = None
         try:
-            result = await self._service().stream_reply(session.id, request, turn.feed)
+            result = await self._service().stream_reply(session.id, request, turn.feed, tools=tools or None)
         except asyncio.CancelledError:
             await turn.finish("stopped", None, None)
             raise
@@ -232,6 +328,8 @@ class ChatPane(Horizontal):
             await turn.finish("error", None, str(exc))
         else:
             await turn.finish(result.status, result.stats, result.error, result.message_id)
+            if result.tool_calls and not result.content.strip() and not result.thinking.strip():
+                await turn.remove()  # a reply that only calls tools: the calls show it
             if result.status == "error":
                 self._offer_fallback(result.error or "")
         finally:
@@ -241,6 +339,7 @@ class ChatPane(Horizontal):
             self.session = await self.store.get_session(session.id)
             await self.refresh_sessions()
             self._refresh_loaded()
+        return result
 
     def _refresh_loaded(self) -> None:
         """A reply loads its model: let the status line say what is loaded now."""
@@ -328,7 +427,13 @@ class ChatPane(Horizontal):
             if message.role == "user":
                 names = tuple(a.name for a in getattr(message, "attachments", ()))
                 widgets.append(UserTurn(message.content, names, message_id=message.id))
+            elif message.role == "tool":
+                call = message.tool_calls[0] if message.tool_calls else {"name": message.tool_name or "", "arguments": {}}
+                widgets.append(ToolCallTurn(call["name"], call["arguments"], result=message.content,
+                                            kind=message.error or "ok", message_id=message.id))
             elif message.role == "assistant":
+                if message.tool_calls and not message.content.strip() and not (message.thinking or "").strip():
+                    continue  # it only called tools: the calls that follow show it
                 widgets.append(AssistantTurn(message.model or "", content=message.content,
                                              thinking=message.thinking or "", message_id=message.id,
                                              status=message.status, stats=message.stats,
@@ -396,11 +501,11 @@ class ChatPane(Horizontal):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
-            return self.streaming is not None or self.editing is not None
+            return self.streaming is not None or self.asking is not None or self.editing is not None
         return True
 
     def action_stop(self) -> None:
-        if self.streaming is not None:
+        if self.streaming is not None or self.asking is not None:
             self.app.workers.cancel_group(self, "reply")
         elif self.editing is not None:
             self.editing = None
@@ -507,7 +612,7 @@ class ChatPane(Horizontal):
     # -- regenerate / edit ---------------------------------------------------------------------
 
     def _turns(self) -> list[Any]:
-        return list(self.query_one(Conversation).query("UserTurn, AssistantTurn"))
+        return list(self.query_one(Conversation).query("UserTurn, AssistantTurn, ToolCallTurn"))
 
     async def action_regenerate(self) -> None:
         if self._reply_busy() or self.session is None:
@@ -515,6 +620,9 @@ class ChatPane(Horizontal):
         await self.show_latest()
         turns = self._turns()
         last = turns[-1] if turns else None
+        if isinstance(last, ToolCallTurn):
+            await self._regenerate_tool_turn(turns)
+            return
         if isinstance(last, UserTurn) and last.message_id is not None:
             # A prompt left without a reply (model missing, app closed): answer it now.
             self.regenerate()
@@ -530,6 +638,22 @@ class ChatPane(Horizontal):
         # The old reply stays in history as an earlier branch (searchable, exported).
         await self.store.supersede_from(last.message_id)
         await last.remove()
+        self.regenerate()
+
+    async def _regenerate_tool_turn(self, turns: list[Any]) -> None:
+        """The turn ended in tool calls (stopped, or a round cut short): redo the whole turn from
+        the user's message; its calls and replies stay in history as an earlier branch."""
+        users = [t for t in turns if isinstance(t, UserTurn) and t.message_id is not None]
+        if not users:
+            self.notify("No reply to regenerate.", severity="warning")
+            return
+        prompt = users[-1]
+        stored = await self.store.messages(self.session.id, limit=PAGE)
+        after = [m for m in stored if m.id > prompt.message_id]
+        if after:
+            await self.store.supersede_from(after[0].id)
+        for widget in turns[turns.index(prompt) + 1:]:
+            await widget.remove()
         self.regenerate()
 
     async def action_edit_last(self) -> None:
