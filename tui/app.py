@@ -84,9 +84,8 @@ class OllamaTUI(App[None]):
     @classmethod
     def key_scopes(cls) -> list[tuple[str, type]]:
         """(where, class) of every set of bindings, for the help screen and the README."""
-        from tui.ui.compare.screen import BenchScreen
-
         from tui.ui.chat.toolcall import ToolCallTurn
+        from tui.ui.compare.screen import BenchScreen
         from tui.ui.tools.screen import ToolsScreen
 
         lazy = [_pane_class(pane_id) for pane_id in cls.LAZY_PANES]

@@ -9,7 +9,17 @@ import sys
 from pathlib import Path
 
 from tests.ui.conftest import wait_for
-from tests.ui.test_chat_support import chat, chat_requests, messages, notices, ready, replies, send, text, toasts
+from tests.ui.test_chat_support import (
+    chat,
+    chat_requests,
+    messages,
+    notices,
+    ready,
+    replies,
+    send,
+    text,
+    toasts,
+)
 from tui.simulator import Simulator
 from tui.ui.chat.toolcall import ToolCallTurn
 

@@ -55,7 +55,9 @@ class Services:
     def __post_init__(self) -> None:
         self.hosts.on_switch(self._host_switched)
         if self.tools is None:
-            from tui.service.tools.hub import ToolHub  # no mcp import: servers start when first needed
+            from tui.service.tools.hub import (
+                ToolHub,  # no mcp import: servers start when first needed
+            )
 
             config = self.config_store.saved
             self.tools = ToolHub(config.mcp_servers, timeout=config.chat.tool_timeout)

@@ -15,9 +15,9 @@ from tui.service.ollama.names import same_model
 
 if TYPE_CHECKING:
     from tui.service.ollama.types import ModelInfo, ToolCall
-    from tui.service.tools import ToolHub, ToolOutcome
     from tui.service.providers.protocol import Provider
     from tui.service.providers.registry import HostRegistry
+    from tui.service.tools import ToolHub, ToolOutcome
 
 DeltaCallback = Callable[[str, str], None]
 """Called in the event loop for every chunk: (content piece, thinking piece)."""

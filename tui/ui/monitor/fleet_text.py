@@ -15,7 +15,14 @@ from tui.service.fleet import HISTORY, FleetSnapshot, HostRow
 from tui.service.metrics.gpus import RemoteGpu
 from tui.service.metrics.node import NodeStats
 from tui.service.metrics.serving import ServingStats
-from tui.service.units import NA, format_bytes, format_percent, format_power, format_temperature, format_used_total
+from tui.service.units import (
+    NA,
+    format_bytes,
+    format_percent,
+    format_power,
+    format_temperature,
+    format_used_total,
+)
 from tui.service.untrusted import inert
 from tui.ui.monitor.text import MUTED, OK, WARN, WARN_MARK, Line, Part, fit
 from tui.ui.monitor.widgets import spark_text
