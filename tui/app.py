@@ -27,7 +27,6 @@ from tui.ui.chat.prompt import PromptArea
 from tui.ui.chat.sessions import SessionList
 from tui.ui.events import ConfigChanged, ConnectionChanged
 from tui.ui.monitor.feed import MonitorFeed
-from tui.ui.monitor.fleet import FleetFeed
 from tui.ui.shell.banner import ConnectionBanner
 from tui.ui.shell.key_bar import KeyBar
 from tui.ui.shell.pane_bar import PANES, PaneBar
@@ -39,6 +38,7 @@ from tui.ui.themes import builtin_theme_dir, load_themes
 if TYPE_CHECKING:
     from tui.service.config import Config, ConfigIssue, ConfigStore
     from tui.service.history import HistoryStore
+    from tui.ui.monitor.fleet import FleetFeed
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +121,18 @@ class OllamaTUI(App[None]):
         # One resource sampler feeds the Monitor pane and the resource strip (None → NVML).
         self.monitor = MonitorFeed(self, services.gpu_backend)
         self.sampler = self.monitor.sampler
-        # One watch of the config's [hosts] for the Monitor's fleet section (started when the
-        # Monitor is first shown; fast while it is on screen, slow otherwise).
-        self.fleet = FleetFeed(self)
+        # One watch of the config's [hosts] for the Monitor's fleet section (made, with its
+        # imports, at the first pane switch; started when the Monitor is first shown; fast while
+        # it is on screen, slow otherwise).
+        self._fleet: FleetFeed | None = None
+
+    @property
+    def fleet(self) -> FleetFeed:
+        if self._fleet is None:
+            from tui.ui.monitor.fleet import FleetFeed
+
+            self._fleet = FleetFeed(self)
+        return self._fleet
 
     # -- services -------------------------------------------------------------------------------
 
@@ -397,7 +406,8 @@ class OllamaTUI(App[None]):
         for pane in self.query("#panes > *"):
             pane.post_message(ConfigChanged(config))
         self.monitor.apply_config(config)  # the sampler and the strip, built or not
-        self.fleet.apply_config(config)  # [hosts] added, changed or removed: no restart
+        if self._fleet is not None or config.hosts:
+            self.fleet.apply_config(config)  # [hosts] added, changed or removed: no restart
         logs.set_level(self.log_level or config.ui.log_level)  # the flag wins
         logs.add_secrets(config.server.headers.values())
         theme = self.config.ui.theme
@@ -473,7 +483,8 @@ class OllamaTUI(App[None]):
     async def on_unmount(self) -> None:
         try:
             await self.monitor.close()
-            await self.fleet.close()
+            if self._fleet is not None:
+                await self._fleet.close()
             await self._services.aclose()
         finally:
             simulator = self._demo_simulator

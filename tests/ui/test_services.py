@@ -90,7 +90,7 @@ def test_the_app_offers_what_the_panes_ask_of_it():
     from tui.ui.access import TuiApp
 
     wanted = [n for n in dir(TuiApp) if not n.startswith("_")] + list(TuiApp.__annotations__)
-    instance_attrs = {"default_model", "connection", "monitor", "sampler", "fleet"}  # set in __init__
+    instance_attrs = {"default_model", "connection", "monitor", "sampler"}  # set in __init__
     missing = [n for n in wanted if n not in instance_attrs and not hasattr(OllamaTUI, n)]
     assert not missing
     source = __import__("inspect").getsource(OllamaTUI.__init__)
