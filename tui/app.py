@@ -168,7 +168,7 @@ class OllamaTUI(App[None]):
     def on_load(self) -> None:
         # Before the first screen: an error while composing is logged too. Undone on unmount.
         logs.setup(self.log_level or self.config.ui.log_level,
-                   secrets=self.config.server.headers.values())
+                   secrets=self.config.secret_values())
         self._logging = True
 
     def _handle_exception(self, error: Exception) -> None:
@@ -372,7 +372,7 @@ class OllamaTUI(App[None]):
             pane.post_message(ConfigChanged(config))
         self.monitor.apply_config(config)  # the sampler and the strip, built or not
         logs.set_level(self.log_level or config.ui.log_level)  # the flag wins
-        logs.add_secrets(config.server.headers.values())
+        logs.add_secrets(config.secret_values())
         theme = self.config.ui.theme
         if theme != self.theme:
             if theme in self.available_themes:
