@@ -177,9 +177,14 @@ _V2 = (
     "CREATE INDEX bench_batch_sessions_by_session ON bench_batch_sessions(session_id)",
 )
 
+# The host a session chats on (a [hosts.<name>] name; NULL: made before hosts were known, or
+# on the one unnamed server). Opening the session switches back to it when it is configured.
+_V3 = ("ALTER TABLE sessions ADD COLUMN host TEXT",)
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema: sessions, messages, attachments, FTS5 index", _V1),
     Migration(2, "saved compare, benchmark and batch runs", _V2),
+    Migration(3, "the host each chat session is on", _V3),
 ]
 
 
