@@ -15,7 +15,8 @@ from tui.ui.widgets.dialogs import PickDialog
 
 if TYPE_CHECKING:
     from tui.service.providers.listing import HostModels
-    from tui.ui.chat.pane import ChatPane
+
+ChatPane = Any  # tui.ui.chat.pane.ChatPane, which imports this module
 
 #: How long the picker waits for each host (all asked at once).
 LIST_TIMEOUT = 2.0
