@@ -186,7 +186,7 @@ class OllamaTUI(App[None]):
     def on_load(self) -> None:
         # Before the first screen: an error while composing is logged too. Undone on unmount.
         logs.setup(self.log_level or self.config.ui.log_level,
-                   secrets=self.config.server.headers.values())
+                   secrets=self.config.secret_values())
         self._logging = True
 
     def _handle_exception(self, error: Exception) -> None:
@@ -210,6 +210,7 @@ class OllamaTUI(App[None]):
             self.notify(f"Unknown theme {self._wanted_theme!r}; using ollama-dark", severity="warning")
             self.theme = "ollama-dark"
         self.query_one(StatusLine).demo = self.demo
+        self._show_host_name()
         if self.demo:
             self.notify("Demo mode: connected to the built-in Ollama simulator, not a real server.",
                         title="Demo", timeout=8)
@@ -332,9 +333,44 @@ class OllamaTUI(App[None]):
     def _host_switched(self, provider: Provider) -> None:
         self.connection.client = provider
         self.connection.reset()
+        if self.is_mounted:
+            self._show_host_name()
+            self.query_one(ChatPane).show_header()
+
+    def _show_host_name(self) -> None:
+        hosts = self._services.hosts
+        self.query_one(StatusLine).host_name = hosts.host.name if hosts.fleet else None
+
+    def chat_on_host(self, name: str, *, reason: str = "") -> bool:
+        """Point the chat (and every pane) at the configured host `name`, as `h` does for a URL;
+        a toast says so. False (and a toast saying why) when it is not configured."""
+        hosts = self._services.hosts
+        host = hosts.named(name)
+        if host is None:
+            self.notify(f"No host named {name} is configured.", severity="warning")
+            return False
+        if host.name != hosts.host.name or not host.same_server(hosts.host):
+            try:
+                hosts.switch(host)
+            except ValueError as exc:
+                self.notify(f"Cannot use host {name}: {exc}", severity="error")
+                return False
+            self._warn_cleartext_secrets()
+        self.notify(f"Chat on host {name} ({host.url})" + (f": {reason}" if reason else ""), timeout=4)
+        return True
+
+    async def action_chat_on_host(self, name: str) -> None:
+        """The palette's "Chat on host: NAME": switch, show the chat, the open session moves too."""
+        from tui.ui.chat.hosts import record_host
+
+        if self.chat_on_host(name):
+            await self.action_show_pane("chat")
+            await record_host(self.query_one(ChatPane))
 
     def _warn_cleartext_secrets(self) -> None:
-        warning = cleartext_secret_warning(self.client.base_url, self._services.hosts.host.headers)
+        host = self._services.hosts.host
+        headers = dict(host.headers) | ({"Authorization": "(the API key)"} if host.api_key else {})
+        warning = cleartext_secret_warning(self.client.base_url, headers)
         if warning:
             self.notify(warning, title="Token sent unencrypted", severity="warning", timeout=20, markup=False)
 
@@ -403,13 +439,15 @@ class OllamaTUI(App[None]):
         get ConfigChanged (one not built yet reads the config when it is); the monitor, the
         log and the theme follow here."""
         config = self.config
+        self._services.apply_hosts()  # hosts added or changed apply now; the current one is kept
+        self._show_host_name()
         for pane in self.query("#panes > *"):
             pane.post_message(ConfigChanged(config))
         self.monitor.apply_config(config)  # the sampler and the strip, built or not
         if self._fleet is not None or config.hosts:
             self.fleet.apply_config(config)  # [hosts] added, changed or removed: no restart
         logs.set_level(self.log_level or config.ui.log_level)  # the flag wins
-        logs.add_secrets(config.server.headers.values())
+        logs.add_secrets(config.secret_values())
         theme = self.config.ui.theme
         if theme != self.theme:
             if theme in self.available_themes:
@@ -442,6 +480,9 @@ class OllamaTUI(App[None]):
                                 lambda p=pane_id: self.action_show_pane(p))
         yield SystemCommand("Help: keys", "List every key binding", self.action_help)
         yield SystemCommand("Change host", "Point the app at another Ollama server", self.action_change_host)
+        for name, host in self._services.hosts.known.items():
+            yield SystemCommand(f"Chat on host: {name}", f"Point the chat at {host.url} ({host.kind})",
+                                lambda n=name: self.action_chat_on_host(n))
         yield SystemCommand("Retry connection", "Try to reach the server now", self.action_retry)
         yield SystemCommand("Tools", "MCP servers and their tools: state, switch off for this session",
                             self.action_tools)

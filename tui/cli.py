@@ -1,4 +1,4 @@
-"""Command line: `ollama-tui [--host URL] [--model NAME] [--config PATH] [--db PATH] [--theme NAME] [--demo]
+"""Command line: `ollama-tui [--host URL|NAME] [--model NAME] [--config PATH] [--db PATH] [--theme NAME] [--demo]
 [--log-level LEVEL]`,
 and `ollama-tui bench …` (cli_bench.py)."""
 
@@ -20,9 +20,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ollama-tui",
         description="Chat with, manage and monitor your Ollama models from the terminal.",
         epilog="Host order: --host, then $OLLAMA_HOST, then [server] host in the config, "
-        "then http://127.0.0.1:11434. Headless benchmark: `ollama-tui bench --help`.",
+        "then http://127.0.0.1:11434. --host also takes the name of a [hosts.<name>] table. Headless benchmark: `ollama-tui bench --help`.",
     )
-    parser.add_argument("--host", help="Ollama server: host, host:port, :port or http(s)://host[:port]")
+    parser.add_argument("--host", help="server: host, host:port, :port, http(s)://host[:port], or the name of "
+                        "a configured [hosts.<name>] (a name wins when it matches)")
     parser.add_argument("--model", help="model for new chat sessions (default: [chat] default_model)")
     parser.add_argument("--config", type=Path, help="config file (default: $OLLAMA_TUI_CONFIG or "
                         "$XDG_CONFIG_HOME/ollama-tui/config.toml)")
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # The flag wins over the config. Set up here too (the App sets up its own, counted), so a
     # failure before the app runs or after it ends is logged as well.
-    logs.setup(args.log_level or config.ui.log_level, secrets=config.server.headers.values())
+    logs.setup(args.log_level or config.ui.log_level, secrets=config.secret_values())
     try:
         return _run(args, store, config, issues)
     except Exception:
@@ -63,6 +64,14 @@ def main(argv: list[str] | None = None) -> int:
         raise
     finally:
         logs.teardown()
+
+
+def configured_name(flag: str | None, config) -> str | None:
+    """`--host NAME` naming a [hosts.<name>] table (a name wins over a host name it matches)."""
+    if flag is None:
+        return None
+    name = flag.strip()
+    return name if name in config.hosts else None
 
 
 def _run(args: argparse.Namespace, store, config, issues) -> int:
@@ -76,6 +85,8 @@ def _run(args: argparse.Namespace, store, config, issues) -> int:
         simulator = Simulator(token_rate=60.0, pull_rate=40e6).start()
         simulator.preload("llama3.2")  # the Monitor and the status line have a model to show
         host = simulator.url
+    elif configured_name(args.host, config) is not None:
+        host = configured_name(args.host, config)  # Services.build picks that host
     else:
         try:
             host = resolve_host(args.host, os.environ, config.server.host)
@@ -84,7 +95,7 @@ def _run(args: argparse.Namespace, store, config, issues) -> int:
             return 2
         from tui.service.autostart import can_auto_start, start_server
 
-        executable = can_auto_start(host, config.server.auto_start)
+        executable = can_auto_start(host, config.server.auto_start)  # [server]'s only
         if executable and not _answers(host):
             server = start_server(executable, host)
 

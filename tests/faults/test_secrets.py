@@ -179,3 +179,42 @@ async def test_a_mask_with_nothing_stored_behind_it_is_refused(sim, make_app, tm
         assert path.read_bytes() == before
         assert "unsaved" in text(app)
         assert app.config.server.headers["X-Api-Key"] == KEY
+
+
+# ------------------------------------------------------ hosts' api_key and headers (issues 16, 17)
+
+HOST_KEY = "sk-H0ST-S3CR3T"
+
+
+async def test_hosts_secrets_are_masked_kept_on_save_and_a_new_host_applies_at_once(sim, make_app, tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(f'version = 1\n\n[hosts.rack]\nurl = "http://127.0.0.1:9/v1"\nkind = "openai"\n'
+                    f'api_key = "{HOST_KEY}"\n\n[hosts.rack.headers]\nX-Team = "Bearer {SECRET}"\n\n'
+                    '[ui]\ntheme = "ollama-dark"\n')
+    path.chmod(0o600)
+    app = make_app(sim.url, config_path=path)
+    before = path.read_text()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: "Settings" in text(app))
+        assert HOST_KEY not in text(app) and SECRET not in text(app)  # the form never shows them
+        editor = await open_raw(app, pilot)
+        await pilot.pause()
+        assert HOST_KEY not in editor.text and SECRET not in editor.text
+        assert f'api_key = "{MASK}"' in editor.text.splitlines()
+        assert f'X-Team = "{MASK}"' in editor.text.splitlines()
+        assert HOST_KEY not in text(app) and SECRET not in text(app)
+        # a host added in the raw view, the masks left as they are
+        editor.move_cursor(editor.document.end)
+        await pilot.press("enter", *"[hosts.added]", "enter", *f'url = "{sim.url}"', "enter")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: path.read_text() != before)
+        saved = path.read_text()
+        assert f'api_key = "{HOST_KEY}"' in saved and f'X-Team = "Bearer {SECRET}"' in saved and MASK not in saved
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        assert app.config.hosts["rack"].api_key == HOST_KEY
+        # applied without a restart: the registry knows the new host, the palette offers it
+        await wait_for(pilot, lambda: app.services.hosts.named("added") is not None)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Chat on host: added" in titles and "Chat on host: rack" in titles
+        assert app.services.hosts.named("rack").api_key == HOST_KEY

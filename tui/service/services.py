@@ -12,7 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.service.providers.protocol import Provider
-from tui.service.providers.registry import Host, HostRegistry, ollama_factory
+from tui.service.providers.registry import (
+    SERVER_HOST,
+    Host,
+    HostRegistry,
+    provider_factory,
+)
 
 if TYPE_CHECKING:
     from tui.service.chat.turns import ChatService
@@ -22,7 +27,23 @@ if TYPE_CHECKING:
     from tui.service.pulls import PullJob, PullManager
     from tui.service.tools import ToolHub
 
-__all__ = ["Services", "HistoryNotOpen"]
+__all__ = ["Services", "HistoryNotOpen", "configured_hosts"]
+
+
+def configured_hosts(config: Config, start: Host | None = None) -> list[Host]:
+    """The hosts the app knows: every [hosts.<name>] table, and `start` (the host the app was
+    started on: [server], $OLLAMA_HOST or --host) when it is none of them; named "default"
+    among configured hosts, by its URL when it is alone."""
+    hosts = []
+    for entry in config.hosts.values():
+        try:
+            hosts.append(Host.from_config(entry))
+        except ValueError:  # the config reported the URL already
+            continue
+    if start is not None and not any(h.url == start.url and h.kind == start.kind for h in hosts):
+        name = SERVER_HOST if hosts and SERVER_HOST not in config.hosts else start.url
+        hosts.insert(0, Host(name, start.url, start.kind, dict(start.headers), start.api_key))
+    return hosts
 
 
 class HistoryNotOpen(RuntimeError):
@@ -67,14 +88,36 @@ class Services:
               provider: Provider | None = None, default_model: str | None = None,
               gpu_backend: GpuBackend | None = None) -> Services:
         """Services over `config_store` (loaded) for the server at `url` (default: the config's
-        host); `provider` is that server's client when the caller made it (a test's)."""
-        server = config_store.saved.server
-        if url is None:
-            url = provider.base_url if provider is not None else server.host
-        factory = ollama_factory(connect_timeout=server.connect_timeout, request_timeout=server.request_timeout,
-                                 retries=server.retries, pull_stall_timeout=server.pull_stall_timeout)
-        hosts = HostRegistry(Host.at(url, headers=server.headers), factory, provider=provider)
+        host) or the configured host named `url`; `provider` is that server's client when the
+        caller made it (a test's). Every [hosts.<name>] table is known to the registry."""
+        config = config_store.saved
+        server = config.server
+        factory = provider_factory(connect_timeout=server.connect_timeout, request_timeout=server.request_timeout,
+                                   retries=server.retries, pull_stall_timeout=server.pull_stall_timeout)
+        if url is not None and url in config.hosts:
+            known = configured_hosts(config)
+            start = next(h for h in known if h.name == url)
+        else:
+            if url is None:
+                url = provider.base_url if provider is not None else server.host
+            from tui.service.hosts import parse_host
+
+            try:
+                url = parse_host(url)
+            except ValueError:
+                pass  # the factory says so when the client is made
+            known = configured_hosts(config, Host.at(url, headers=server.headers))
+            start = next((h for h in known if h.url == url), known[0])
+        hosts = HostRegistry(start, factory, provider=provider, known=known)
         return cls(config_store, hosts, db_path, default_model=default_model, gpu_backend=gpu_backend)
+
+    def apply_hosts(self) -> bool:
+        """The config was saved: know its hosts now (the current one kept if it is still
+        there). True when the current host's client was remade."""
+        current = self.hosts.host
+        started = self.hosts.named(SERVER_HOST) or self.hosts.named(current.url) or (
+            current if self.hosts.named(current.name) is None else None)
+        return self.hosts.set_known(configured_hosts(self.config, started))
 
     # -- accessors ---------------------------------------------------------------------------
 

@@ -67,3 +67,65 @@ def test_mcp_server_headers_and_env_are_masked_and_kept() -> None:
         unmask_headers(masked.replace("API_TOKEN", "OTHER"), text)
     broken = text + "oops = = \n"
     assert "TOPSECRET" not in mask_headers(broken) and "ENVSECRET" not in mask_headers(broken)
+
+
+# -- [hosts.<name>]: headers values and api_key (issues 16, 17) --------------------------------
+
+HOSTS = f"""[server]
+host = "http://127.0.0.1:11434"
+
+[hosts.rack]
+url = "http://rack:8000/v1"
+kind = "openai"
+api_key = "sk-TOPSECRET-rack"
+
+[hosts.rack.headers]
+X-Api-Key = "TOPSECRET-header"
+
+[hosts.big]
+url = "http://big:11434"
+headers = {{ Authorization = "{SECRET}" }}
+"""
+
+
+def test_hosts_api_keys_and_headers_are_masked_and_come_back():
+    from tui.service.config.secrets import stored_secrets
+
+    masked = mask_headers(HOSTS)
+    assert "TOPSECRET" not in masked and masked.count(MASK) == 3
+    assert 'url = "http://rack:8000/v1"' in masked  # the rest as it was
+    assert unmask_headers(masked, HOSTS) == HOSTS
+    edited = unmask_headers(masked.replace(f'api_key = "{MASK}"', 'api_key = "sk-new"'), HOSTS)
+    assert "sk-new" in edited and "sk-TOPSECRET-rack" not in edited and "TOPSECRET-header" in edited
+    assert stored_secrets(HOSTS)[("hosts", "rack", "api_key")] == "sk-TOPSECRET-rack"
+    # a mask moved to another host has nothing behind it there
+    with pytest.raises(MaskLeft, match="hosts.big.api_key"):
+        unmask_headers(masked.replace('url = "http://big:11434"', f'url = "http://big:11434"\napi_key = "{MASK}"'),
+                       HOSTS)
+
+
+def test_hosts_secrets_in_a_file_toml_cannot_read_are_masked_too():
+    from tui.service.config.secrets import stored_secrets
+
+    broken = HOSTS + "oops = = \n"
+    masked = mask_headers(broken)
+    assert "TOPSECRET" not in masked
+    assert stored_secrets(broken)[("hosts", "rack", "headers", "X-Api-Key")] == "TOPSECRET-header"
+    assert stored_secrets(broken)[("hosts", "rack", "api_key")] == "sk-TOPSECRET-rack"
+
+
+def test_a_config_holding_a_hosts_secret_is_written_private(tmp_path):
+    import stat
+
+    from tui.service.config import ConfigStore
+
+    path = tmp_path / "config.toml"
+    path.write_text('[server]\nhost = "http://127.0.0.1:11434"\n')
+    path.chmod(0o644)
+    store = ConfigStore(path)
+    store.load()
+    store.save_text('[hosts.rack]\nurl = "http://rack:8000"\nkind = "openai"\napi_key = "sk-x"\n')
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o644)
+    store.save_text('[hosts.big]\nurl = "http://big:11434"\n[hosts.big.headers]\nAuthorization = "Bearer y"\n')
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

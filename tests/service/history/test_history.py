@@ -137,6 +137,32 @@ async def test_failed_migration_rolls_back(tmp_path, monkeypatch):
         assert c.execute("PRAGMA user_version").fetchone()[0] == bad.version - 1
 
 
+async def test_a_version_2_database_gains_the_sessions_host_column(tmp_path):
+    """Migrations 3 and 4: a history written before hosts were known keeps its sessions (host NULL);
+    a session's host is stored, changed and read back."""
+    path = tmp_path / "h.db"
+    with _raw(path) as c:  # the database as version 2 of the app left it
+        for migration in schema.MIGRATIONS[:2]:
+            for statement in migration.statements:
+                c.execute(statement)
+        c.execute("PRAGMA user_version = 2")
+        c.execute("INSERT INTO sessions (title, model, created_at, updated_at) VALUES ('old', 'm', 1, 1)")
+    c.close()
+    s = await HistoryStore.open(path)
+    try:
+        (old,) = await s.list_sessions()
+        assert (old.title, old.host) == ("old", None)
+        new = await s.create_session(model="m", host="big")
+        assert (await s.get_session(new.id)).host == "big"
+        assert (await s.update_session(old.id, host="rack")).host == "rack"
+        assert (await s.update_session(new.id, host=None)).host is None
+    finally:
+        await s.close()
+    with _raw(path) as c:
+        assert c.execute("PRAGMA user_version").fetchone()[0] == 4 == schema.schema_version()
+        assert "host" in {r[1] for r in c.execute("PRAGMA table_info(sessions)")}
+
+
 def _snapshot(tmp_path: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
 

@@ -226,6 +226,16 @@ class Config:
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
     ui: UIConfig = field(default_factory=UIConfig)
 
+    def secret_values(self) -> list[str]:
+        """Every secret the config holds ([server.headers], each host's headers and API key): the
+        log scrubs them."""
+        values = list(self.server.headers.values())
+        for host in self.hosts.values():
+            values += list(host.headers.values())
+            if host.api_key:
+                values.append(host.api_key)
+        return values
+
     def preset(self, name: str) -> Preset:
         """The named preset, or an empty one (nothing set) if there is none by that name."""
         return self.presets.get(name, Preset())

@@ -1,11 +1,12 @@
-"""[server.headers] values (and those of [mcp.servers.<name>.headers] and .env) are secrets: the config text as the raw view shows it (values masked),
-and the text to save from what the user edited there (masks put back to the stored values).
+"""The config's secrets — [server.headers] values, each [hosts.<name>]'s `headers` values and
+`api_key`, each [mcp.servers.<name>]'s `headers` and `env` values — as the raw view shows them (masked), and the text to save from what the user edited
+there (masks put back to the stored values).
 
-The mask is MASK, the same for every header, so it says nothing about the value (not even its
-length). On save, a header whose value is still MASK keeps the value stored under that name; a
-value the user typed replaces it; a header removed from the text is removed. A MASK with no
-stored value behind it (a header added or renamed with the mask left in) is refused: the mask is
-never written to the file in place of a secret.
+The mask is MASK, the same for every secret, so it says nothing about the value (not even its
+length). On save, a secret whose value is still MASK keeps the value stored at that place (the
+same table and name); a value the user typed replaces it; one removed from the text is removed. A
+MASK with no stored value behind it (a header added or renamed with the mask left in) is refused:
+the mask is never written to the file in place of a secret.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ _TABLE_RE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
 _STRING_RE = re.compile(r'"""(?:[^\\]|\\.)*?"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'', re.S)
 _ENTRY_RE = re.compile(r'^\s*("(?:[^"\\]|\\.)*"|\'[^\']*\'|[A-Za-z0-9_-]+)\s*=\s*(.*)$', re.S)
 
+Path = tuple[str, ...]
+
 
 class MaskLeft(ValueError):
-    """Headers whose value is the mask with no stored value behind it."""
+    """Secrets whose value is the mask with no stored value behind it."""
 
     def __init__(self, names: list[str]) -> None:
         self.names = names
@@ -32,9 +35,44 @@ class MaskLeft(ValueError):
                          f"value under that name; type the value")
 
 
-def _headers(doc: Any) -> Any:
-    server = doc.get("server") if isinstance(doc, Mapping) else None
-    return server.get("headers") if isinstance(server, Mapping) else None
+def _slots(doc: Any) -> list[tuple[Path, Any, Any]]:
+    """(where, container, key) of every secret in a parsed config: each [server.headers] and
+    [hosts.<name>.headers] entry and each [hosts.<name>] api_key. A `headers` that is not a
+    table is a slot of its own (an error the file reports, but maybe a secret)."""
+    out: list[tuple[Path, Any, Any]] = []
+
+    def headers_of(owner: Any, where: Path, table: str = "headers") -> None:
+        if table not in owner:
+            return
+        headers = owner[table]
+        if isinstance(headers, Mapping):
+            out.extend(((*where, table, str(k)), headers, k) for k in list(headers))
+        else:
+            out.append(((*where, table), owner, table))
+
+    if not isinstance(doc, Mapping):
+        return out
+    server = doc.get("server")
+    if isinstance(server, Mapping):
+        headers_of(server, ("server",))
+    hosts = doc.get("hosts")
+    if isinstance(hosts, Mapping):
+        for name in list(hosts):
+            host = hosts[name]
+            if not isinstance(host, Mapping):
+                continue
+            if "api_key" in host:
+                out.append((("hosts", str(name), "api_key"), host, "api_key"))
+            headers_of(host, ("hosts", str(name)))
+    mcp = doc.get("mcp")
+    servers = mcp.get("servers") if isinstance(mcp, Mapping) else None
+    if isinstance(servers, Mapping):
+        for name in list(servers):
+            server = servers[name]
+            if isinstance(server, Mapping):
+                for table in ("headers", "env"):
+                    headers_of(server, ("mcp", "servers", str(name)), table)
+    return out
 
 
 def _unquote(key: str) -> str:
@@ -46,43 +84,35 @@ def _unquote(key: str) -> str:
     return key
 
 
-def _is_headers_table(name: str) -> bool:
-    plain = re.sub(r"[\s\"']", "", name)
-    return plain == "server.headers" or re.fullmatch(r"mcp\.servers\..+\.(headers|env)", plain) is not None
+def _table_path(name: str) -> Path:
+    parts = [p for p in re.findall(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'|[^.\s]+', name)]
+    return tuple(_unquote(p) for p in parts)
 
 
-def _mcp_secret_tables(doc: Any) -> list[tuple[str, Any, str]]:
-    """(shown name, owning table, key) of each [mcp.servers.<name>] headers/env table."""
-    mcp = doc.get("mcp") if isinstance(doc, Mapping) else None
-    servers = mcp.get("servers") if isinstance(mcp, Mapping) else None
-    out = []
-    if isinstance(servers, Mapping):
-        for name, server in servers.items():
-            if isinstance(server, Mapping):
-                out += [(f"mcp.servers.{name}.{key}", server, key) for key in ("headers", "env") if key in server]
-    return out
-
-
-def _scan(text: str) -> tuple[str, dict[str, str]]:
-    """For a text TOML cannot read: mask every string on the lines of [server.headers] and on any
-    line naming `headers`; also return the values found there by name (best effort)."""
+def _scan(text: str) -> tuple[str, dict[Path, str]]:
+    """For a text TOML cannot read: mask every string on the lines of a headers table
+    ([server.headers], [hosts.<name>.headers]), on any line naming `headers` or `api_key`;
+    also return the values found there by place (best effort)."""
     out: list[str] = []
-    values: dict[str, str] = {}
-    in_headers = False
+    values: dict[Path, str] = {}
+    table: Path = ()
     for line in text.splitlines(keepends=True):
-        table = _TABLE_RE.match(line)
-        if table:
-            in_headers = _is_headers_table(table.group(1))
+        found = _TABLE_RE.match(line)
+        if found:
+            table = _table_path(found.group(1))
             out.append(line)
             continue
-        key_part = line.split("=", 1)[0]
-        if in_headers or "headers" in key_part or re.search(r"\benv\b", key_part):
+        in_headers = ((table[-1:] == ("headers",) and table[:1] in (("server",), ("hosts",)))
+                      or (table[:2] == ("mcp", "servers") and table[-1:] in (("headers",), ("env",))))
+        key_side = line.split("=", 1)[0]
+        if in_headers or "headers" in key_side or "api_key" in key_side or re.search(r"\benv\b", key_side):
             entry = _ENTRY_RE.match(line)
-            if in_headers and entry:
+            if entry and (in_headers or (table[:1] == ("hosts",) and _unquote(entry.group(1)) == "api_key")):
                 literal = _STRING_RE.match(entry.group(2).strip())
                 if literal:
                     try:
-                        values[_unquote(entry.group(1))] = str(tomllib.loads(f"v = {literal.group(0)}")["v"])
+                        value = str(tomllib.loads(f"v = {literal.group(0)}")["v"])
+                        values[(*table, _unquote(entry.group(1)))] = value
                     except tomllib.TOMLDecodeError:
                         pass
             line = _STRING_RE.sub(f'"{MASK}"', line) if "=" in line else line
@@ -90,19 +120,24 @@ def _scan(text: str) -> tuple[str, dict[str, str]]:
     return "".join(out), values
 
 
-def stored_headers(text: str) -> dict[str, str]:
-    """The [server.headers] string values written in `text` (best effort if it is not valid TOML)."""
+def stored_secrets(text: str) -> dict[Path, str]:
+    """Every secret string value written in `text`, by place (best effort if it is not valid TOML)."""
     try:
-        headers = _headers(tomllib.loads(text))
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return _scan(text)[1]
-    if not isinstance(headers, Mapping):
-        return {}
-    return {str(k): v for k, v in headers.items() if isinstance(v, str)}
+    return {where: owner[key] for where, owner, key in _slots(doc) if isinstance(owner[key], str)}
+
+
+def stored_headers(text: str) -> dict[str, str]:
+    """The [server.headers] string values written in `text` (best effort if it is not valid TOML)."""
+    return {where[2]: value for where, value in stored_secrets(text).items()
+            if where[:2] == ("server", "headers") and len(where) == 3}
 
 
 def mask_headers(text: str) -> str:
-    """`text` with every [server.headers] value replaced by MASK, all else as it was."""
+    """`text` with every secret ([server.headers], hosts' headers and api_key) replaced by MASK,
+    all else as it was."""
     import tomlkit
     from tomlkit.exceptions import TOMLKitError
 
@@ -110,28 +145,18 @@ def mask_headers(text: str) -> str:
         doc = tomlkit.parse(text)
     except (TOMLKitError, ValueError):
         return _scan(text)[0]
-    server = doc.get("server")
-    tables = _mcp_secret_tables(doc)
-    if isinstance(server, Mapping) and "headers" in server:
-        tables.append(("server.headers", server, "headers"))
-    if not tables:
+    slots = [(owner, key) for _w, owner, key in _slots(doc) if not isinstance(owner[key], Mapping | list)]
+    if not slots:
         return text
-    for _shown, owner, key in tables:
-        values = owner[key]
-        if isinstance(values, Mapping):
-            for name in list(values):
-                if not isinstance(values[name], Mapping | list):
-                    values[name] = MASK
-        else:
-            owner[key] = MASK  # not a table (an error the file reports), but maybe a secret
+    for owner, key in slots:
+        owner[key] = MASK
     return doc.as_string()
 
 
 def unmask_headers(text: str, original: str) -> str:
-    """The text to save: `text` (edited from mask_headers(original)) with each header value
-    still MASK put back to the value `original` has under that name. Raises MaskLeft if a
-    MASK has no stored value. A text that does not parse is returned as it is (it cannot be
-    saved anyway)."""
+    """The text to save: `text` (edited from mask_headers(original)) with each secret still MASK
+    put back to the value `original` has at that place. Raises MaskLeft if a MASK has no stored
+    value. A text that does not parse is returned as it is (it cannot be saved anyway)."""
     import tomlkit
     from tomlkit.exceptions import TOMLKitError
 
@@ -141,45 +166,20 @@ def unmask_headers(text: str, original: str) -> str:
         doc = tomlkit.parse(text)
     except (TOMLKitError, ValueError):
         return text
-    server = doc.get("server")
-    headers = server.get("headers") if isinstance(server, Mapping) else None
-    stored: dict[str, Any] = dict(stored_headers(original))
+    stored: dict[Path, Any] = dict(stored_secrets(original))
     try:  # the stored items themselves, so each keeps its quoting and escapes as written
-        items = _headers(tomlkit.parse(original))
-        if isinstance(items, Mapping):
-            stored.update({str(k): v for k, v in items.items() if isinstance(v, str)})
+        stored.update({where: owner[key] for where, owner, key in _slots(tomlkit.parse(original))
+                       if isinstance(owner[key], str)})
     except (TOMLKitError, ValueError):
         pass
     missing: list[str] = []
-    if isinstance(headers, Mapping):
-        for name in list(headers):
-            if headers[name] == MASK:
-                if str(name) in stored:
-                    headers[name] = stored[str(name)]
-                else:
-                    missing.append(str(name))
-    elif isinstance(server, Mapping) and server.get("headers") == MASK:
-        missing.append("(server.headers)")
-    try:
-        before = {shown: owner[key] for shown, owner, key in _mcp_secret_tables(tomlkit.parse(original))}
-    except (TOMLKitError, ValueError):
-        before = {}
-    for shown, owner, key in _mcp_secret_tables(doc):
-        values, kept = owner[key], before.get(shown)
-        if values == MASK:
-            if kept is None:
-                missing.append(f"({shown})")
+    for where, owner, key in _slots(doc):
+        if owner[key] == MASK:
+            if where in stored:
+                owner[key] = stored[where]
             else:
-                owner[key] = kept
-            continue
-        if not isinstance(values, Mapping):
-            continue
-        for name in list(values):
-            if values[name] == MASK:
-                if isinstance(kept, Mapping) and isinstance(kept.get(name), str):
-                    values[name] = kept[name]
-                else:
-                    missing.append(f"{shown}.{name}")
+                missing.append(where[-1] if where[:2] == ("server", "headers") and len(where) == 3
+                               else ".".join(where) if len(where) != 2 else f"({'.'.join(where)})")
     if missing:
         raise MaskLeft(missing)
     return doc.as_string()

@@ -98,8 +98,11 @@ def _digest(raw: bytes | None) -> str | None:
 
 
 def _has_headers(data: Mapping[str, Any] | None) -> bool:
-    server = (data or {}).get("server")
-    return isinstance(server, Mapping) and bool(server.get("headers"))
+    """Whether the config holds a secret ([server.headers], a host's headers or api_key): the
+    file is then written 0600."""
+    from tui.service.config.secrets import _slots
+
+    return any(owner[key] for _where, owner, key in _slots(data or {}))
 
 
 def _atomic_write(path: Path, data: bytes, mode: int) -> None:

@@ -30,6 +30,7 @@ class Session:
     updated_at: float  # bumped by update_session, add_message, supersede_from
     message_count: int = 0  # active (non-superseded) messages
     last_activity: float | None = None  # created_at of the newest message; None if empty
+    host: str | None = None  # the name of the host it chats on; None: not recorded
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +147,8 @@ _SESSION_COLUMNS = """
     s.id, s.title, s.model, s.preset, s.options, s.system_prompt, s.think, s.keep_alive,
     s.created_at, s.updated_at,
     (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id AND m.branch = 0),
-    (SELECT m.created_at FROM messages m WHERE m.session_id = s.id ORDER BY m.id DESC LIMIT 1)
+    (SELECT m.created_at FROM messages m WHERE m.session_id = s.id ORDER BY m.id DESC LIMIT 1),
+    s.host
 """
 
 _MESSAGE_COLUMNS = (
@@ -170,6 +172,7 @@ def _session_from_row(row: Sequence[Any]) -> Session:
         updated_at=row[9],
         message_count=row[10],
         last_activity=row[11],
+        host=row[12],
     )
 
 

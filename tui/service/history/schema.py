@@ -229,10 +229,15 @@ _V3_TOOLS = (
     """,
 )
 
+# The host a session chats on (a [hosts.<name>] name; NULL: made before hosts were known, or
+# on the one unnamed server). Opening the session switches back to it when it is configured.
+_V4_HOST = ("ALTER TABLE sessions ADD COLUMN host TEXT",)
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema: sessions, messages, attachments, FTS5 index", _V1),
     Migration(2, "saved compare, benchmark and batch runs", _V2),
     Migration(3, "tool calls: messages.tool_calls and tool_name, role 'tool', calls in the FTS index", _V3_TOOLS),
+    Migration(4, "the host each chat session is on", _V4_HOST),
 ]
 
 

@@ -18,7 +18,7 @@ from tui.service.history.records import (
     _session_from_row,
 )
 
-_SESSION_FIELDS = ("title", "model", "preset", "options", "system_prompt", "think", "keep_alive")
+_SESSION_FIELDS = ("title", "model", "preset", "options", "system_prompt", "think", "keep_alive", "host")
 
 
 class SessionsMixin(HistoryBase):
@@ -34,13 +34,14 @@ class SessionsMixin(HistoryBase):
         system_prompt: str | None = None,
         think: bool | str | None = None,
         keep_alive: str | int | float | None = None,
+        host: str | None = None,
     ) -> Session:
         now = time.time()
         opts = dict(options or {})
         async with self._write() as db:
             cur = await db.execute(
                 "INSERT INTO sessions (title, model, preset, options, system_prompt, think,"
-                " keep_alive, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " keep_alive, created_at, updated_at, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     title,
                     model,
@@ -51,6 +52,7 @@ class SessionsMixin(HistoryBase):
                     None if keep_alive is None else _dumps(keep_alive),
                     now,
                     now,
+                    host,
                 ),
             )
             session_id = cur.lastrowid
@@ -66,10 +68,11 @@ class SessionsMixin(HistoryBase):
             keep_alive=keep_alive,
             created_at=now,
             updated_at=now,
+            host=host,
         )
 
     async def update_session(self, session_id: int, **fields: Any) -> Session:
-        """Change any of title, model, preset, options, system_prompt, think, keep_alive
+        """Change any of title, model, preset, options, system_prompt, think, keep_alive, host
         (passing None stores NULL / an empty options dict). Bumps ``updated_at``."""
         unknown = set(fields) - set(_SESSION_FIELDS)
         if unknown:

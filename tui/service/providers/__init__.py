@@ -14,6 +14,8 @@ __all__ = [
     "ProviderFactory",
     "feature_label",
     "ollama_factory",
+    "provider_factory",
+    "SERVER_HOST",
 ]
 
 _WHERE = {
@@ -25,6 +27,8 @@ _WHERE = {
     "HostRegistry": "registry",
     "ProviderFactory": "registry",
     "ollama_factory": "registry",
+    "provider_factory": "registry",
+    "SERVER_HOST": "registry",
 }
 
 

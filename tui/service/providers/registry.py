@@ -11,25 +11,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from tui.service.providers.protocol import Provider
 
-__all__ = ["Host", "HostRegistry", "ProviderFactory", "ollama_factory"]
+if TYPE_CHECKING:
+    from tui.service.config.model import HostConfig
+
+__all__ = ["Host", "HostRegistry", "ProviderFactory", "ollama_factory", "provider_factory", "SERVER_HOST"]
+
+#: The name of the [server] host in the table when [hosts.<name>] tables are configured too.
+SERVER_HOST = "default"
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class Host:
-    """One server: `name` (shown), `url` (base URL), `kind` (which provider), `headers`."""
+    """One server: `name` (shown), `url` (base URL), `kind` (which provider), `headers`,
+    `api_key` (an OpenAI-compatible server's bearer token). Neither secret is in a repr."""
 
     name: str
     url: str
     kind: str = "ollama"
     headers: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False, hash=False)
+    api_key: str | None = field(default=None, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         # A read-only copy: the caller's dict changing later does not change the host.
@@ -42,7 +52,20 @@ class Host:
 
     def moved_to(self, url: str) -> Host:
         """This host's kind and headers at another URL (the change-host dialog)."""
-        return Host(url, url, self.kind, dict(self.headers))
+        return Host(url, url, self.kind, dict(self.headers), self.api_key)
+
+    @classmethod
+    def from_config(cls, config: HostConfig) -> Host:
+        """A [hosts.<name>] table as a Host (its URL as requests go to it)."""
+        from tui.service.hosts import parse_host
+
+        return cls(config.name, parse_host(config.url), config.kind or "ollama", dict(config.headers),
+                   config.api_key)
+
+    def same_server(self, other: Host) -> bool:
+        """The same URL, kind, headers and key: nothing a client was made from changed."""
+        return (self.url, self.kind, dict(self.headers), self.api_key) == (
+            other.url, other.kind, dict(other.headers), other.api_key)
 
 
 ProviderFactory = Callable[[Host], Provider]
@@ -64,6 +87,24 @@ def ollama_factory(*, connect_timeout: float = 3.0, request_timeout: float = 30.
     return make
 
 
+def provider_factory(*, connect_timeout: float = 3.0, request_timeout: float = 30.0,
+                     retries: int = 2, pull_stall_timeout: float | None = None) -> ProviderFactory:
+    """A factory making an OpenAIClient for an "openai" host (its API key passed, never logged)
+    and an OllamaClient for any other."""
+    ollama = ollama_factory(connect_timeout=connect_timeout, request_timeout=request_timeout,
+                            retries=retries, pull_stall_timeout=pull_stall_timeout)
+
+    def make(host: Host) -> Provider:
+        if host.kind == "openai":
+            from tui.service.openai.client import OpenAIClient
+
+            return OpenAIClient(host.url, api_key=host.api_key, headers=dict(host.headers),
+                                connect_timeout=connect_timeout, request_timeout=request_timeout)
+        return ollama(host if host.kind == "ollama" else Host(host.name, host.url, "ollama", dict(host.headers)))
+
+    return make
+
+
 class HostRegistry:
     """The current host and its one live provider (see the module docstring).
 
@@ -71,10 +112,13 @@ class HostRegistry:
     `on_switch` callbacks get the new provider after a switch (a pull manager, say, that holds
     one)."""
 
-    def __init__(self, host: Host, factory: ProviderFactory, *, provider: Provider | None = None) -> None:
+    def __init__(self, host: Host, factory: ProviderFactory, *, provider: Provider | None = None,
+                 known: Iterable[Host] = ()) -> None:
         self._host = host
         self._factory = factory
         self._provider = provider
+        self._table: dict[str, Host] = {}
+        self._fill(known)
         self._listeners: list[Callable[[Provider], None]] = []
         self._closing: set[asyncio.Task[None]] = set()
 
@@ -105,6 +149,51 @@ class HostRegistry:
     def key(self) -> str:
         """What identifies the current server in caches: the URL requests go to."""
         return self.provider.base_url
+
+    # -- the host table ---------------------------------------------------------------------
+
+    def _fill(self, known: Iterable[Host]) -> None:
+        self._table = {h.name: h for h in known}
+
+    @property
+    def known(self) -> dict[str, Host]:
+        """Every host the config names (and the [server] one), by name: a copy."""
+        return dict(self._table)
+
+    def named(self, name: str) -> Host | None:
+        return self._table.get(name)
+
+    @property
+    def fleet(self) -> bool:
+        """More than one host is known: names are worth showing."""
+        return len(self._table) > 1
+
+    def set_known(self, known: Iterable[Host]) -> bool:
+        """Replace the table (the config was saved). The current host stays current when its name
+        is still there; when its URL, kind, headers or key changed, it is switched to the new
+        values. True when that switch happened."""
+        self._fill(known)
+        fresh = self._table.get(self._host.name) or next(
+            (h for h in self._table.values() if h.same_server(self._host)), None)
+        if fresh is not None and not fresh.same_server(self._host):
+            self.switch(fresh)
+            return True
+        if fresh is not None:
+            self._host = fresh
+        return False
+
+    @asynccontextmanager
+    async def borrow(self, host: Host) -> AsyncIterator[Provider]:
+        """A provider for `host` for a moment (the current one when `host` is current, else one
+        made for it and closed afterwards): listing another host's models, a pull aimed there."""
+        if host.name == self._host.name and host.same_server(self._host):
+            yield self.provider
+            return
+        provider = self._factory(host)
+        try:
+            yield provider
+        finally:
+            await self._close(provider)
 
     def on_switch(self, callback: Callable[[Provider], None]) -> None:
         self._listeners.append(callback)

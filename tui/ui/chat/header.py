@@ -25,8 +25,9 @@ class ChatHeader(Static):
     the title (also in the session list)."""
 
     def show(self, config: Config, session: Any, model: str | None, *, editing: bool = False,
-             attachments: Sequence[str] = ()) -> None:
-        """`session`: the open one (None: a new chat on `model`); `attachments`: file names."""
+             attachments: Sequence[str] = (), host: str | None = None) -> None:
+        """`session`: the open one (None: a new chat on `model`); `attachments`: file names;
+        `host`: the host's name when there are several to tell apart."""
         s = session
         model = s.model if s else model
         settings = config.chat_settings(model or "", s.preset if s else None)
@@ -34,6 +35,8 @@ class ChatHeader(Static):
         parts: list[Any] = []
         if editing:
             parts += [("✎ editing", "bold $text-warning"), "  "]
+        if host:
+            parts += [("@ ", "$text-muted"), (inert(host), "bold $text-accent"), "  "]
         parts += [("model ", "$text-muted"), (inert(model or "?"), "$text-secondary"), "  ",
                   ("preset ", "$text-muted"), (preset or "-", "")]
         values = settings.options  # the preset with the model's [models."…".options] on top

@@ -21,6 +21,12 @@ from tui.service.untrusted import inert
 from tui.ui.access import services, tui_app
 from tui.ui.chat.conversation import Conversation
 from tui.ui.chat.header import ChatHeader, think_label
+from tui.ui.chat.hosts import (
+    follow_session_host,
+    header_host,
+    pick_model_everywhere,
+    session_host,
+)
 from tui.ui.chat.messages import AssistantTurn, Notice, UserTurn
 from tui.ui.chat.paths import PathSuggester, read_image
 from tui.ui.chat.prompt import PromptArea
@@ -107,7 +113,7 @@ class ChatPane(Horizontal):
         """Redraw the header line (the session, model, editing or attachments changed)."""
         self.query_one(ChatHeader).show(
             services(self).config, self.session, self.session_model, editing=self.editing is not None,
-            attachments=[name for name, _m, _d in self.attachments])
+            attachments=[name for name, _m, _d in self.attachments], host=header_host(self))
 
     def on_config_changed(self, event: ConfigChanged) -> None:
         self.show_header()
@@ -149,8 +155,8 @@ class ChatPane(Horizontal):
         await self._store_ready.wait()
         if self.session is None:
             title = " ".join(text.split())[:48] or "New chat"
-            self.session = await self.store.create_session(
-                title=title, model=self.session_model, preset=None)  # None: the model's preset, else the default
+            self.session = await self.store.create_session(  # preset None: the model's, else the default
+                title=title, model=self.session_model, preset=None, host=session_host(self))
         elif self.session.title == "New chat":
             self.session = await self.store.update_session(self.session.id, title=" ".join(text.split())[:48])
         self.show_header()
@@ -370,6 +376,7 @@ class ChatPane(Horizontal):
             return
         self.session = await self.store.get_session(session_id)
         self.editing = None
+        await follow_session_host(self)
         self.show_header()
         conversation = self.query_one(Conversation)
         await conversation.remove_children()
@@ -534,6 +541,9 @@ class ChatPane(Horizontal):
     # -- model / preset / options ---------------------------------------------------------------
 
     async def action_change_model(self) -> None:
+        if services(self).hosts.fleet:
+            await pick_model_everywhere(self)
+            return
         try:
             models = await services(self).provider.tags()
         except OllamaError as exc:
@@ -605,8 +615,8 @@ class ChatPane(Horizontal):
     async def _ensure_session(self) -> None:
         await self._store_ready.wait()
         if self.session is None:
-            self.session = await self.store.create_session(
-                title="New chat", model=self.session_model, preset=None)  # None: not picked (build_request)
+            self.session = await self.store.create_session(  # preset None: not picked (build_request)
+                title="New chat", model=self.session_model, preset=None, host=session_host(self))
             await self.refresh_sessions()
 
     # -- regenerate / edit ---------------------------------------------------------------------

@@ -25,6 +25,15 @@ from tui.service.connection import ConnectionState
 from tui.service.ollama.errors import OllamaError
 from tui.service.ollama.names import same_model
 from tui.service.ollama.types import ModelInfo, ModelShow
+from tui.service.providers.protocol import (
+    COPY,
+    CREATE,
+    DELETE,
+    LOAD,
+    PS,
+    PULL,
+    feature_label,
+)
 from tui.service.untrusted import inert
 from tui.ui.access import services
 from tui.ui.events import ConfigChanged, ConnectionChanged
@@ -124,7 +133,19 @@ class ModelsPane(Vertical):
 
     def start_pull(self, name: str) -> None:
         """Pull `name` (the App hands the chat's "not installed" model here)."""
-        self.pull_panel.start_pull(name)
+        if self.pull_panel.remote_target(name) is not None or self.can(PULL):
+            self.pull_panel.start_pull(name)
+
+    def can(self, feature: str) -> bool:
+        """Whether the current host offers `feature`; when it does not, a toast says so."""
+        hosts = services(self).hosts
+        if hosts.provider.supports(feature):
+            return True
+        why = ("an OpenAI-compatible server serves the models it was started with" if hosts.host.kind == "openai"
+               else "this server does not offer it")
+        self.notify(f"{feature_label(feature)} are not available on this host ({inert(hosts.host.name)}: {why})",
+                    severity="warning", timeout=5)
+        return False
 
     # -- parts ----------------------------------------------------------------------------------
 
@@ -325,6 +346,10 @@ class ModelsPane(Vertical):
     async def refresh_running(self) -> None:
         """Take one sample, show it, then schedule the next one (only while visible)."""
         self._stop_ps_timer()
+        if not services(self).provider.supports(PS):  # asked again when the host changes
+            self.running.show_models([])
+            self._show_running_title(0, unavailable=True)
+            return
         try:
             models = await services(self).provider.ps()
         except OllamaError as exc:
@@ -335,8 +360,14 @@ class ModelsPane(Vertical):
         if self.visible:
             self._ps_timer = self.set_timer(self.PS_INTERVAL, self._next_ps)
 
-    def _show_running_title(self, count: int | None, *, error: str | None = None) -> None:
+    def _show_running_title(self, count: int | None, *, error: str | None = None,
+                            unavailable: bool = False) -> None:
         title = self.query_one("#running-title", Static)
+        if unavailable:
+            title.update(Content.assemble(("Loaded models ", "bold"),
+                                          ("not available on this kind of server", "$text-muted")))
+            self.running.display = False
+            return
         if error is not None:
             title.update(Content.assemble(("Loaded models ", "bold"), ("✕ ", "$text-error"),
                                           (inert(error), "$text-error")))
@@ -419,7 +450,8 @@ class ModelsPane(Vertical):
     # -- keys handed to the pull panel ----------------------------------------------------------
 
     def action_pull(self) -> None:
-        self.pull_panel.ask_pull()
+        if self.can(PULL):
+            self.pull_panel.ask_pull()
 
     def action_cancel_pull(self) -> None:
         self.pull_panel.cancel_selected()
@@ -431,14 +463,19 @@ class ModelsPane(Vertical):
         self.pull_panel.clear_finished()
 
     def action_update(self) -> None:
+        if not self.can(PULL):
+            return
         info = self._selected_or_say()
         if info is not None:
             self.pull_panel.check_update(info.name)
 
     def action_update_all(self) -> None:
-        self.pull_panel.check_updates([m.name for m in self.models])
+        if self.can(PULL):
+            self.pull_panel.check_updates([m.name for m in self.models])
 
     def action_create(self) -> None:
+        if not self.can(CREATE):
+            return
         info = self.library.selected
         self.pull_panel.ask_create(info.name if info else "")
 
@@ -452,16 +489,22 @@ class ModelsPane(Vertical):
         return info.name if info else None
 
     def action_delete(self) -> None:
+        if not self.can(DELETE):
+            return
         info = self._selected_or_say()
         if info is not None:
             self.model_actions.delete(info)
 
     def action_copy(self) -> None:
+        if not self.can(COPY):
+            return
         info = self._selected_or_say()
         if info is not None:
             self.model_actions.copy(info)
 
     def action_load(self) -> None:
+        if not self.can(LOAD):
+            return
         name = self._target()
         if name is None:
             self.notify("Select a model in the list first.", severity="warning", timeout=3)
@@ -470,6 +513,8 @@ class ModelsPane(Vertical):
         self.model_actions.load(name, info.size if info else None)
 
     def action_unload(self) -> None:
+        if not self.can(LOAD):
+            return
         name = self._target()
         if name is None:
             self.notify("Select a model first.", severity="warning", timeout=3)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -110,10 +110,36 @@ class PullPanel(Vertical):
         except OSError:
             return None
 
+    def remote_target(self, text: str) -> tuple[str, str] | None:
+        """`name @ host` naming another configured host: (name, host); else None."""
+        name, sep, host = text.rpartition("@")
+        host = host.strip()
+        hosts = services(self).hosts
+        if not sep or hosts.named(host) is None or host == hosts.host.name:
+            return None
+        return name.strip(), host
+
+    def _target_error(self, text: str) -> str | None:
+        """The pull dialog's check: a model name, or `name @ host` with an Ollama host."""
+        name, sep, host = text.rpartition("@")
+        if sep:
+            target = services(self).hosts.named(host.strip())
+            if target is None:
+                return f"no configured host is named {host.strip()!r}"
+            if target.kind != "ollama":
+                return f"{host.strip()} is not an Ollama host: pulls are not available there"
+            return name_error(name)
+        return name_error(text)
+
     def start_pull(self, name: str, *, update_check: bool = False) -> None:
-        """Pull `name`: refused with a toast when it is no model name; asks first when the disk
-        looks too small for it."""
+        """Pull `name` (or `name @ host`, on that configured host): refused with a toast when it
+        is no model name; asks first when the disk looks too small for it."""
         name = name.strip()
+        remote = self.remote_target(name)
+        if remote is not None:
+            self.pull_on_host(*remote)
+            return
+        name = name.rpartition("@")[0].strip() if "@" in name else name  # `name @ <this host>`
         error = name_error(name)
         if error is not None:
             self.notify(f"Not a valid model name: {error}", title="Pull refused", severity="error")
@@ -150,6 +176,29 @@ class PullPanel(Vertical):
         self._show_title()
         return job
 
+    @work(group="remote-pull", exit_on_error=False, description="pull a model on another host")
+    async def pull_on_host(self, name: str, host_name: str) -> None:
+        """A pull aimed at another configured host: its progress in toasts (start, end)."""
+        from tui.service.ollama.errors import OllamaError
+        from tui.service.providers.protocol import PULL
+
+        hosts = services(self).hosts
+        host = hosts.named(host_name)
+        if host is None:
+            return
+        self.notify(f"Pulling {name} on {host_name}…", timeout=4)
+        try:
+            async with hosts.borrow(host) as provider:
+                if not provider.supports(PULL):
+                    self.notify(f"pulls are not available on {host_name}", severity="warning")
+                    return
+                async for _event in provider.pull(name):
+                    pass
+        except OllamaError as exc:
+            self.notify(f"Pull of {name} on {host_name} failed: {exc}", title="Pull failed", severity="error")
+        else:
+            self.notify(f"{name} pulled on {host_name}.", title="Pull done")
+
     def start_create(self, request: CreateRequest) -> PullJob | None:
         """Create a model (from the create dialog); its progress is a row like a pull's."""
         assert self.manager is not None
@@ -177,8 +226,11 @@ class PullPanel(Vertical):
             if name:
                 self.start_pull(name)
 
-        self.app.push_screen(TextDialog("Pull a model — e.g. llama3.2, qwen3:8b, namespace/model:tag",
-                                        value, placeholder="model[:tag]", validate=name_error), done)
+        prompt = "Pull a model — e.g. llama3.2, qwen3:8b, namespace/model:tag"
+        if services(self).hosts.fleet:
+            prompt += " — or name @ host to pull on another configured Ollama host (e.g. llama3.2 @ gpu2)"
+        self.app.push_screen(TextDialog(prompt, value, placeholder="model[:tag] [@ host]",
+                                        validate=self._target_error), done)
 
     def ask_create(self, base: str) -> None:
         """The create dialog, its base model field filled with `base`."""

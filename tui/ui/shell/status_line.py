@@ -49,6 +49,7 @@ class StatusLine(Static):
     demo: reactive[bool] = reactive(False)
     active_pulls: reactive[int] = reactive(0)
     loaded: reactive[tuple[str, ...] | None] = reactive(None)
+    host_name: reactive[str | None] = reactive(None)  # shown when several hosts are known
 
     def watch_state(self, old: ConnectionState | None, new: ConnectionState | None) -> None:
         if new is None or not new.up:
@@ -78,8 +79,11 @@ class StatusLine(Static):
             parts.append(("starting…", "", 9))
         elif state.status == "up":
             parts.append(("● connected", "$text-success", 9))
+            if self.host_name:
+                parts.append((inert(self.host_name), "bold", 9))
             parts.append((state.host, "", 5))
-            parts.append((f"Ollama {state.version or '?'}", "", 8))
+            version = state.version or "?"
+            parts.append((version if version[:1].isalpha() else f"Ollama {version}", "", 8))
             loaded = loaded_text(self.loaded)
             if loaded:
                 parts.append((inert(loaded), "", 7))
@@ -87,9 +91,13 @@ class StatusLine(Static):
                 parts.append((f"{state.latency * 1000:.0f} ms", "$text-muted", 1))
         elif state.status == "connecting":
             parts.append(("◌ connecting", "$text-warning", 9))
+            if self.host_name:
+                parts.append((inert(self.host_name), "bold", 9))
             parts.append((state.host, "", 8))
         else:
             parts.append(("✕ unreachable", "bold $text-error", 9))
+            if self.host_name:
+                parts.append((inert(self.host_name), "bold", 9))
             parts.append((state.host, "", 8))
             if state.retry_in:
                 parts.append((f"retry in {state.retry_in:.0f} s", "", 6))
