@@ -4,8 +4,7 @@ Public names are imported on first use."""
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from tui.lazy import lazy_exports
 
 __all__ = ["BoxMetrics", "MetricsError", "MetricsReader", "NodeStats", "RemoteGpu", "Sample", "ServingStats",
            "read_box", "parse"]
@@ -15,9 +14,4 @@ _WHERE = {"BoxMetrics": "box", "read_box": "box", "MetricsError": "exposition", 
           "ServingStats": "serving"}
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _WHERE)

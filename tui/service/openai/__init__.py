@@ -3,17 +3,11 @@ hosted APIs). Public names are imported on first use."""
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from tui.lazy import lazy_exports
 
 __all__ = ["OpenAIClient", "api_root"]
 
 _WHERE = {"OpenAIClient": "client", "api_root": "client"}
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _WHERE)
