@@ -9,13 +9,14 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
+from tests.loopback import LoopbackServer
 from tui.service.ollama import OllamaClient
 from tui.service.ollama import errors as errors
 
 TOKEN = "s3cret-token-value"
 
 
-class RawServer:
+class RawServer(LoopbackServer):
     """A one-route-fits-all HTTP/1.1 server on loopback that records raw requests."""
 
     def __init__(self) -> None:
@@ -24,40 +25,14 @@ class RawServer:
         self.reason = "OK"
         self.body = b'{"version":"0.33.0"}'
         self.content_type = "application/json"
-        self._server: asyncio.base_events.Server | None = None
-        self.url = ""
 
-    async def start(self) -> RawServer:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        port = self._server.sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-        return self
-
-    async def stop(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                body = await reader.readexactly(length) if length else b""
-                self.requests.append(head + body)
-                writer.write(
-                    f"HTTP/1.1 {self.status} {self.reason}\r\nContent-Type: {self.content_type}\r\n"
-                    f"Content-Length: {len(self.body)}\r\n\r\n".encode()
-                    + self.body
-                )
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+    async def answer(self, head: bytes, body: bytes, writer: asyncio.StreamWriter) -> None:
+        self.requests.append(head + body)
+        writer.write(
+            f"HTTP/1.1 {self.status} {self.reason}\r\nContent-Type: {self.content_type}\r\n"
+            f"Content-Length: {len(self.body)}\r\n\r\n".encode()
+            + self.body
+        )
 
 
 @pytest_asyncio.fixture

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pytest
 import pytest_asyncio
 
+from tests.loopback import LoopbackServer
 from tui.service.ollama import OllamaClient
 from tui.service.ollama import errors as errors
 from tui.service.ollama.transport import (
@@ -45,50 +46,23 @@ class Reply:
 
 
 @dataclass
-class ScriptServer:
+class ScriptServer(LoopbackServer):
     """Answers each path with a scripted Reply; counts what it managed to send."""
 
     routes: dict[str, Reply] = field(default_factory=dict)
     sent: int = 0
-    url: str = ""
-    _server: asyncio.base_events.Server | None = None
 
-    async def start(self) -> ScriptServer:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
-        return self
-
-    async def stop(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                path = head.split(b" ", 2)[1].decode()
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                if length:
-                    await reader.readexactly(length)
-                reply = self.routes[path]
-                framing = (f"Content-Length: {reply.length}" if reply.length is not None
-                           else "Transfer-Encoding: chunked")
-                writer.write(f"HTTP/1.1 {reply.status} X\r\nContent-Type: {reply.ctype}\r\n{framing}\r\n\r\n".encode())
-                for piece in reply.pieces:
-                    writer.write(piece if reply.length is not None else b"%x\r\n%s\r\n" % (len(piece), piece))
-                    await writer.drain()
-                    self.sent += len(piece)
-                if reply.length is None:
-                    writer.write(b"0\r\n\r\n")
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+    async def answer(self, head: bytes, body: bytes, writer: asyncio.StreamWriter) -> None:
+        reply = self.routes[head.split(b" ", 2)[1].decode()]
+        framing = (f"Content-Length: {reply.length}" if reply.length is not None
+                   else "Transfer-Encoding: chunked")
+        writer.write(f"HTTP/1.1 {reply.status} X\r\nContent-Type: {reply.ctype}\r\n{framing}\r\n\r\n".encode())
+        for piece in reply.pieces:
+            writer.write(piece if reply.length is not None else b"%x\r\n%s\r\n" % (len(piece), piece))
+            await writer.drain()
+            self.sent += len(piece)
+        if reply.length is None:
+            writer.write(b"0\r\n\r\n")
 
 
 @pytest_asyncio.fixture
