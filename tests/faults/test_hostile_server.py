@@ -162,6 +162,7 @@ def test_a_hostile_server_in_a_real_terminal_leaves_clipboard_and_title_alone(tm
             app.press("F2")
             app.wait_for(lambda s: "Loaded models 1" in s and "p Pull" in s)  # the table has the keys
             app.press("p")
+            app.wait_for("Pull a model")  # keys typed before the dialog is up would go to the table
             app.type("nope")
             app.press("Enter")
             app.wait_for("error: ")
@@ -172,6 +173,7 @@ def test_a_hostile_server_in_a_real_terminal_leaves_clipboard_and_title_alone(tm
             app.press("F10")
             app.press("F1")
             app.press("C-p")
+            app.wait_for("Search for commands")
             app.type("Change host")
             app.wait_for("Point the app at another")
             app.press("Enter")
