@@ -123,7 +123,7 @@ async def test_esc_stops_all_then_closes(app, sim):
         result = screen.shown["compare"]
         assert result.status == "cancelled"
         statuses = {m.model: m.status for m in result.measurements}
-        assert statuses == {FAST: "complete", SLOW: "stopped"}, [(m.model, m.error) for m in result.measurements]
+        assert statuses == {FAST: "complete", SLOW: "stopped"}, ([(m.model, m.error) for m in result.measurements], sim.errors)
         assert "■ stopped" in str(slow.query_one(".column-stats").render())
         await wait_for(pilot, lambda: app.client.active_streams == 0)
         assert (await BenchStore(app.history).list_runs())[0].status == "cancelled"
