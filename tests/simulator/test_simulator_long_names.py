@@ -29,7 +29,7 @@ def test_install_lists_them_with_their_own_age_and_details():
         sim.install(*LONG_NAMED)
         models = {m["name"]: m for m in httpx.get(f"{sim.url}/api/tags").json()["models"]}
         assert set(models) == AT_START | set(LONG_NAMED)
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         for name, days in LONG_NAMED.items():
             age = now - dt.datetime.fromisoformat(models[name]["modified_at"])
             assert abs(age.total_seconds() / 86400 - days) < 0.01

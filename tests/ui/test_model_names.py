@@ -15,6 +15,7 @@ from tests.waiting import type_text
 from tui.simulator import Simulator
 from tui.simulator.catalogue import LONG_NAMED
 from tui.ui.models.details import ModelDetails
+from tui.ui.models.running import RunningTable
 from tui.ui.widgets.dialogs import PickDialog
 
 SIZES = [(80, 24), (100, 30), (120, 40), (200, 60)]
@@ -139,3 +140,19 @@ async def test_the_chat_header_shortens_the_name_again_when_the_terminal_narrows
         assert "…" in header_line(app)
         await pilot.resize_terminal(120, 30)
         await wait_for(pilot, lambda: name in header_line(app))
+
+
+async def test_the_loaded_models_table_keeps_the_tags_at_80_columns(long_sim, make_app):
+    long_sim.preload("qwen2.5-coder:32b-instruct-q4_K_M")
+    long_sim.preload(HF)
+    app = make_app(long_sim.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await open_models(app, pilot, count=8)
+        running = pane.query_one(RunningTable)
+        await wait_for(pilot, lambda: len(running.models) == 2)
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        start = next(i for i, line in enumerate(lines) if "Loaded model" in line and "Expires in" in line)
+        shown = "\n".join(lines[start + 1:start + 3])
+        assert "coder:32b-instruct-q4_K_M" in shown and "GGUF:Q4_K_M" in shown
+        assert "forever" in shown
