@@ -159,9 +159,10 @@ def shorten_model_name(name: str, width: int) -> str:
             return shorter
     lead = ELLIPSIS + "/" if len(segments) > 1 else ""
     room = width - len(tail) - len(lead)
-    if room < 3 and lead:  # too tight to say the namespace was dropped: the model's ends matter more
-        lead, room = "", room + len(lead)
-    if room >= 3:
+    enough = min(3, len(model))  # a cut model part keeps at least its first and last character
+    if room < enough and lead:  # tight: "…" alone says the namespace was dropped
+        lead, room = ELLIPSIS, room + 1
+    if room >= max(enough, 1):
         return lead + _cut_middle(model, room) + tail
     if len(tail) + 1 <= width:
         return ELLIPSIS + tail
