@@ -11,7 +11,18 @@ from tui.service.ollama.types import ModelDetails, ModelInfo, PullEvent, Running
 from tui.service.pulls import PullJob
 from tui.service.pulls.progress import PullProgress
 from tui.ui.models.create_form import check_request, parse_parameters
-from tui.ui.models.library import ago, arrange, badges, cell, parameter_count
+from tui.ui.models.library import (
+    ago,
+    arrange,
+    badges,
+    cell,
+    column_needs,
+    fit_columns,
+    name_cell,
+    parameter_count,
+    row_texts,
+    table_width,
+)
 from tui.ui.models.pull_rows import ShownProgress, bar, layer_line
 from tui.ui.models.running import expires_in, gpu_share
 
@@ -185,3 +196,26 @@ def test_layer_lines():
     first, second = progress.layers
     assert layer_line(1, 2, first, False) == "layer 1/2 aa  100%  1.0 kB / 1.0 kB  done (resumed from 500 B)"
     assert layer_line(2, 2, second, True) == "layer 2/2 bb  100%  10 B / 10 B  downloading"
+
+
+def test_columns_fit_the_names_first_then_drop_family_then_modified():
+    long = info("hf.co/bartowski/Llama-3.2-3B-Instruct-GGUF:Q4_K_M", 2_000_000_000, "3.2B", "Q4_K_M", "llama", 3)
+    needs = column_needs([row_texts(m) for m in [*MODELS, long]], "name")
+    assert needs["name"] == len(long.name) and needs["family"] == len("nomic-bert")
+    full = table_width(needs)
+    assert list(fit_columns(full, needs)) == ["name", "size", "params", "quant", "family", "modified"]
+    assert fit_columns(full + 30, needs)["name"] == len(long.name) + 30  # the name takes what is left
+    assert list(fit_columns(full - 1, needs)) == ["name", "size", "params", "quant", "modified"]
+    narrow = fit_columns(full - needs["family"] - 3, needs)
+    assert list(narrow) == ["name", "size", "params", "quant"]
+    assert narrow["name"] >= len(long.name)  # still whole
+    assert fit_columns(60, needs)["name"] < len(long.name)  # cut (the tag kept: name_cell)
+    assert str(name_cell(long.name, 20)).endswith("GGUF:Q4_K_M")
+
+
+def test_a_column_is_as_wide_as_its_widest_cell_up_to_its_cap():
+    odd = info("x:1", 1, "1B", "Q4_K_M", "a-family-name-far-too-long", 1)
+    needs = column_needs([row_texts(odd)], "family")
+    assert needs["family"] == 12  # capped: the cell ends in "…"
+    assert needs["params"] == len("Params")
+    assert column_needs([row_texts(odd)], "params")["params"] == len("Params ▲")

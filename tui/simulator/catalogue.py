@@ -333,6 +333,48 @@ def _catalogue() -> dict[str, ModelSpec]:
     }
 
 
+def _long_named() -> dict[str, ModelSpec]:
+    """Models with the long names people really have (a long tag, an hf.co repository): in the
+    registry to pull; `Simulator.install(*LONG_NAMED)` installs them at once (tests, snapshots)."""
+    qwen2: dict[str, Any] = {"arch": "qwen2", "family": "qwen2", "template": CHATML_THINK_TEMPLATE,
+                             "license": APACHE_LICENSE, "parameters": {"stop": ["<|im_start|>", "<|im_end|>"]}}
+    return {
+        "qwen2.5-coder:7b": make_spec(
+            "qwen2.5-coder:7b", model_size=4_683_087_332, **qwen2, head_count=28, head_count_kv=4,
+            parameter_size="7.6B", parameter_count=7_615_616_512, quantization_level="Q4_K_M",
+            capabilities=["completion", "tools", "insert"], context_length=32768,
+            embedding_length=3584, block_count=28,
+        ),
+        "qwen2.5-coder:32b-instruct-q4_K_M": make_spec(
+            "qwen2.5-coder:32b-instruct-q4_K_M", model_size=19_851_336_480, **qwen2, head_count=40,
+            head_count_kv=8, parameter_size="32.8B", parameter_count=32_763_876_352,
+            quantization_level="Q4_K_M", capabilities=["completion", "tools", "insert"],
+            context_length=32768, embedding_length=5120, block_count=64,
+        ),
+        "deepseek-r1:14b-qwen-distill-q4_K_M": make_spec(
+            "deepseek-r1:14b-qwen-distill-q4_K_M", model_size=8_988_110_976, **qwen2, head_count=40,
+            head_count_kv=8, parameter_size="14.8B", parameter_count=14_770_033_664,
+            quantization_level="Q4_K_M", capabilities=["completion", "thinking"],
+            context_length=131072, embedding_length=5120, block_count=48,
+        ),
+        "hf.co/bartowski/Llama-3.2-3B-Instruct-GGUF:Q4_K_M": make_spec(
+            "hf.co/bartowski/Llama-3.2-3B-Instruct-GGUF:Q4_K_M", model_size=2_019_377_376,
+            arch="llama", family="llama", head_count=24, head_count_kv=8, parameter_size="3.2B",
+            parameter_count=3_212_749_888, quantization_level="Q4_K_M",
+            capabilities=["completion", "tools"], context_length=131072, embedding_length=3072,
+            block_count=28, template=LLAMA_TEMPLATE, license=community_license("Llama 3.2"),
+            parameters={"stop": ["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]},
+        ),
+    }
+
+
+LONG_NAMED = {  # name -> age in days (for modified_at), when installed by `Simulator.install`
+    "qwen2.5-coder:7b": 3.2,
+    "qwen2.5-coder:32b-instruct-q4_K_M": 6.4,
+    "deepseek-r1:14b-qwen-distill-q4_K_M": 9.5,
+    "hf.co/bartowski/Llama-3.2-3B-Instruct-GGUF:Q4_K_M": 20.1,
+}
+
 INSTALLED_AT_START = {  # name -> age in days (for modified_at)
     "llama3.2:latest": 2.3,
     "qwen3:8b": 5.1,
@@ -342,7 +384,7 @@ INSTALLED_AT_START = {  # name -> age in days (for modified_at)
 
 
 def builtin_catalogue() -> dict[str, ModelSpec]:
-    return _catalogue()
+    return {**_catalogue(), **_long_named()}
 
 
 def updated_spec(spec: ModelSpec, seed: str) -> ModelSpec:

@@ -122,6 +122,20 @@ class SimulatorBase:
             self._installed[self._name(name).key] = Installed(self._name(name).short, spec, time.time())
             self._mark_complete(spec)
 
+    def install(self, *names: str) -> None:
+        """Install registry models at once, as if pulled `catalogue.LONG_NAMED[name]` days ago
+        (now for any other): e.g. `sim.install(*catalogue.LONG_NAMED)` for long real-world names."""
+        now = time.time()
+        with self._lock:
+            for name in names:
+                n = self._name(name)
+                remote = self._remote.get(n.key)
+                if remote is None:
+                    raise KeyError(f"{name!r} is not in the simulated registry")
+                age_days = M.LONG_NAMED.get(name, 0.0)
+                self._installed[n.key] = Installed(n.short, remote.spec, now - age_days * 86400)
+                self._mark_complete(remote.spec)
+
     @staticmethod
     def _name(name: str) -> Name:
         n = parse_name(name)

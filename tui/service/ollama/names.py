@@ -16,6 +16,7 @@ __all__ = [
     "validate_model_name",
     "normalize_model_name",
     "same_model",
+    "shorten_model_name",
 ]
 
 DEFAULT_REGISTRY = "registry.ollama.ai"
@@ -120,3 +121,49 @@ def normalize_model_name(name: str) -> str:
 def same_model(a: str, b: str) -> bool:
     """Whether two spellings name the same model (`llama3.2` vs `Llama3.2:latest`)."""
     return normalize_model_name(a) == normalize_model_name(b)
+
+
+ELLIPSIS = "…"
+
+
+def _cut_middle(text: str, width: int) -> str:
+    """`text` in at most `width` characters: its start and end kept, an ellipsis between."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return ELLIPSIS[:max(width, 0)]
+    keep = width - 1
+    head = (keep + 1) // 2
+    return text[:head] + ELLIPSIS + text[len(text) - (keep - head):]
+
+
+def shorten_model_name(name: str, width: int) -> str:
+    """`name` in at most `width` characters for a narrow column, its `:tag` kept whole.
+
+    What goes first: the host and namespace (`hf.co/bartowski/Llama…:Q4_K_M` →
+    `…/Llama…:Q4_K_M`), then the middle of the model part (`qwen2.5-coder:32b-instruct-q4_K_M` →
+    `qwen…der:32b-instruct-q4_K_M`); only when the tag alone does not fit is its middle cut.
+    Counts characters (Ollama names are ASCII); the name is not validated."""
+    if len(name) <= width:
+        return name
+    if width <= 1:
+        return ELLIPSIS[:max(width, 0)]
+    colon = name.rfind(":")
+    head, tail = (name[:colon], name[colon:]) if colon > name.rfind("/") else (name, "")
+    segments = head.split("/")
+    model = segments[-1]
+    # drop the leading parts (host, then namespace) while the rest is too long
+    for drop in range(1, len(segments)):
+        shorter = ELLIPSIS + "/" + "/".join(segments[drop:]) + tail
+        if len(shorter) <= width:
+            return shorter
+    lead = ELLIPSIS + "/" if len(segments) > 1 else ""
+    room = width - len(tail) - len(lead)
+    enough = min(3, len(model))  # a cut model part keeps at least its first and last character
+    if room < enough and lead:  # tight: "…" alone says the namespace was dropped
+        lead, room = ELLIPSIS, room + 1
+    if room >= max(enough, 1):
+        return lead + _cut_middle(model, room) + tail
+    if len(tail) + 1 <= width:
+        return ELLIPSIS + tail
+    return ELLIPSIS + _cut_middle(tail, width - 1)

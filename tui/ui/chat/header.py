@@ -9,6 +9,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from tui.service.chat.options import format_overrides
+from tui.service.ollama.names import shorten_model_name
 from tui.service.untrusted import inert
 
 if TYPE_CHECKING:
@@ -22,7 +23,10 @@ def think_label(value: Any) -> str:
 class ChatHeader(Static):
     """One line, most important first (it ends in "…" when the pane is narrow): the model,
     the preset with the temperature and num_ctx it sets, this session's own overrides, then
-    the title (also in the session list)."""
+    the title (also in the session list). The model's name is shown whole whenever it fits on
+    the line; when it alone does not, it is shortened with its `:tag` kept."""
+
+    _shown: tuple[list[Any], str, list[Any]] | None = None
 
     def show(self, config: Config, session: Any, model: str | None, *, editing: bool = False,
              attachments: Sequence[str] = (), host: str | None = None) -> None:
@@ -32,22 +36,36 @@ class ChatHeader(Static):
         model = s.model if s else model
         settings = config.chat_settings(model or "", s.preset if s else None)
         preset = settings.preset
-        parts: list[Any] = []
+        before: list[Any] = []
         if editing:
-            parts += [("✎ editing", "bold $text-warning"), "  "]
+            before += [("✎ editing", "bold $text-warning"), "  "]
         if host:
-            parts += [("@ ", "$text-muted"), (inert(host), "bold $text-accent"), "  "]
-        parts += [("model ", "$text-muted"), (inert(model or "?"), "$text-secondary"), "  ",
-                  ("preset ", "$text-muted"), (preset or "-", "")]
+            before += [("@ ", "$text-muted"), (inert(host), "bold $text-accent"), "  "]
+        before.append(("model ", "$text-muted"))
+        after: list[Any] = ["  ", ("preset ", "$text-muted"), (preset or "-", "")]
         values = settings.options  # the preset with the model's [models."…".options] on top
         for key, label in (("temperature", "temp"), ("num_ctx", "ctx")):
             if values.get(key) is not None:
-                parts += [(f" · {label} ", "$text-muted"), str(values[key])]
+                after += [(f" · {label} ", "$text-muted"), str(values[key])]
         if s is not None and s.options:
-            parts += ["  ", (format_overrides(s.options), "$text-accent")]
+            after += ["  ", (format_overrides(s.options), "$text-accent")]
         if s is not None and s.think is not None:
-            parts += ["  ", ("think ", "$text-muted"), think_label(s.think)]
+            after += ["  ", ("think ", "$text-muted"), think_label(s.think)]
         if attachments:
-            parts += ["  ", (f"📎 {', '.join(inert(n) for n in attachments)}", "$text-accent")]
-        parts += ["  ", (inert(s.title if s else "New chat"), "bold")]
-        self.update(Content.assemble(*parts))
+            after += ["  ", (f"📎 {', '.join(inert(n) for n in attachments)}", "$text-accent")]
+        after += ["  ", (inert(s.title if s else "New chat"), "bold")]
+        self._shown = (before, inert(model or "?"), after)
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        if self._shown is None:
+            return
+        before, model, after = self._shown
+        start = Content.assemble(*before)
+        width = self.content_size.width
+        if width > 0:  # laid out: the name takes what is left of the line after what precedes it
+            model = shorten_model_name(model, max(width - start.cell_length, 1))
+        self.update(Content.assemble(start, (model, "$text-secondary"), *after))

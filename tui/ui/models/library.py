@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.content import Content
@@ -14,24 +15,29 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from tui.service import units
+from tui.service.ollama.names import shorten_model_name
 from tui.service.ollama.types import ModelInfo, ModelShow
 from tui.service.units import format_size
 from tui.service.untrusted import inert
 
-# (key, label, width); the name column takes whatever width is left.
+# (key, label, most width); a column is as wide as its widest cell (up to that), the name column
+# takes whatever width is left.
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("name", "Name", 0),
-    ("size", "Size", 7),
-    ("params", "Params", 6),
-    ("quant", "Quant", 7),
-    ("family", "Family", 10),
-    ("modified", "Modified", 8),
+    ("size", "Size", 8),
+    ("params", "Params", 8),
+    ("quant", "Quant", 8),
+    ("family", "Family", 12),
+    ("modified", "Modified", 10),
 )
 SORT_KEYS = tuple(key for key, _label, _width in COLUMNS)
+# Columns hidden, in this order, when the names would not fit in full otherwise (the name is the key).
+DROP_ORDER = ("family", "modified")
 MIN_NAME_WIDTH = 12
 # DataTable pads every cell by one column on each side; the vertical scrollbar takes two.
 _CELL_PADDING = 2
 _SCROLLBAR = 2
+_ARROW = 2  # " ▲" after the sorted column's label
 
 CAPABILITY_ORDER = ("completion", "tools", "vision", "thinking", "embedding", "insert")
 
@@ -42,6 +48,55 @@ _SCALE = {"": 1.0, "K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
 def cell(text: str, *, right: bool = False) -> Text:
     """A table cell shown literally (never markup), cut with an ellipsis when too long."""
     return Text(inert(text), no_wrap=True, overflow="ellipsis", justify="right" if right else "left")
+
+
+def name_cell(name: str, width: int) -> Text:
+    """A model name in a column `width` wide: shortened with its `:tag` kept whole."""
+    return cell(shorten_model_name(inert(name), width))
+
+
+def row_texts(info: ModelInfo) -> dict[str, str]:
+    """What each column shows for `info`, inert (the name whole: it is shortened to fit)."""
+    d = info.details
+    return {
+        "name": inert(info.name),
+        "size": format_size(info.size) if info.size else "?",
+        "params": inert(d.parameter_size or "?"),
+        "quant": inert(d.quantization_level or "?"),
+        "family": inert(d.family or "?"),
+        "modified": ago(info.modified_at),
+    }
+
+
+def column_needs(rows: Iterable[dict[str, str]], sort_column: str) -> dict[str, int]:
+    """The width each column needs for its widest cell and its label (the others up to their cap)."""
+    needs = {key: len(label) + (_ARROW if key == sort_column else 0) for key, label, _w in COLUMNS}
+    needs["name"] = max(needs["name"], MIN_NAME_WIDTH)
+    for row in rows:
+        for key, text in row.items():
+            needs[key] = max(needs[key], cell_len(text))
+    for key, _label, cap in COLUMNS[1:]:
+        needs[key] = min(needs[key], cap)
+    return needs
+
+
+def table_width(needs: dict[str, int], shown: Iterable[str] = SORT_KEYS) -> int:
+    """The table's width with `shown` columns at what they need (the scrollbar's room included)."""
+    return sum(needs[key] + _CELL_PADDING for key in shown) + _SCROLLBAR
+
+
+def fit_columns(width: int, needs: dict[str, int]) -> dict[str, int]:
+    """The columns shown in a table `width` wide, and their widths: every column when the names
+    fit in full, else without the family, then the modified column; the name takes what is left
+    (names longer than that are shortened, their tags kept)."""
+    shown = list(SORT_KEYS)
+    for drop in DROP_ORDER:
+        if table_width(needs, shown) <= width:
+            break
+        shown.remove(drop)
+    widths = {key: needs[key] for key in shown}
+    widths["name"] = max(MIN_NAME_WIDTH, width - table_width(needs, shown) + needs["name"])
+    return widths
 
 
 def parameter_count(size: str) -> float:
@@ -117,43 +172,56 @@ class FilterInput(Input):
 class LibraryTable(DataTable):
     """Installed models, one row each; row keys are the model names."""
 
+    class NeedChanged(Message):
+        """The width the table needs to show every column and every name in full changed."""
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.shown: list[ModelInfo] = []
         self.sort_column = "name"
         self.sort_reverse = False
-        self._name_width = MIN_NAME_WIDTH
+        self.widths: dict[str, int] = {}  # the columns shown and their widths
+        self.full_width = 0  # what every column and every name in full would take
         self._models: list[ModelInfo] = []
+        self._rows: dict[str, dict[str, str]] = {}
         self._needle = ""
-        self._columns_for: tuple[str, bool, int] | None = None
+        self._columns_for: tuple[str, bool, tuple[tuple[str, int], ...]] | None = None
 
     def on_mount(self) -> None:
+        self._fit()
         self._build_columns()
 
-    def _fitting_name_width(self) -> int:
-        fixed = sum(width + _CELL_PADDING for _k, _l, width in COLUMNS[1:])
-        return max(MIN_NAME_WIDTH, self.size.width - fixed - _CELL_PADDING - _SCROLLBAR)
+    def _fit(self) -> None:
+        """Columns for the present width and models (measured over all of them, not just the
+        filtered ones, so typing in the filter does not move the columns)."""
+        needs = column_needs(self._rows.values(), self.sort_column)
+        self.widths = fit_columns(self.size.width, needs)
+        full = table_width(needs)
+        if full != self.full_width:
+            self.full_width = full
+            self.post_message(self.NeedChanged())
 
     def _build_columns(self) -> None:
-        """Columns (and their sort arrows) are rebuilt only when the sort or the width changed:
+        """Columns (and their sort arrows) are rebuilt only when the sort or the widths changed:
         re-filtering while typing just swaps the rows."""
-        wanted = (self.sort_column, self.sort_reverse, self._name_width)
+        wanted = (self.sort_column, self.sort_reverse, tuple(self.widths.items()))
         if wanted == self._columns_for:
             self.clear()
             return
         self._columns_for = wanted
         self.clear(columns=True)
-        for key, label, width in COLUMNS:
+        for key, label, _cap in COLUMNS:
+            if key not in self.widths:
+                continue
             arrow = ""
             if key == self.sort_column:
                 arrow = " ▼" if self.sort_reverse else " ▲"
-            header = Content(label + arrow)
-            self.add_column(header, key=key, width=width or self._name_width)
+            self.add_column(Content(label + arrow), key=key, width=self.widths[key])
 
     def on_resize(self) -> None:
-        width = self._fitting_name_width()
-        if width != self._name_width:
-            self._name_width = width
+        before = self.widths
+        self._fit()
+        if self.widths != before:
             self.show_models(self._models, self._needle)
 
     @property
@@ -167,20 +235,17 @@ class LibraryTable(DataTable):
         current = self.selected
         keep = select or (current.name if current else None)
         self._models = list(models)
+        self._rows = {m.name: row_texts(m) for m in self._models}
         self._needle = needle
         self.shown = arrange(models, self.sort_column, self.sort_reverse, needle)
+        self._fit()
         self._build_columns()
         for info in self.shown:
-            d = info.details
-            self.add_row(
-                cell(info.name),
-                cell(format_size(info.size) if info.size else "?", right=True),
-                cell(d.parameter_size or "?", right=True),
-                cell(d.quantization_level or "?"),
-                cell(d.family or "?"),
-                cell(ago(info.modified_at)),
-                key=info.name,
-            )
+            texts = self._rows[info.name]
+            cells = [name_cell(info.name, self.widths["name"]) if key == "name"
+                     else cell(texts[key], right=key in ("size", "params"))
+                     for key in self.widths]
+            self.add_row(*cells, key=info.name)
         names = [m.name for m in self.shown]
         if keep in names:
             self.move_cursor(row=names.index(keep), animate=False, scroll=True)

@@ -77,8 +77,13 @@ class ModelsPane(Vertical):
 
     #: Seconds between `/api/ps` samples while the pane is visible.
     PS_INTERVAL = 3.0
-    #: Pane width from which the details sit beside the table.
+    #: Pane width from which the details may sit beside the table.
     WIDE = 110
+    #: Narrowest the details sit beside the table: when the table needs more room to show every
+    #: name in full, the details yield (Enter / i shows them in the table's place).
+    DETAILS_MIN = 40
+    #: The most of the pane's width the details take beside the table.
+    DETAILS_SHARE = 0.45
     #: Seconds before listing the models again after the server failed to list them.
     LIST_RETRY = 3.0
     #: Seconds the cursor must rest on a model before its details are fetched.
@@ -206,8 +211,21 @@ class ModelsPane(Vertical):
             self._became_visible()
 
     def on_resize(self) -> None:
-        wide = self.size.width >= self.WIDE
+        self._fit_layout()
+
+    @on(LibraryTable.NeedChanged)
+    def _table_need_changed(self, message: LibraryTable.NeedChanged) -> None:
+        message.stop()
+        self._fit_layout()
+
+    def _fit_layout(self) -> None:
+        """The details beside the table when the pane is wide and the table keeps the room to
+        show every column and every name in full; else the table has the whole width."""
+        width = self.size.width
+        room = width - self.library.full_width
+        wide = width >= self.WIDE and room >= self.DETAILS_MIN
         was_visible = self.details_visible
+        self.details.styles.width = min(room, int(width * self.DETAILS_SHARE)) if wide else None
         self.set_class(wide, "-wide")
         if wide and self.has_class("-details-full"):
             self.remove_class("-details-full")

@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 
 from tui.service.ollama.types import RunningModel
 from tui.service.units import format_duration, format_size
-from tui.ui.models.library import MIN_NAME_WIDTH, cell
+from tui.ui.models.library import MIN_NAME_WIDTH, cell, name_cell
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("name", "Loaded model", 0),
@@ -84,7 +84,7 @@ class RunningTable(DataTable):
         now = datetime.now(timezone.utc)
         for m in self.models:
             self.add_row(
-                cell(m.name),
+                name_cell(m.name, self._name_width),
                 cell(format_size(m.size) if m.size else "?", right=True),
                 cell(gpu_share(m), right=True),
                 cell(f"{m.context_length:,}" if m.context_length else "?", right=True),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -80,7 +81,10 @@ class TextDialog(ModalScreen[str | None]):
 
 
 class PickDialog(ModalScreen[str | None]):
-    """Pick one of `items` (id, label); typing filters the list; Enter picks; Esc cancels."""
+    """Pick one of `items` (id, label); typing filters the list; Enter picks; Esc cancels.
+
+    The dialog is as wide as its longest label (at least 72 columns, at most 95% of the screen),
+    so long model names show whole; a label wider than the screen wraps, never cut."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = DIALOG_CSS.format(name="PickDialog")
@@ -98,7 +102,14 @@ class PickDialog(ModalScreen[str | None]):
             yield OptionList()
             yield Static("↑/↓ move · Enter pick · Esc cancel", classes="hint")
 
+    #: Columns around a label: the dialog's border and padding, the list's border, padding and
+    #: scrollbar.
+    CHROME = 10
+    WIDTH = 72
+
     def on_mount(self) -> None:
+        widest = max((cell_len(label) for _i, label in self.items), default=0)
+        self.query_one(Vertical).styles.width = max(self.WIDTH, widest + self.CHROME)  # CSS: max 95%
         self._fill("")
 
     def _fill(self, needle: str) -> None:
