@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.events import DescendantFocus
 
 from tui.service.chat.options import format_overrides, parse_overrides
 from tui.service.chat.turns import ChatService
@@ -38,11 +39,13 @@ from tui.ui.widgets.dialogs import PickDialog, TextDialog
 
 THINK_CYCLE: tuple[Any, ...] = (None, True, False, "low", "medium", "high")
 _CODE_BLOCK = re.compile(r"```[^\n]*\n(.*?)```", re.S)
+#: Below this many columns the session list hides until Ctrl+L shows it over the conversation.
+NARROW = 100
 
 
 class ChatPane(Horizontal):
     BINDINGS = [
-        Binding("escape", "stop", "Stop reply / cancel edit", priority=True),
+        Binding("escape", "stop", "Stop reply / cancel edit / hide session list", priority=True),
         Binding("ctrl+n", "new_session", "New session", priority=True),
         Binding("ctrl+l", "focus_sessions", "Sessions ↔ prompt", priority=True),
         Binding("ctrl+o", "change_model", "Model", priority=True),
@@ -249,18 +252,39 @@ class ChatPane(Horizontal):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
-            return self.turns.stoppable()
+            return self.turns.stoppable() or self.has_class("-list-shown")
         return True
 
     def action_stop(self) -> None:
-        self.turns.stop()
+        if self.has_class("-list-shown"):
+            self.focus_default()  # the list over the conversation goes first (on_descendant_focus)
+        else:
+            self.turns.stop()
 
     def action_focus_sessions(self) -> None:
+        """Ctrl+L: to the session list and back to the prompt. Below NARROW columns the list is
+        hidden: Ctrl+L shows it over the conversation, and it hides again when the focus leaves
+        it (Ctrl+L, Esc, a session picked, a click elsewhere)."""
         sessions = self.query_one(SessionList)
         if sessions.has_focus:
             self.focus_default()
         else:
+            self.set_class(self.has_class("-narrow"), "-list-shown")
+            self.refresh_bindings()  # Esc now hides the list
             self.screen.set_focus(sessions)  # at once: Ctrl+L ↓ Enter typed ahead must reach the list
+
+    def on_resize(self) -> None:
+        narrow = self.size.width < NARROW
+        if narrow == self.has_class("-narrow"):
+            return
+        self.set_class(narrow, "-narrow")
+        # Narrowed while in the list: it stays, over the conversation, until the focus leaves it.
+        self.set_class(narrow and self.query_one(SessionList).has_focus, "-list-shown")
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        if not isinstance(event.widget, SessionList) and self.has_class("-list-shown"):
+            self.remove_class("-list-shown")
+            self.refresh_bindings()
 
     async def action_bottom(self) -> None:
         if self.windowed:

@@ -277,7 +277,7 @@ class TurnRunner:
         except asyncio.CancelledError:
             await turn.finish("stopped", None, None)
             raise
-        except Exception as exc:  # the service saved the row; show what happened, keep going
+        except Exception as exc:  # noqa: BLE001 - the service saved the row; show what happened, keep going
             await turn.finish("error", None, str(exc))
         else:
             await turn.finish(result.status, result.stats, result.error, result.message_id)
