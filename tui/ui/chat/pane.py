@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import DescendantFocus
 
-from tui.service.chat.options import format_overrides, parse_overrides
+from tui.service.chat.options import format_overrides
 from tui.service.chat.turns import ChatService
 from tui.service.ollama.errors import OllamaError
 from tui.ui.access import services, tui_app
@@ -32,6 +32,7 @@ from tui.ui.chat.messages import AssistantTurn, Notice
 from tui.ui.chat.pages import FIRST_PAINT, OPEN_CHARS, PAGE, newest_within, widgets_for
 from tui.ui.chat.paths import PathSuggester, read_image
 from tui.ui.chat.prompt import PromptArea
+from tui.ui.chat.session_options import SessionOptionsDialog, SessionSettings
 from tui.ui.chat.sessions import SessionList
 from tui.ui.chat.turn import TurnRunner
 from tui.ui.events import ConfigChanged
@@ -50,7 +51,7 @@ class ChatPane(Horizontal):
         Binding("ctrl+l", "focus_sessions", "Sessions ↔ prompt", priority=True),
         Binding("ctrl+o", "change_model", "Model", priority=True),
         Binding("ctrl+t", "pick_preset", "Preset", priority=True),
-        Binding("f12", "session_options", "Session options (temperature, num_ctx…)", priority=True),
+        Binding("f12", "session_options", "Session options (temperature, num_ctx…, system prompt)", priority=True),
         Binding("f9", "cycle_think", "Thinking on/off/level", priority=True),
         Binding("ctrl+r", "regenerate", "Regenerate last reply", priority=True),
         Binding("ctrl+g", "edit_last", "Edit last message and resend", priority=True),
@@ -343,26 +344,19 @@ class ChatPane(Horizontal):
         self.app.push_screen(PickDialog("Preset for this session", items, current=current), chosen)
 
     async def action_session_options(self) -> None:
+        """F12: this session's overrides and system prompt (SessionOptionsDialog)."""
         await self._ensure_session()
-        current = format_overrides(self.session.options or {})
+        session = self.session
+        inherited = services(self).config.chat_settings(session.model or "", session.preset).system_prompt
 
-        def validate(text: str) -> str | None:
-            _values, errors = parse_overrides(text)
-            return "; ".join(errors) or None
+        async def done(chosen: SessionSettings | None) -> None:
+            if chosen is not None:
+                self.session = await self.store.update_session(
+                    self.session.id, options=chosen.options, system_prompt=chosen.system_prompt)
+                self.show_header()
 
-        async def done(text: str | None) -> None:
-            if text is None:
-                return
-            # The field shows the current overrides: what is left in it is the new set (a key
-            # deleted from the text is cleared, as `key=` is).
-            values, _ = parse_overrides(text)
-            options = {k: v for k, v in values.items() if v is not None}
-            self.session = await self.store.update_session(self.session.id, options=options)
-            self.show_header()
-
-        self.app.push_screen(TextDialog(
-            "Session overrides (key=value …; key= clears): temperature top_p top_k min_p repeat_penalty "
-            "num_ctx num_predict seed stop format", current, validate=validate), done)
+        self.app.push_screen(SessionOptionsDialog(session.options or {}, session.system_prompt,
+                                                  inherited=inherited), done)
 
     async def action_cycle_think(self) -> None:
         await self._ensure_session()
