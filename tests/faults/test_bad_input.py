@@ -23,6 +23,7 @@ from tests.ui.test_chat_support import (
 from tui.simulator import Simulator
 from tui.ui.chat.markdown_lines import MarkdownLines
 from tui.ui.chat.prompt import PromptArea
+from tui.ui.chat.session_options import SessionOptionsDialog
 from tui.ui.widgets.dialogs import TextDialog
 
 
@@ -72,13 +73,13 @@ async def test_out_of_range_options_are_refused_with_the_range(make_app, tmp_pat
         async with app.run_test(size=(100, 32)) as pilot:
             pane = await ready(app, pilot)
             await pilot.press("f12")
-            await wait_for(pilot, lambda: isinstance(app.screen, TextDialog) and app.screen.query("Input"))
+            await wait_for(pilot, lambda: isinstance(app.screen, SessionOptionsDialog) and app.screen.query("Input"))
             app.screen.query_one("Input").value = "temperature=9 num_ctx=-5 top_k=abc"
             await pilot.press("enter")
             await wait_for(pilot, lambda: "temperature" in text(app) and "out of range" in text(app))
-            assert isinstance(app.screen, TextDialog)  # still open, nothing applied
+            assert isinstance(app.screen, SessionOptionsDialog)  # still open, nothing applied
             await pilot.press("escape")
-            await wait_for(pilot, lambda: not isinstance(app.screen, TextDialog))
+            await wait_for(pilot, lambda: not isinstance(app.screen, SessionOptionsDialog))
             assert pane.session.options == {}
             await send(app, pilot, "hi", replies_count=1)
             assert chat_requests(sim)[-1].get("options", {}).get("temperature") != 9

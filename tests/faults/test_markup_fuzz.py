@@ -10,7 +10,7 @@ from tests.ui.conftest import wait_for
 from tests.ui.test_chat_support import ready, send, text, toasts
 from tests.ui.test_models_pane_support import open_models
 from tui.simulator import Simulator
-from tui.ui.widgets.dialogs import TextDialog
+from tui.ui.chat.session_options import SessionOptionsDialog
 
 SAMPLES = ["x[/]", "[bold]b[/bold] [/]", "[link=https://example.invalid]l[/link] [@click=app.quit]q[/]"]
 
@@ -31,8 +31,14 @@ async def test_markup_typed_into_every_text_field_is_text(make_app, tmp_path, ma
             await wait_for(pilot, lambda: markup in text(app))
             await pilot.press("f12")  # session options: a parse error names what was typed
             await dialog_input(pilot, app, markup)
-            await wait_for(pilot, lambda: isinstance(app.screen, TextDialog) and "✕" in text(app))
+            await wait_for(pilot, lambda: isinstance(app.screen, SessionOptionsDialog) and "✕" in text(app))
             await pilot.press("escape")
+            await pilot.press("f12")  # the session's own system prompt: in the header, as typed
+            await wait_for(pilot, lambda: isinstance(app.screen, SessionOptionsDialog))
+            app.screen.query_one("#system-prompt").text = markup
+            await pilot.press("enter")  # from the overrides field: saves both
+            await wait_for(pilot, lambda: pane.session.system_prompt == markup
+                           and f"system “{markup[:20]}" in text(app))
             await pilot.press("ctrl+f")  # search all chats
             await dialog_input(pilot, app, markup)
             await pilot.press("escape")

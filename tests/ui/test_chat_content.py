@@ -25,7 +25,7 @@ from tests.waiting import type_text
 from tui.service.history import HistoryStore
 from tui.simulator import Simulator
 from tui.ui.chat.messages import Notice
-from tui.ui.chat.pane import PAGE
+from tui.ui.chat.pages import PAGE
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.chat.sessions import SessionList
 from tui.ui.widgets.dialogs import ConfirmDialog, PickDialog, TextDialog
@@ -235,7 +235,7 @@ async def test_a_long_session_opens_one_page_and_ctrl_up_loads_more(make_app, tm
 
 
 async def test_a_session_of_long_replies_opens_only_the_newest_few_screens(make_app, tmp_path):
-    from tui.ui.chat.pane import OPEN_CHARS
+    from tui.ui.chat.pages import OPEN_CHARS
 
     long_answer = "word " * 1000  # 5,000 characters: a few of them fill the screen many times
     await stored_talk(tmp_path / "history.sqlite3", "Long answers", 30, long_answer)

@@ -19,7 +19,8 @@ from tests.ui.test_chat_support import (
     toasts,
 )
 from tui.simulator import Simulator
-from tui.ui.widgets.dialogs import ConfirmDialog, PickDialog, TextDialog
+from tui.ui.chat.session_options import SessionOptionsDialog
+from tui.ui.widgets.dialogs import ConfirmDialog, PickDialog
 
 
 async def pick(app, pilot, key: str, filter_text: str) -> None:
@@ -99,9 +100,9 @@ async def test_session_overrides_reach_the_request(make_app, tmp_path):
         async with app.run_test(size=(100, 32)) as pilot:
             pane = await ready(app, pilot)
             await pilot.press("f12")
-            await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
+            await wait_for(pilot, lambda: isinstance(app.screen, SessionOptionsDialog))
             await pilot.press(*"temperature=0.3 num_ctx=8192", "enter")
-            await wait_for(pilot, lambda: not isinstance(app.screen, TextDialog))
+            await wait_for(pilot, lambda: not isinstance(app.screen, SessionOptionsDialog))
             await pilot.pause()
             assert "temperature=0.3 num_ctx=8192" in str(app.query_one("#chat-header").render())
             await send(app, pilot, "hello", replies_count=1)
@@ -115,18 +116,18 @@ async def test_session_overrides_reach_the_request(make_app, tmp_path):
             assert "/8192" in str(replies(app)[0].query_one(".stats").render())
             # the dialog shows the current overrides; what is left in it is the new set
             await pilot.press("f12")
-            await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
+            await wait_for(pilot, lambda: isinstance(app.screen, SessionOptionsDialog))
             assert app.screen.query_one("Input").value == "temperature=0.3 num_ctx=8192"
             await pilot.press("ctrl+u", *"temperature= num_ctx=8192", "enter")
-            await wait_for(pilot, lambda: not isinstance(app.screen, TextDialog))
+            await wait_for(pilot, lambda: not isinstance(app.screen, SessionOptionsDialog))
             await wait_for(pilot, lambda: pane.session.options == {"num_ctx": 8192})
             await send(app, pilot, "again", replies_count=2)
             assert chat_requests(sim)[-1]["options"]["temperature"] == 0.7
             # format is a request field, not an option
             await pilot.press("f12")
-            await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
+            await wait_for(pilot, lambda: isinstance(app.screen, SessionOptionsDialog))
             await pilot.press("ctrl+u", *"format=json seed=7 stop=END", "enter")
-            await wait_for(pilot, lambda: not isinstance(app.screen, TextDialog))
+            await wait_for(pilot, lambda: not isinstance(app.screen, SessionOptionsDialog))
             await send(app, pilot, "as json", replies_count=3)
             body = chat_requests(sim)[-1]
             assert body["format"] == "json" and "format" not in body["options"]
@@ -141,15 +142,15 @@ async def test_out_of_range_override_is_refused_with_the_range(make_app, tmp_pat
             pane = await ready(app, pilot)
             await send(app, pilot, "hello", replies_count=1)
             await pilot.press("f12")
-            await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
+            await wait_for(pilot, lambda: isinstance(app.screen, SessionOptionsDialog))
             await pilot.press(*"temperature=5", "enter")
             await pilot.pause()
-            assert isinstance(app.screen, TextDialog)  # still open: refused
+            assert isinstance(app.screen, SessionOptionsDialog)  # still open: refused
             error = str(app.screen.query_one(".error").render())
             assert "temperature" in error and "0" in error and "2" in error, error
             assert "✕" in text(app)
             await pilot.press("escape")
-            await wait_for(pilot, lambda: not isinstance(app.screen, TextDialog))
+            await wait_for(pilot, lambda: not isinstance(app.screen, SessionOptionsDialog))
             assert pane.session.options == {}
             assert options_of(sessions(tmp_path / "history.sqlite3")[0]) == {}
             await send(app, pilot, "again", replies_count=2)

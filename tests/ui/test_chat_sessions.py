@@ -18,6 +18,7 @@ from tests.ui.test_chat_support import (
 )
 from tui.simulator import Simulator
 from tui.ui.chat.prompt import PromptArea
+from tui.ui.chat.session_options import SessionOptionsDialog
 from tui.ui.chat.sessions import SessionList
 from tui.ui.widgets.dialogs import ConfirmDialog, PickDialog, TextDialog
 
@@ -182,7 +183,7 @@ async def test_a_session_keeps_its_model_preset_and_overrides(make_app, tmp_path
             await wait_for(pilot, lambda: isinstance(app.screen, PickDialog))
             await pilot.press(*"precise", "enter")
             await pilot.press("f12")
-            await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
+            await wait_for(pilot, lambda: isinstance(app.screen, SessionOptionsDialog))
             await pilot.press(*"seed=42", "enter")
             await wait_for(pilot, lambda: pane.session is not None and pane.session.options == {"seed": 42})
             await send(app, pilot, "tuned", replies_count=1)

@@ -53,7 +53,7 @@ async def asking(app, pilot, count: int = 1) -> ToolCallTurn:
 async def settled(app, pilot, answers: int) -> None:
     pane = chat(app)
     await wait_for(pilot, lambda: len(replies(app)) >= answers and pane.streaming is None
-                   and pane.asking is None and not pane._reply_busy(), timeout=20)
+                   and pane.turns.asking is None and not pane.turns.busy(), timeout=20)
 
 
 async def test_approve_runs_the_tool_and_the_answer_uses_its_result(make_app, tmp_path):
@@ -242,7 +242,7 @@ async def test_regenerate_reuses_the_results_and_esc_then_regenerate_asks_again(
             await send(app, pilot, "use the echo tool with text=hi")
             await asking(app, pilot, 2)
             await pilot.press("escape")  # stop the turn at the question
-            await wait_for(pilot, lambda: not chat(app)._reply_busy() and tool_turns(app)[1].kind == "refused")
+            await wait_for(pilot, lambda: not chat(app).turns.busy() and tool_turns(app)[1].kind == "refused")
             stopped = [m for m in messages(db) if m["role"] == "tool" and m["branch"] == 0][-1]
             assert stopped["tool_name"] == "echo" and "stopped the turn" in stopped["content"]
             await pilot.press("ctrl+r")  # the turn ended at a call: redone from the prompt, asked again

@@ -65,7 +65,7 @@ async def test_edit_last_message_and_resend(make_app, tmp_path):
             await send(app, pilot, "second", replies_count=2)
             await pilot.press("ctrl+g")
             prompt = app.query_one(PromptArea)
-            assert prompt.text == "second" and pane.editing is not None
+            assert prompt.text == "second" and pane.turns.editing is not None
             await pilot.pause()
             assert "editing" in str(app.query_one("#chat-header").render())
             await pilot.press("ctrl+u")
@@ -95,7 +95,7 @@ async def test_edit_an_earlier_message_and_escape_cancels(make_app, tmp_path):
             prompt = app.query_one(PromptArea)
             await pilot.press("ctrl+g")
             await pilot.press("escape")
-            assert pane.editing is None and prompt.text == ""
+            assert pane.turns.editing is None and prompt.text == ""
             assert len(user_turns(app)) == 2
             await pilot.press("ctrl+g", "ctrl+g")  # twice: the message before the last
             assert prompt.text == "first"
@@ -207,7 +207,7 @@ async def test_fallback_model_is_offered_when_the_model_fails(make_app, tmp_path
 
 async def test_search_hit_deep_in_a_long_session_then_send(make_app, tmp_path):
     from tui.service.history import HistoryStore
-    from tui.ui.chat.pane import PAGE
+    from tui.ui.chat.pages import PAGE
 
     db = tmp_path / "history.sqlite3"
     store = await HistoryStore.open(db)

@@ -172,6 +172,18 @@ def test_chat_pane(snap_compare, make_app, sim, chat_db, size):
     assert shoot(snap_compare, make_app, sim, size, steps)
 
 
+def test_chat_session_list_over_the_conversation_at_80x24(snap_compare, make_app, sim, chat_db):
+    """Below 100 columns the list is hidden (test_chat_pane[80x24]); Ctrl+L shows it on top."""
+    async def steps(app, pilot, ticks) -> None:
+        pane = app.query_one("ChatPane")
+        await wait_for(pilot, lambda: pane.query_one("SessionList").option_count == 1)
+        await pilot.press("ctrl+l", "enter", "ctrl+l")  # open the session, then the list again
+        await wait_for(pilot, lambda: pane.session is not None and pane.query(".assistant-turn")
+                       and pane.query_one("SessionList").has_focus)
+
+    assert shoot(snap_compare, make_app, sim, "80x24", steps)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_models_pane(snap_compare, make_app, sim, size):
     async def steps(app, pilot, ticks) -> None:

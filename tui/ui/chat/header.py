@@ -1,4 +1,5 @@
-"""The chat's header line: model, preset and its values, overrides, thinking, attachments, title."""
+"""The chat's header line: model, preset and its values, overrides, thinking, the session's
+system prompt, attachments, title."""
 
 from __future__ import annotations
 
@@ -10,10 +11,19 @@ from textual.widgets import Static
 
 from tui.service.chat.options import format_overrides
 from tui.service.ollama.names import shorten_model_name
-from tui.service.untrusted import inert
+from tui.service.untrusted import inert, inert_short
 
 if TYPE_CHECKING:
     from tui.service.config import Config
+
+
+SYSTEM_SHOWN = 32  # characters of the session's own system prompt shown in the header
+
+
+def one_line(text: str, limit: int) -> str:
+    """`text` on one line (runs of whitespace, newlines too, made one space), cut to `limit`
+    characters and made inert: for a header or a hint, never for what is sent."""
+    return inert_short(" ".join(text.split()), limit)
 
 
 def think_label(value: Any) -> str:
@@ -22,9 +32,10 @@ def think_label(value: Any) -> str:
 
 class ChatHeader(Static):
     """One line, most important first (it ends in "…" when the pane is narrow): the model,
-    the preset with the temperature and num_ctx it sets, this session's own overrides, then
-    the title (also in the session list). The model's name is shown whole whenever it fits on
-    the line; when it alone does not, it is shortened with its `:tag` kept."""
+    the preset with the temperature and num_ctx it sets, this session's own overrides,
+    thinking and system prompt (its start), then the title (also in the session list). The
+    model's name is shown whole whenever it fits on the line; when it alone does not, it is
+    shortened with its `:tag` kept."""
 
     _shown: tuple[list[Any], str, list[Any]] | None = None
 
@@ -51,6 +62,8 @@ class ChatHeader(Static):
             after += ["  ", (format_overrides(s.options), "$text-accent")]
         if s is not None and s.think is not None:
             after += ["  ", ("think ", "$text-muted"), think_label(s.think)]
+        if s is not None and s.system_prompt:
+            after += ["  ", ("system ", "$text-muted"), (f"“{one_line(s.system_prompt, SYSTEM_SHOWN)}”", "$text-accent")]
         if attachments:
             after += ["  ", (f"📎 {', '.join(inert(n) for n in attachments)}", "$text-accent")]
         after += ["  ", (inert(s.title if s else "New chat"), "bold")]

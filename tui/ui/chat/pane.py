@@ -1,6 +1,8 @@
-"""The Chat pane: session list, the open conversation, the prompt; sends turns and streams
-replies. What to send (or why not) is the chat service's (`ChatService.prepare`); the parts
-own their own keys: the session list its rename/delete/export, the header its line."""
+"""The Chat pane: session list, the open conversation, the prompt, and the keys that act on
+the open session (model, preset, options, thinking, copy, attach, search). A turn under way
+(sending, streaming, tool calls, regenerate, edit and resend) is its `TurnRunner`'s
+(tui/ui/chat/turn.py); what of a session is shown when it opens is tui/ui/chat/pages.py's.
+The parts own their own keys: the session list its rename/delete/export, the header its line."""
 
 from __future__ import annotations
 
@@ -8,16 +10,15 @@ import asyncio
 import re
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.events import DescendantFocus
 
-from tui.service.chat.options import format_overrides, parse_overrides
-from tui.service.chat.turns import ChatService, NotSent, TurnPlan
+from tui.service.chat.options import format_overrides
+from tui.service.chat.turns import ChatService
 from tui.service.ollama.errors import OllamaError
-from tui.service.ollama.names import same_model
-from tui.service.untrusted import inert
 from tui.ui.access import services, tui_app
 from tui.ui.chat.conversation import Conversation
 from tui.ui.chat.header import ChatHeader, think_label
@@ -27,32 +28,30 @@ from tui.ui.chat.hosts import (
     pick_model_everywhere,
     session_host,
 )
-from tui.ui.chat.messages import AssistantTurn, Notice, UserTurn
+from tui.ui.chat.messages import AssistantTurn, Notice
+from tui.ui.chat.pages import FIRST_PAINT, OPEN_CHARS, PAGE, newest_within, widgets_for
 from tui.ui.chat.paths import PathSuggester, read_image
 from tui.ui.chat.prompt import PromptArea
+from tui.ui.chat.session_options import SessionOptionsDialog, SessionSettings
 from tui.ui.chat.sessions import SessionList
-from tui.ui.chat.toolcall import ToolCallTurn
+from tui.ui.chat.turn import TurnRunner
 from tui.ui.events import ConfigChanged
-from tui.ui.widgets.dialogs import ConfirmDialog, PickDialog, TextDialog
+from tui.ui.widgets.dialogs import PickDialog, TextDialog
 
 THINK_CYCLE: tuple[Any, ...] = (None, True, False, "low", "medium", "high")
 _CODE_BLOCK = re.compile(r"```[^\n]*\n(.*?)```", re.S)
-
-PAGE = 40  # messages rendered when a session opens; older ones on demand
-# ... and at most about this much text (a screen or two): opening a session renders its
-# newest replies in full, so the first paint costs about what is shown, not 40 long replies.
-OPEN_CHARS = 6_000
-FIRST_PAINT = 2  # messages mounted before the first paint of an opened session
+#: Below this many columns the session list hides until Ctrl+L shows it over the conversation.
+NARROW = 100
 
 
 class ChatPane(Horizontal):
     BINDINGS = [
-        Binding("escape", "stop", "Stop reply / cancel edit", priority=True),
+        Binding("escape", "stop", "Stop reply / cancel edit / hide session list", priority=True),
         Binding("ctrl+n", "new_session", "New session", priority=True),
         Binding("ctrl+l", "focus_sessions", "Sessions ↔ prompt", priority=True),
         Binding("ctrl+o", "change_model", "Model", priority=True),
         Binding("ctrl+t", "pick_preset", "Preset", priority=True),
-        Binding("f12", "session_options", "Session options (temperature, num_ctx…)", priority=True),
+        Binding("f12", "session_options", "Session options (temperature, num_ctx…, system prompt)", priority=True),
         Binding("f9", "cycle_think", "Thinking on/off/level", priority=True),
         Binding("ctrl+r", "regenerate", "Regenerate last reply", priority=True),
         Binding("ctrl+g", "edit_last", "Edit last message and resend", priority=True),
@@ -70,16 +69,13 @@ class ChatPane(Horizontal):
         self.service: ChatService | None = None
         self.session: Any = None  # the open Session (None = a new chat not yet stored)
         self.session_model: str | None = None
-        self.streaming: AssistantTurn | None = None
-        self.asking: ToolCallTurn | None = None  # a tool call waiting for y / n / a
-        self._reported_failures: dict[str, str] = {}  # tool server → the failure already said
-        self.editing: UserTurn | None = None
+        self.turns = TurnRunner(self)  # the turn under way: sending, streaming, tools, edit
         self.attachments: list[tuple[str, str, bytes]] = []
         self.oldest_id: int | None = None
         self.more_older = False
         self.windowed = False  # showing a search hit's page, not the end of the conversation
         self._rest_pending = False  # the older part of an opened page is still to be mounted
-        self._store_ready = asyncio.Event()
+        self.store_ready = asyncio.Event()
 
     def compose(self) -> ComposeResult:
         yield SessionList(id="sessions")
@@ -102,7 +98,7 @@ class ChatPane(Horizontal):
     async def attach_history(self, service: ChatService) -> None:
         self.store = service.store
         self.service = service
-        self._store_ready.set()
+        self.store_ready.set()
         await self.refresh_sessions()
 
     async def refresh_sessions(self) -> None:
@@ -112,270 +108,38 @@ class ChatPane(Horizontal):
     def show_header(self) -> None:
         """Redraw the header line (the session, model, editing or attachments changed)."""
         self.query_one(ChatHeader).show(
-            services(self).config, self.session, self.session_model, editing=self.editing is not None,
+            services(self).config, self.session, self.session_model, editing=self.turns.editing is not None,
             attachments=[name for name, _m, _d in self.attachments], host=header_host(self))
 
     def on_config_changed(self, event: ConfigChanged) -> None:
         self.show_header()
 
-    # -- sending --------------------------------------------------------------------------------
+    # -- sending (the turn itself is the runner's) ----------------------------------------------
 
     @on(PromptArea.Submitted)
     async def on_prompt_submitted(self, event: PromptArea.Submitted) -> None:
         event.stop()
-        text = event.text
-        if not text.strip():
-            self.notify("Nothing to send: the prompt is empty.", severity="warning", timeout=3)
-            return
-        if self._reply_busy():
-            self.notify("A reply is still streaming — Esc stops it.", severity="warning", timeout=3)
-            return
-        await self.show_latest()
-        prompt = self.query_one(PromptArea)
-        prompt.remember(text)
-        prompt.text = ""
-        if self.editing is not None:
-            await self.resend_edited(text)
-        else:
-            self.send(text)
+        await self.turns.submit(event.text)
 
-    def _reply_busy(self) -> bool:
-        """A reply streams, or a turn is under way before it does (saving, checking the model):
-        a second send would cancel it, as the 'reply' group is exclusive."""
-        return self.streaming is not None or any(
-            w.group == "reply" and not w.is_finished and w.node is self for w in self.app.workers)
+    @property
+    def streaming(self) -> AssistantTurn | None:
+        """The reply being written now (None: no reply streams)."""
+        return self.turns.streaming
 
-    @work(group="reply", exclusive=True, exit_on_error=False, description="send a prompt")
-    async def send(self, text: str) -> None:
-        images, self.attachments = self.attachments, []
+    def notice(self, text: str, *, error: bool = False) -> None:
+        """A line in the conversation (not a message): what happened to the turn, and why."""
         conversation = self.query_one(Conversation)
-        turn = UserTurn(text, tuple(name for name, _m, _d in images))
-        await conversation.mount(turn)
-        conversation.jump_to_bottom()
-        await self._store_ready.wait()
-        if self.session is None:
-            title = " ".join(text.split())[:48] or "New chat"
-            self.session = await self.store.create_session(  # preset None: the model's, else the default
-                title=title, model=self.session_model, preset=None, host=session_host(self))
-        elif self.session.title == "New chat":
-            self.session = await self.store.update_session(self.session.id, title=" ".join(text.split())[:48])
-        self.show_header()
-        service = self._service()
-        if images:
-            refused = await service.missing_capability(self.session.model, ("vision",))
-            if refused is not None:
-                await turn.remove()
-                self.attachments = images
-                self.query_one(PromptArea).text = text
-                self.notice(f"✕ {self.session.model} can't read images (no 'vision' capability). "
-                            "Pick a vision model (Ctrl+O) or remove the attachment (Ctrl+N starts over).",
-                            error=True)
-                return
-        message = await service.add_user_message(self.session.id, text, self.session.model, images)
-        turn.message_id = message.id
-        await self._send_turn()
-
-    @work(group="reply", exclusive=True, exit_on_error=False, description="regenerate a reply")
-    async def regenerate(self) -> None:
-        await self._send_turn()
-
-    def _service(self) -> ChatService:
-        assert self.service is not None, "the chat service comes with the history"
-        return self.service
-
-    async def _send_turn(self) -> None:
-        """Ask the service what to send; say why not, or ask, or stream the reply."""
-        app = tui_app(self)
-        plan = await self._service().prepare(self.session, services(self).config,
-                                             fit_check=app.monitor.fit_warning)
-        if isinstance(plan, NotSent):
-            self._not_sent(plan)
-            return
-        if plan.fit_warning is not None and not await self._go_ahead(plan.fit_warning):
-            return
-        await self._stream_reply(plan)
-
-    def _not_sent(self, refused: NotSent) -> None:
-        model = refused.model
-        if refused.reason == "no_model":
-            self.notice("No model for this chat: Ctrl+O picks one. Your message is saved; Ctrl+R sends it.",
-                        error=True)
-        elif refused.reason == "not_installed":
-            self.notice(f"Model {model} is not installed. Your message is saved; pull the model, then "
-                        "Ctrl+R sends it.", error=True)
-
-            def answer(yes: bool) -> None:
-                if yes:
-                    tui_app(self).request_pull(model)
-
-            self.app.push_screen(ConfirmDialog(f"{inert(model)} is not installed. Pull it now?"), answer)
-        else:
-            self.notice(f"✕ {model} lacks the '{refused.capability}' capability this turn needs.", error=True)
-
-    async def _go_ahead(self, warning: str) -> bool:
-        """Warn before a request that would load a model bigger than free VRAM + RAM (less the
-        configured margin); the user may go ahead."""
-        if await self.app.push_screen_wait(ConfirmDialog(f"⚠ {inert(warning)}.\n\nLoading it may swap or "
-                                                         "fail. Send anyway?")):
-            return True
-        self.notice("Not sent: the model probably won't fit. Your message is saved; Ctrl+R sends it.")
-        return False
-
-    async def _stream_reply(self, plan: TurnPlan) -> None:
-        """Stream the reply; when the model calls tools, ask about each, send the results back
-        and stream again, at most [chat] max_tool_rounds rounds (then without tools: it answers)."""
-        session = self.session
-        max_rounds = services(self).config.chat.max_tool_rounds
-        tools = await self._tools_for(session.model)
-        rounds = 0
-        while True:
-            offer = tools if rounds < max_rounds else None
-            result = await self._stream_once(plan, offer)
-            if result is None or result.status != "complete" or not result.tool_calls or not offer:
-                return
-            rounds += 1
-            await self._answer_tool_calls(result.tool_calls)
-
-    async def _tools_for(self, model: str) -> list[dict[str, Any]]:
-        """The tools to offer `model` (none to a model without the `tools` capability); tool
-        servers that failed to start are said (a toast and a line), and the chat goes on."""
-        try:
-            tools = await self._service().tools_for(model)
-        except Exception as exc:  # noqa: BLE001 - tools must never stop a chat
-            self.notice(f"✕ Tools unavailable: {exc}", error=True)
-            return []
-        self._report_tool_failures()
-        return tools
-
-    def _report_tool_failures(self) -> None:
-        hub = services(self).tools
-        if hub is None:
-            return
-        for server in hub.servers.values():
-            if server.state == "failed" and self._reported_failures.get(server.name) != server.reason:
-                self._reported_failures[server.name] = server.reason
-                text = f"Tool server {server.name} failed: {server.reason}. Chat goes on without its tools."
-                self.notify(inert(text), title="Tools", severity="error", timeout=8)
-                self.notice("✕ " + text, error=True)
-
-    async def _answer_tool_calls(self, calls: Any) -> None:
-        """Ask about each call (y / n / a; a tool allowed with `a` runs without asking), run it
-        or refuse it, show and store what came of it. Esc stops the turn: the calls not yet
-        answered are stored as stopped, so the conversation stays well-formed."""
-        conversation = self.query_one(Conversation)
-        service = self._service()
-        hub = services(self).tools
-        timeout = services(self).config.chat.tool_timeout
-        session = self.session
-        pending = list(calls)
-        try:
-            while pending:
-                call = pending[0]
-                widget = ToolCallTurn(call.name, call.arguments)
-                await conversation.mount(widget)
-                conversation.keep_following()
-                note = ""
-                if hub is not None and call.name in hub.allowed:
-                    answer, note = "run", "always allowed"
-                else:
-                    self.asking = widget
-                    self.refresh_bindings()
-                    try:
-                        answer = await widget.ask()
-                    finally:
-                        self.asking = None
-                        if self.is_attached:
-                            self.refresh_bindings()
-                            self.focus_default()
-                if answer == "always" and hub is not None:
-                    hub.allowed.add(call.name)
-                    note = f"{call.name} now runs without asking this session"
-                if answer != "refuse":
-                    widget.running()
-                outcome = await service.answer_tool_call(session.id, call, run=answer != "refuse",
-                                                         model=session.model, timeout=timeout)
-                pending.pop(0)
-                await widget.show_outcome(outcome.text, outcome.kind, note)
-                conversation.keep_following()
-                if outcome.kind == "failed":
-                    self._report_tool_failures()
-        except asyncio.CancelledError:
-            from tui.service.chat.turns import STOPPED
-            from tui.service.tools import ToolOutcome
-
-            async def stopped() -> None:
-                for call in pending:
-                    await service.store_tool_result(session.id, call, ToolOutcome(STOPPED, "refused"), session.model)
-
-            await asyncio.shield(stopped())
-            for widget in conversation.query(ToolCallTurn):
-                if widget.kind is None:
-                    await widget.show_outcome(STOPPED, "refused", "stopped (Esc)")
-            raise
-
-    async def _stream_once(self, plan: TurnPlan, tools: list[dict[str, Any]] | None) -> Any:
-        conversation = self.query_one(Conversation)
-        session = self.session
-        request = plan.request
-        turn = AssistantTurn(session.model, status="streaming", num_ctx=request.options.get("num_ctx"))
-        turn.on_flushed = conversation.keep_following
-        await conversation.mount(turn)
+        conversation.mount(Notice(text, error=error))
         conversation.keep_following()
-        turn.start_stream()
-        self.streaming = turn
-        self.refresh_bindings()
-        result = None
-        try:
-            result = await self._service().stream_reply(session.id, request, turn.feed, tools=tools or None)
-        except asyncio.CancelledError:
-            await turn.finish("stopped", None, None)
-            raise
-        except Exception as exc:  # the service saved the row; show what happened, keep going
-            await turn.finish("error", None, str(exc))
-        else:
-            await turn.finish(result.status, result.stats, result.error, result.message_id)
-            if result.tool_calls and not result.content.strip() and not result.thinking.strip():
-                await turn.remove()  # a reply that only calls tools: the calls show it
-            if result.status == "error":
-                self._offer_fallback(result.error or "")
-        finally:
-            self.streaming = None
-            self.refresh_bindings()
-            conversation.keep_following()
-            self.session = await self.store.get_session(session.id)
-            await self.refresh_sessions()
-            self._refresh_loaded()
-        return result
-
-    def _refresh_loaded(self) -> None:
-        """A reply loads its model: let the status line say what is loaded now."""
-        for status in self.app.query("StatusLine"):
-            status.refresh_loaded()
-
-    def _offer_fallback(self, error: str) -> None:
-        fallback = services(self).config.chat.fallback_model
-        model = self.session.model
-        if not fallback or same_model(fallback, model):
-            self.notify(error, title="Reply failed", severity="error")
-            return
-
-        async def answer(yes: bool) -> None:
-            if yes:
-                await self.set_model(fallback)
-                await self.action_regenerate()  # the failed reply becomes an earlier branch
-
-        self.app.push_screen(ConfirmDialog(
-            f"{inert(model)} failed: {inert(error)}\nSwitch this session to the fallback model {fallback} and retry?"),
-            answer)
 
     # -- sessions -------------------------------------------------------------------------------
 
     async def open_session(self, session_id: int, *, focus_message: int | None = None) -> None:
-        if self._reply_busy():
+        if self.turns.busy():
             self.notify("A reply is streaming — Esc stops it first.", severity="warning")
             return
         self.session = await self.store.get_session(session_id)
-        self.editing = None
+        self.turns.editing = None
         await follow_session_host(self)
         self.show_header()
         conversation = self.query_one(Conversation)
@@ -392,7 +156,7 @@ class ChatPane(Horizontal):
         total = await self.store.count_messages(session_id)
         self.oldest_id = messages[0].id if messages else None
         self.more_older = bool(messages) and total > len(messages)
-        widgets = self._widgets_for(messages)
+        widgets = widgets_for(messages)
         if self.more_older:
             widgets.insert(0, Notice("Earlier messages — Ctrl+↑ loads more"))
         if self.windowed:
@@ -410,7 +174,7 @@ class ChatPane(Horizontal):
         await self.refresh_sessions()
         target = None
         if focus_message is not None:
-            target = next((w for w in self._turns() if w.message_id == focus_message), None)
+            target = next((w for w in self.turn_widgets() if w.message_id == focus_message), None)
         if target is not None:
             conversation.follow = False
             conversation.call_after_refresh(conversation.scroll_to_widget, target, animate=False, top=True)
@@ -428,25 +192,6 @@ class ChatPane(Horizontal):
         finally:
             self._rest_pending = False
 
-    def _widgets_for(self, messages: list[Any]) -> list[Any]:
-        widgets = []
-        for message in messages:
-            if message.role == "user":
-                names = tuple(a.name for a in getattr(message, "attachments", ()))
-                widgets.append(UserTurn(message.content, names, message_id=message.id))
-            elif message.role == "tool":
-                call = message.tool_calls[0] if message.tool_calls else {"name": message.tool_name or "", "arguments": {}}
-                widgets.append(ToolCallTurn(call["name"], call["arguments"], result=message.content,
-                                            kind=message.error or "ok", message_id=message.id))
-            elif message.role == "assistant":
-                if message.tool_calls and not message.content.strip() and not (message.thinking or "").strip():
-                    continue  # it only called tools: the calls that follow show it
-                widgets.append(AssistantTurn(message.model or "", content=message.content,
-                                             thinking=message.thinking or "", message_id=message.id,
-                                             status=message.status, stats=message.stats,
-                                             error=message.error))
-        return widgets
-
     async def action_older(self) -> None:
         if not self.more_older or self.session is None or self._rest_pending:
             return
@@ -456,7 +201,7 @@ class ChatPane(Horizontal):
         notices = conversation.query(Notice)
         if older:
             self.oldest_id = older[0].id
-            await conversation.mount_all(self._widgets_for(older), after=notices.first() if notices else None,
+            await conversation.mount_all(widgets_for(older), after=notices.first() if notices else None,
                                          before=None if notices else 0)
         self.more_older = len(page) == PAGE or len(older) < len(page)
         if notices and not self.more_older:
@@ -489,11 +234,11 @@ class ChatPane(Horizontal):
         await self.refresh_sessions()
 
     async def action_new_session(self) -> None:
-        if self._reply_busy():
+        if self.turns.busy():
             self.notify("A reply is streaming — Esc stops it first.", severity="warning")
             return
         self.session = None
-        self.editing = None
+        self.turns.editing = None
         self.windowed = False
         self.attachments = []
         self.session_model = tui_app(self).default_model
@@ -508,23 +253,39 @@ class ChatPane(Horizontal):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
-            return self.streaming is not None or self.asking is not None or self.editing is not None
+            return self.turns.stoppable() or self.has_class("-list-shown")
         return True
 
     def action_stop(self) -> None:
-        if self.streaming is not None or self.asking is not None:
-            self.app.workers.cancel_group(self, "reply")
-        elif self.editing is not None:
-            self.editing = None
-            self.query_one(PromptArea).text = ""
-            self.show_header()
+        if self.has_class("-list-shown"):
+            self.focus_default()  # the list over the conversation goes first (on_descendant_focus)
+        else:
+            self.turns.stop()
 
     def action_focus_sessions(self) -> None:
+        """Ctrl+L: to the session list and back to the prompt. Below NARROW columns the list is
+        hidden: Ctrl+L shows it over the conversation, and it hides again when the focus leaves
+        it (Ctrl+L, Esc, a session picked, a click elsewhere)."""
         sessions = self.query_one(SessionList)
         if sessions.has_focus:
             self.focus_default()
         else:
+            self.set_class(self.has_class("-narrow"), "-list-shown")
+            self.refresh_bindings()  # Esc now hides the list
             self.screen.set_focus(sessions)  # at once: Ctrl+L ↓ Enter typed ahead must reach the list
+
+    def on_resize(self) -> None:
+        narrow = self.size.width < NARROW
+        if narrow == self.has_class("-narrow"):
+            return
+        self.set_class(narrow, "-narrow")
+        # Narrowed while in the list: it stays, over the conversation, until the focus leaves it.
+        self.set_class(narrow and self.query_one(SessionList).has_focus, "-list-shown")
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        if not isinstance(event.widget, SessionList) and self.has_class("-list-shown"):
+            self.remove_class("-list-shown")
+            self.refresh_bindings()
 
     async def action_bottom(self) -> None:
         if self.windowed:
@@ -583,26 +344,19 @@ class ChatPane(Horizontal):
         self.app.push_screen(PickDialog("Preset for this session", items, current=current), chosen)
 
     async def action_session_options(self) -> None:
+        """F12: this session's overrides and system prompt (SessionOptionsDialog)."""
         await self._ensure_session()
-        current = format_overrides(self.session.options or {})
+        session = self.session
+        inherited = services(self).config.chat_settings(session.model or "", session.preset).system_prompt
 
-        def validate(text: str) -> str | None:
-            _values, errors = parse_overrides(text)
-            return "; ".join(errors) or None
+        async def done(chosen: SessionSettings | None) -> None:
+            if chosen is not None:
+                self.session = await self.store.update_session(
+                    self.session.id, options=chosen.options, system_prompt=chosen.system_prompt)
+                self.show_header()
 
-        async def done(text: str | None) -> None:
-            if text is None:
-                return
-            # The field shows the current overrides: what is left in it is the new set (a key
-            # deleted from the text is cleared, as `key=` is).
-            values, _ = parse_overrides(text)
-            options = {k: v for k, v in values.items() if v is not None}
-            self.session = await self.store.update_session(self.session.id, options=options)
-            self.show_header()
-
-        self.app.push_screen(TextDialog(
-            "Session overrides (key=value …; key= clears): temperature top_p top_k min_p repeat_penalty "
-            "num_ctx num_predict seed stop format", current, validate=validate), done)
+        self.app.push_screen(SessionOptionsDialog(session.options or {}, session.system_prompt,
+                                                  inherited=inherited), done)
 
     async def action_cycle_think(self) -> None:
         await self._ensure_session()
@@ -613,7 +367,7 @@ class ChatPane(Horizontal):
         self.notify(f"Thinking: {think_label(value)}", timeout=2)
 
     async def _ensure_session(self) -> None:
-        await self._store_ready.wait()
+        await self.store_ready.wait()
         if self.session is None:
             self.session = await self.store.create_session(  # preset None: not picked (build_request)
                 title="New chat", model=self.session_model, preset=None, host=session_host(self))
@@ -621,86 +375,20 @@ class ChatPane(Horizontal):
 
     # -- regenerate / edit ---------------------------------------------------------------------
 
-    def _turns(self) -> list[Any]:
+    def turn_widgets(self) -> list[Any]:
+        """The conversation's turns, oldest first (the notices left out)."""
         return list(self.query_one(Conversation).query("UserTurn, AssistantTurn, ToolCallTurn"))
 
     async def action_regenerate(self) -> None:
-        if self._reply_busy() or self.session is None:
-            return
-        await self.show_latest()
-        turns = self._turns()
-        last = turns[-1] if turns else None
-        if isinstance(last, ToolCallTurn):
-            await self._regenerate_tool_turn(turns)
-            return
-        if isinstance(last, UserTurn) and last.message_id is not None:
-            # A prompt left without a reply (model missing, app closed): answer it now.
-            self.regenerate()
-            return
-        if isinstance(last, AssistantTurn) and last.message_id is None:
-            # A reply stopped with Esc: its row was stored, but the widget never learnt the id.
-            stored = await self.store.messages(self.session.id, limit=1)
-            if stored and stored[-1].role == "assistant":
-                last.message_id = stored[-1].id
-        if not isinstance(last, AssistantTurn) or last.message_id is None:
-            self.notify("No reply to regenerate.", severity="warning")
-            return
-        # The old reply stays in history as an earlier branch (searchable, exported).
-        await self.store.supersede_from(last.message_id)
-        await last.remove()
-        self.regenerate()
-
-    async def _regenerate_tool_turn(self, turns: list[Any]) -> None:
-        """The turn ended in tool calls (stopped, or a round cut short): redo the whole turn from
-        the user's message; its calls and replies stay in history as an earlier branch."""
-        users = [t for t in turns if isinstance(t, UserTurn) and t.message_id is not None]
-        if not users:
-            self.notify("No reply to regenerate.", severity="warning")
-            return
-        prompt = users[-1]
-        stored = await self.store.messages(self.session.id, limit=PAGE)
-        after = [m for m in stored if m.id > prompt.message_id]
-        if after:
-            await self.store.supersede_from(after[0].id)
-        for widget in turns[turns.index(prompt) + 1:]:
-            await widget.remove()
-        self.regenerate()
+        await self.turns.regenerate_last()
 
     async def action_edit_last(self) -> None:
-        if self._reply_busy():
-            return
-        await self.show_latest()
-        users = [t for t in self._turns() if isinstance(t, UserTurn) and t.message_id is not None]
-        if not users:
-            self.notify("No earlier message to edit.", severity="warning")
-            return
-        # Pressed again while editing: step back to the message before (edit from further back).
-        index = users.index(self.editing) - 1 if self.editing in users else len(users) - 1
-        self.editing = users[max(0, index)]
-        prompt = self.query_one(PromptArea)
-        prompt.text = self.editing.text
-        prompt.move_cursor(prompt.document.end)
-        prompt.focus()
-        self.show_header()
-        self.notify("Editing your message: Enter resends (later turns kept as an earlier branch), "
-                    "Ctrl+G again edits an earlier one, Esc cancels.", timeout=5)
-
-    async def resend_edited(self, text: str) -> None:
-        target = self.editing
-        self.editing = None
-        if target.message_id is None:
-            return
-        await self.store.supersede_from(target.message_id)
-        turns = self._turns()
-        for widget in turns[turns.index(target):]:
-            await widget.remove()
-        self.show_header()
-        self.send(text)
+        await self.turns.edit_last()
 
     # -- copy (OSC 52) ----------------------------------------------------------------------------
 
     def _last_reply(self) -> AssistantTurn | None:
-        replies = [t for t in self._turns() if isinstance(t, AssistantTurn)]
+        replies = [t for t in self.turn_widgets() if isinstance(t, AssistantTurn)]
         return replies[-1] if replies else None
 
     def action_copy_reply(self) -> None:
@@ -712,7 +400,7 @@ class ChatPane(Horizontal):
         self.notify(f"Copied the last reply ({len(reply.content)} characters) via OSC 52.", timeout=3)
 
     def action_copy_code(self) -> None:
-        for reply in reversed([t for t in self._turns() if isinstance(t, AssistantTurn)]):
+        for reply in reversed([t for t in self.turn_widgets() if isinstance(t, AssistantTurn)]):
             blocks = _CODE_BLOCK.findall(reply.content)
             if blocks:
                 self.app.copy_to_clipboard(blocks[-1])
@@ -744,7 +432,7 @@ class ChatPane(Horizontal):
     async def action_search(self) -> None:
         from tui.ui.chat.search import SearchScreen
 
-        await self._store_ready.wait()
+        await self.store_ready.wait()
 
         async def chosen(hit: tuple[int, int] | None) -> None:
             if hit:
@@ -752,19 +440,4 @@ class ChatPane(Horizontal):
 
         self.app.push_screen(SearchScreen(self.store), chosen)
 
-    def notice(self, text: str, *, error: bool = False) -> None:
-        conversation = self.query_one(Conversation)
-        conversation.mount(Notice(text, error=error))
-        conversation.keep_following()
 
-
-def newest_within(messages: list[Any], chars: int, *, at_least: int = 2) -> list[Any]:
-    """The newest of `messages` (oldest first) whose text adds up to at most `chars`
-    (but at least `at_least` of them, however long)."""
-    kept, used = 0, 0
-    for message in reversed(messages):
-        used += len(message.content or "") + len(getattr(message, "thinking", "") or "")
-        if kept >= at_least and used > chars:
-            break
-        kept += 1
-    return messages[len(messages) - kept:]

@@ -52,6 +52,18 @@ class SessionList(OptionList):
             super().__init__()
             self.session_id = session_id
 
+    _listed: tuple[list[Any], int | None] | None = None  # what show_sessions was last given
+    _label_width = 0  # ... and the width its labels were cut to
+
+    def on_resize(self) -> None:
+        # Shown again (below 100 columns it is hidden until Ctrl+L) or at another width: the
+        # labels were cut for the old one.
+        if self._listed is not None and self._width() != self._label_width:
+            self.show_sessions(*self._listed)
+
+    def _width(self) -> int:
+        return max(8, (self.scrollable_content_region.width or 22) - 1)
+
     def on_focus(self) -> None:
         # With no session open nothing is highlighted, and Enter/r/d would do nothing.
         if self.highlighted is None and self.option_count:
@@ -125,7 +137,8 @@ class SessionList(OptionList):
         highlighted = None
         options = []
         # Two lines per session, never wrapped: long titles and model names end in "…".
-        width = max(8, (self.scrollable_content_region.width or 22) - 1)
+        self._listed = (sessions, current_id)
+        self._label_width = width = self._width()
         for index, session in enumerate(sessions):
             when = f" · {ago(session.updated_at)}"
             label = Content.assemble(
