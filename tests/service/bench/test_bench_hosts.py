@@ -80,7 +80,9 @@ async def test_compare_runs_an_ollama_and_an_openai_model_on_the_same_prompt(reg
     # server does not say (prompt rate, load time) is unknown, not zero.
     assert ollama.tokens_per_s == pytest.approx(400, rel=0.05) and ollama.load_s is not None
     assert openai.eval_count == len(oa.tokens(openai.reply)) and openai.prompt_eval_count == 12
-    assert openai.tokens_per_s == pytest.approx(200, rel=0.3)  # 1/200 s sleeps, timed over loopback
+    # The simulator sleeps 1/200 s before each token, then writes it: never faster than 200 tok/s
+    # on this side's clock, slower by the writing (and this machine's load).
+    assert 50 < openai.tokens_per_s <= 200 * 1.02
     assert openai.ttft_s is not None and openai.total_s >= openai.ttft_s
     assert openai.prompt_per_s is None and openai.load_s is None
     cells = {s.model: row_cells(s) for s in result.summaries()}
