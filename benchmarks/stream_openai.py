@@ -9,7 +9,7 @@ and the app's CPU % during the stream. stream.py's own run functions measure; th
 is the app's terminal: a fresh HOME whose config names the simulator (or the proxy in front of
 it) as `[hosts.vllm] kind = "openai"`, and `--host=vllm`.
 
-    uv run python benchmarks/stream_openai.py [--runs 5] [--parts 1,2] [--rates 100,1000]
+    uv run python benchmarks/stream_openai.py [--runs 5] [--parts 1,2] [--rates 100,1000] [--same-text]
 
 Targets (the Ollama path's): Enter -> last word <= 1.5 s; CPU <= 1.5 s; <= 150 KB; RSS <= 120 MB;
 lag <= 50 ms at 100 tok/s (<= 100 ms at 1,000); CPU <= 20 % of a core at 100 tok/s.
@@ -21,7 +21,9 @@ import argparse
 import datetime
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -53,7 +55,7 @@ class OpenAITerm(AppTerm):
     """The app in a pty on the OpenAI-compatible server at `host` (a [hosts.vllm] table in its
     config; no [server] host, so nothing else is asked)."""
 
-    def __init__(self, args=(), *, host: str | None = None, **kw) -> None:  # noqa: ANN001
+    def __init__(self, args: Sequence[str] = (), *, host: str | None = None, **kw: Any) -> None:
         super().__init__(args, **kw)
         config = self.home / ".config" / "ollama-tui" / "config.toml"
         config.parent.mkdir(parents=True, exist_ok=True)
@@ -92,6 +94,9 @@ def main() -> int:
     ap.add_argument("--rates", default="100", help="tokens/s of part 2, comma-separated (default 100)")
     ap.add_argument("--tokens", type=int, default=4000)
     ap.add_argument("--rate-tokens", type=int, default=2000)
+    ap.add_argument("--same-text", action="store_true",
+                    help="part 1 sends stream.py's very text (fewer SSE events: a word each) instead of "
+                    "a text long enough for --tokens events")
     ap.add_argument("--json", type=Path, help="also write the raw runs here")
     add_machine_args(ap)
     args = ap.parse_args()
@@ -103,7 +108,8 @@ def main() -> int:
 
     if 1 in parts:
         final = "ZEBRAFINAL"
-        text = reply_of(args.tokens, seed=1, final=final)
+        text = (markdown_reply(args.tokens, seed=1, final=final) if args.same_text
+                else reply_of(args.tokens, seed=1, final=final))
         n = count(text)
         print(f"  reply: {n} tokens (SSE events), {len(text)} chars, {text.count('```') // 2} code blocks")
         runs = []

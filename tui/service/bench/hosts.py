@@ -80,6 +80,10 @@ class ModelHosts:
             raise
 
     async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the providers borrowed for the run (the current host's stays open)."""
         await self._stack.aclose()
 
     def __call__(self, ref: str) -> tuple[Any, str]:
