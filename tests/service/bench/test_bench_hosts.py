@@ -161,3 +161,22 @@ async def test_a_borrowed_host_is_closed_when_the_run_ends(registry):
         assert provider._client is not None and not provider._client.is_closed
     assert provider._client.is_closed
     assert hosts(FAST)[0] is registry.provider  # the current host's stays the registry's
+
+
+async def test_a_batch_on_an_openai_host_reports_no_load_or_prompt_rate(oa, tmp_path):
+    from tui.service.bench import BatchRun, turn_request
+    from tui.service.config.model import Config
+    from tui.service.openai import OpenAIClient
+
+    history = await HistoryStore.open(tmp_path / "h.db")
+    try:
+        async with OpenAIClient(oa.url, api_key=KEY) as client:
+            request = await turn_request(client, Config(), OA_MODEL, None)
+            result = await BatchRun(client, history, BenchStore(history), request, ["one?", "two?"]).run()
+    finally:
+        await history.close()
+    assert result.status == "complete" and len(result.measurements) == 2
+    for m in result.measurements:
+        assert m.status == "complete" and m.reply and m.eval_count == len(oa.tokens(m.reply))
+        assert m.tokens_per_s is not None and m.tokens_per_s <= 200 * 1.02
+        assert m.load_s is None and m.prompt_per_s is None and m.ttft_s is not None

@@ -475,8 +475,14 @@ class BatchRun(Run):
             status, error = done.status, done.error
         stats = stats_from_dict(done.stats if done is not None else None)
         ttft = (done.stats or {}).get("ttft") if done is not None else None
-        measurement = measurement_from_stats(model, stats, ttft=ttft, wall=wall, status=status, error=error,
-                                             reply=done.content if done is not None else "", prompt_index=index)
+        reply = done.content if done is not None else ""
+        if client_timed(self.client):  # the stats' durations are the client's: first to last token
+            measurement = measurement_from_clock(
+                model, stats, ttft=ttft, first=0.0, last=stats.eval_seconds if stats is not None else None,
+                wall=wall, status=status, error=error, reply=reply, prompt_index=index)
+        else:
+            measurement = measurement_from_stats(model, stats, ttft=ttft, wall=wall, status=status, error=error,
+                                                 reply=reply, prompt_index=index)
         self._record(index, measurement, f"{model} · prompt {index + 1}")
 
 
