@@ -180,3 +180,12 @@ async def test_a_batch_on_an_openai_host_reports_no_load_or_prompt_rate(oa, tmp_
         assert m.status == "complete" and m.reply and m.eval_count == len(oa.tokens(m.reply))
         assert m.tokens_per_s is not None and m.tokens_per_s <= 200 * 1.02
         assert m.load_s is None and m.prompt_per_s is None and m.ttft_s is not None
+
+
+def test_a_host_named_by_its_url_is_recorded_without_its_password():
+    from tui.service.providers import ollama_factory
+
+    url = "http://bob:s3cret@127.0.0.1:9"
+    registry = HostRegistry(Host.at(url), ollama_factory())
+    assert ModelHosts(registry, [FAST]).where() == {FAST: {"host": "http://bob:***@127.0.0.1:9", "kind": "ollama",
+                                                           "model": FAST}}

@@ -92,6 +92,10 @@ class ModelHosts:
         return self._providers[host.name], model
 
     def where(self) -> dict[str, dict[str, str]]:
-        """What a saved run records per model: its host's name, kind and the model name sent."""
-        return {ref: {"host": host.name, "kind": host.kind, "model": model}
+        """What a saved run records per model: its host's name (a host named by its URL: the URL
+        without credentials), kind and the model name sent."""
+        from tui.service.hosts import redact_url
+
+        return {ref: {"host": redact_url(host.name) if host.name == host.url else host.name, "kind": host.kind,
+                      "model": model}
                 for ref, (host, model) in self._targets.items()}
