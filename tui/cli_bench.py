@@ -22,7 +22,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 done, 1 server down / model missing / a model without one good run, "
         "2 bad arguments, 130 interrupted (what was measured is still saved and printed).",
     )
-    parser.add_argument("--models", required=True, help="comma-separated model names, e.g. llama3.2,qwen3:8b")
+    parser.add_argument("--models", required=True,
+                        help="comma-separated model names, e.g. llama3.2,qwen3:8b; NAME@HOST runs NAME on the "
+                        "configured [hosts.HOST] (an OpenAI-compatible server too), e.g. "
+                        "llama3.2,meta-llama/Llama-3.1-8B-Instruct@vllm")
     parser.add_argument("--prompts", default="short",
                         help="built-in set (short, long, code), a text file (one prompt per line) "
                         "or a TOML file (prompts = [...]); default: short")
@@ -34,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", type=Path, metavar="OUT", help="write the results as JSON")
     parser.add_argument("--csv", type=Path, metavar="OUT", help="write the results as CSV")
     parser.add_argument("--md", type=Path, metavar="OUT", help="write the results as Markdown")
-    parser.add_argument("--host", help="Ollama server (default: $OLLAMA_HOST, then the config)")
+    parser.add_argument("--host", help="server for models without @HOST: a URL or the name of a configured "
+                        "[hosts.NAME] (default: $OLLAMA_HOST, then the config)")
     parser.add_argument("--config", type=Path, help="config file (for presets and the host)")
     parser.add_argument("--db", type=Path, help="history database the run is saved in")
     return parser
@@ -60,35 +64,72 @@ def main(argv: list[str]) -> int:
         return _fail("--repeats must be at least 1", 2)
     config, _issues = ConfigStore(args.config or default_config_path()).load()
     try:
-        host = resolve_host(args.host, os.environ, config.server.host)
+        host = args.host if args.host in config.hosts else resolve_host(args.host, os.environ, config.server.host)
         options = preset_options(config, args.preset, args.seed)
         prompts = load_prompts(args.prompts)
     except (ValueError, PromptSetError) as exc:
         return _fail(str(exc), 2)
+    registry = _registry(config, host)
+    models = tuple(_ref(m, registry) for m in models)
     plan = BenchPlan(models, tuple(prompts), repeats=args.repeats, options=options,
                      preset=args.preset or config.chat.default_preset,
                      prompt_set=args.prompts if args.prompts in ("short", "long", "code") else Path(args.prompts).name,
                      cold=not args.no_cold)
     try:
-        return asyncio.run(_bench(args, config, host, plan))
+        return asyncio.run(_bench(args, registry, plan))
     except KeyboardInterrupt:
         return 130
 
 
-async def _bench(args: argparse.Namespace, config: Any, host: str, plan: Any) -> int:
+def _registry(config: Any, host: str) -> Any:
+    """The hosts the config names, `host` (a URL or one of those names) current."""
+    from tui.service.providers import Host, HostRegistry, provider_factory
+    from tui.service.services import configured_hosts
+
+    server = config.server
+    named = host in config.hosts
+    known = configured_hosts(config, None if named else Host.at(host, headers=server.headers))
+    start = next(h for h in known if (h.name == host if named else h.url == host))
+    factory = provider_factory(connect_timeout=server.connect_timeout, request_timeout=server.request_timeout,
+                               retries=server.retries)
+    return HostRegistry(start, factory, known=known)
+
+
+def _ref(model: str, registry: Any) -> str:
+    """`name@host` (a configured host) as the run's reference; any other name as it is."""
+    from tui.service.bench.hosts import model_ref, split_ref
+
+    current = registry.host.name
+    host, name = split_ref(model, registry.known, current, sep="@")
+    return model_ref(name, host, current)
+
+
+async def _bench(args: argparse.Namespace, registry: Any, plan: Any) -> int:
     from tui.service.bench import BenchmarkRun, missing_models
-    from tui.service.ollama import OllamaClient
+    from tui.service.bench.hosts import ModelHosts
     from tui.service.ollama.errors import OllamaError
 
-    async with OllamaClient(host, headers=dict(config.server.headers), connect_timeout=config.server.connect_timeout,
-                            request_timeout=config.server.request_timeout, retries=config.server.retries) as client:
+    hosts = ModelHosts(registry, plan.models)
+    try:
         try:
-            missing = await missing_models(client, plan.models)
-        except OllamaError as exc:
+            await hosts.open()
+        except (OllamaError, ValueError) as exc:  # a configured host the client cannot be made for
             return _fail(str(exc))
-        if missing:
-            names = ", ".join(missing)
-            return _fail(f"not installed on {host}: {names} (pull with `ollama pull {missing[0]}`)")
+        by_host: dict[str, list[str]] = {}
+        for ref in plan.models:
+            by_host.setdefault(hosts.host(ref).name, []).append(ref)
+        for refs in by_host.values():
+            provider, _name = hosts(refs[0])
+            host = hosts.host(refs[0])
+            where = host.url if host.name == host.url else f"{host.name} ({host.url})"
+            try:
+                missing = await missing_models(provider, [hosts(r)[1] for r in refs])
+            except OllamaError as exc:
+                return _fail(f"{host.name}: {exc}" if host.name != host.url else str(exc))
+            if missing:
+                names = ", ".join(missing)
+                hint = f" (pull with `ollama pull {missing[0]}`)" if host.kind == "ollama" else ""
+                return _fail(f"not installed on {where}: {names}{hint}")
 
         def progress(done: int, total: int, label: str) -> None:
             print(f"[{done}/{total}] {label}", file=sys.stderr, flush=True)
@@ -100,7 +141,8 @@ async def _bench(args: argparse.Namespace, config: Any, host: str, plan: Any) ->
             print(f"[{run.done}/{run.total}] {m.model} · {m.kind} prompt {m.prompt_index + 1}"
                   f" repeat {m.repeat + 1}: {rate}{ttft}{error}", file=sys.stderr, flush=True)
 
-        run = BenchmarkRun(client, plan, on_measurement=measured, vram_probe=_nvml_probe())
+        run = BenchmarkRun(registry.provider, plan, on_measurement=measured, vram_probe=_nvml_probe(),
+                           provider_for=hosts)
         loop = asyncio.get_running_loop()
         try:
             loop.add_signal_handler(signal.SIGINT, run.cancel)
@@ -110,6 +152,9 @@ async def _bench(args: argparse.Namespace, config: Any, host: str, plan: Any) ->
             result = await run.run()
         finally:
             loop.remove_signal_handler(signal.SIGINT)
+    finally:
+        await hosts.aclose()
+        await registry.aclose()
     return await _report(args, result)
 
 

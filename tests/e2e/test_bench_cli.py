@@ -88,3 +88,50 @@ def test_the_app_still_starts_without_a_subcommand_and_help_mentions_bench(tmp_p
                             env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0 and "--demo" in result.stdout and "ollama-tui bench" in result.stdout
     assert "--models" in bench("--help", home=tmp_path).stdout
+
+
+OA_MODEL = "meta-llama/Llama-3.1-8B-Instruct"
+
+
+@pytest.fixture
+def vllm(tmp_path, files):
+    """An OpenAI-compatible simulator as the configured host `vllm` (issue 17)."""
+    from tui.simulator.openai import OpenAISimulator
+
+    with OpenAISimulator(api_key="sk-cli", token_rate=0) as server:
+        with open(files["config"], "a") as config:
+            config.write(f'\n[hosts.vllm]\nurl = "{server.url}/v1"\nkind = "openai"\napi_key = "sk-cli"\n')
+        yield server
+
+
+def test_name_at_host_benchmarks_an_openai_model_beside_an_ollama_one(sim, vllm, tmp_path, files):
+    out_json = tmp_path / "r.json"
+    result = bench("--host", sim.url, "--models", f"{FAST},{OA_MODEL}@vllm", "--prompts", files["prompts"],
+                   "--repeats", "2", "--preset", "tiny", "--config", files["config"], "--db", files["db"],
+                   "--json", str(out_json), home=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    remote = f"{OA_MODEL} @ vllm"
+    data = json.loads(out_json.read_text())
+    assert {m["model"] for m in data["models"]} == {FAST, remote}
+    assert data["hosts"][remote] == {"host": "vllm", "kind": "openai", "model": OA_MODEL}
+    summary = next(m for m in data["models"] if m["model"] == remote)
+    assert summary["runs"] == 2 and summary["cold_load_s"] is None
+    assert summary["metrics"]["tokens_per_s"]["median"] > 0  # timed on the client's clock
+    assert summary["metrics"]["load_s"]["median"] is None and summary["metrics"]["prompt_per_s"]["median"] is None
+    row = next(line for line in result.stdout.splitlines() if line.startswith(remote))
+    assert row.count("–") >= 3  # prompt tok/s, load, cold load: not reported by such a server
+    bodies = vllm.chat_requests()
+    assert len(bodies) == 3 and {b["model"] for b in bodies} == {OA_MODEL}  # warm-up + 2; no unload
+    with sqlite3.connect(files["db"]) as db:
+        [(settings,)] = db.execute("SELECT settings FROM bench_runs").fetchall()
+    assert json.loads(settings)["hosts"][remote]["host"] == "vllm"
+
+
+def test_a_model_missing_on_the_openai_host_names_that_host(sim, vllm, tmp_path, files):
+    result = bench("--host", sim.url, "--models", f"{FAST},nosuch@vllm", "--config", files["config"],
+                   "--db", files["db"], home=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "not installed on vllm" in result.stderr and "nosuch" in result.stderr
+    assert "ollama pull" not in result.stderr
+    assert vllm.chat_requests() == []

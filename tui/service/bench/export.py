@@ -60,7 +60,7 @@ def to_dict(result: BenchResult) -> dict[str, Any]:
     return {
         "id": result.id, "kind": result.kind, "title": result.title, "status": result.status,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(result.created_at)),
-        "settings": result.settings, "prompts": result.prompts,
+        "settings": result.settings, "hosts": result.hosts, "prompts": result.prompts,
         "models": [s.to_dict() for s in result.summaries()],  # fastest first
         "measurements": [m.to_dict() for m in result.measurements],
     }
@@ -102,6 +102,8 @@ def to_markdown(result: BenchResult) -> str:
             lines.append(f"- {key.replace('_', ' ').capitalize()}: {settings[key]}")
     if settings.get("options"):
         lines.append(f"- Options: `{json.dumps(settings['options'], sort_keys=True)}`")
+    for ref, where in result.hosts.items():
+        lines.append(f"- {_md_cell(ref)}: on {_md_cell(str(where.get('host')))} ({where.get('kind')})")
     lines += ["", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for summary in result.summaries():
         lines.append("| " + " | ".join(_md_cell(c) for c in row_cells(summary)) + " |")

@@ -1,4 +1,12 @@
-"""Compare, benchmark and batch runs against one Ollama server: measured, cancellable, saved whole.
+"""Compare, benchmark and batch runs: measured, cancellable, saved whole.
+
+A run talks to `client` (the current host's provider) unless it is given `provider_for`, which
+maps each model reference to the provider it runs on and the model name sent there (see
+tui/service/bench/hosts.py: an Ollama model and a vLLM one side by side). How a reply is
+measured depends on its provider: Ollama reports its own durations (tokens/s, prompt tok/s and
+load from the server); an OpenAI-compatible server (`timings = "client"`) reports token counts
+only, so tokens/s and the first token are timed on this side and prompt tok/s and load are
+unknown (None, shown as "–"), never made up.
 
 Every run keeps its `BenchResult` up to date as it goes, so a cancelled run still has the
 measurements taken so far. `cancel()` stops every request in flight at once (cancel =
@@ -26,12 +34,14 @@ from tui.service.chat.turns import ChatService, TurnRequest, build_request
 from tui.service.ollama.errors import OllamaError
 from tui.service.ollama.names import normalize_model_name
 from tui.service.ollama.types import GenerationStats
+from tui.service.providers.protocol import LOAD
 from tui.service.providers.registry import HostRegistry
 
 DeltaCallback = Callable[[int, str], None]  # (column / model index, text piece)
 MeasurementCallback = Callable[[int, Measurement], None]
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, what runs now)
 VramProbe = Callable[[], Awaitable[int | None]]  # bytes of GPU memory in use now, None = unknown
+ProviderFor = Callable[[str], tuple[Any, str]]  # model reference -> (provider, model name sent)
 
 DEFAULT_SEED = 42
 
@@ -50,6 +60,8 @@ class BenchResult:
     created_at: float = field(default_factory=time.time)
     title: str = ""
     id: int | None = None
+    #: model reference -> {"host", "kind", "model"}: where each model ran (empty: the one host)
+    hosts: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def summaries(self) -> list[ModelSummary]:
         """One row per model, fastest first."""
@@ -76,6 +88,31 @@ def measurement_from_stats(
     )
 
 
+def client_timed(provider: Any) -> bool:
+    """The provider's server reports no durations: its replies are timed on this side."""
+    return getattr(provider, "timings", "server") == "client"
+
+
+def measurement_from_clock(
+    model: str, stats: GenerationStats | None, *, ttft: float | None, first: float | None,
+    last: float | None, wall: float | None, status: str, error: str | None = None, reply: str = "",
+    kind: str = MEASURED, prompt_index: int = 0, repeat: int = 0,
+) -> Measurement:
+    """A Measurement timed by the client (an OpenAI-compatible server): tokens/s is the tokens
+    after the first over the time from the first to the last (token counts from `usage`); the
+    prompt rate and the load time are not known."""
+    count = stats.eval_count if stats is not None else 0
+    rate = None
+    if status == "complete" and count > 1 and first is not None and last is not None and last > first:
+        rate = (count - 1) / (last - first)
+    return Measurement(
+        model=model, prompt_index=prompt_index, repeat=repeat, kind=kind, status=status,
+        tokens_per_s=rate, ttft_s=ttft, prompt_per_s=None, load_s=None, total_s=wall,
+        eval_count=count, prompt_eval_count=stats.prompt_eval_count if stats is not None else 0,
+        reply=reply, error=error,
+    )
+
+
 def stats_from_dict(data: dict[str, Any] | None) -> GenerationStats | None:
     """The GenerationStats a ChatService ReplyResult stored as a dict (None when there were none)."""
     if not data or not any(k in data for k in GenerationStats.__dataclass_fields__):
@@ -87,23 +124,31 @@ class ReplyStream:
     """One measured chat request. Its partial state stays readable after a cancel or an error."""
 
     def __init__(self, model: str, prompt: str, *, kind: str = MEASURED, prompt_index: int = 0,
-                 repeat: int = 0) -> None:
+                 repeat: int = 0, name: str | None = None) -> None:
         self.model, self.prompt, self.kind = model, prompt, kind
+        self.name = name or model  # the model name sent (`model` is the run's reference to it)
         self.prompt_index, self.repeat = prompt_index, repeat
         self.parts: list[str] = []
         self.ttft: float | None = None
         self.stats: GenerationStats | None = None
+        self.client_timed = False
         self._started: float | None = None
         self._ended: float | None = None
+        self._first: float | None = None
+        self._last: float | None = None
 
     async def run(self, client: Any, options: dict[str, Any] | None,
                   on_delta: Callable[[str], None] | None = None) -> None:
+        self.client_timed = client_timed(client)
         self._started = time.perf_counter()
         messages = [{"role": "user", "content": self.prompt}]
         try:
-            async for chunk in client.chat(self.model, messages, options=options or None):
-                if (chunk.content or chunk.thinking) and self.ttft is None:
-                    self.ttft = time.perf_counter() - self._started
+            async for chunk in client.chat(self.name, messages, options=options or None):
+                if chunk.content or chunk.thinking:
+                    self._last = time.perf_counter()
+                    if self.ttft is None:
+                        self._first = self._last
+                        self.ttft = self._last - self._started
                 if chunk.content:
                     self.parts.append(chunk.content)
                     if on_delta is not None:
@@ -115,6 +160,11 @@ class ReplyStream:
 
     def measurement(self, status: str, error: str | None = None) -> Measurement:
         wall = None if self._started is None else (self._ended or time.perf_counter()) - self._started
+        if self.client_timed:
+            return measurement_from_clock(
+                self.model, self.stats, ttft=self.ttft, first=self._first, last=self._last, wall=wall,
+                status=status, error=error, reply="".join(self.parts), kind=self.kind,
+                prompt_index=self.prompt_index, repeat=self.repeat)
         return measurement_from_stats(
             self.model, self.stats, ttft=self.ttft, wall=wall, status=status, error=error,
             reply="".join(self.parts), kind=self.kind, prompt_index=self.prompt_index, repeat=self.repeat,
@@ -163,9 +213,14 @@ class Run:
 
     def __init__(self, client: Any, result: BenchResult, *, on_delta: DeltaCallback | None = None,
                  on_measurement: MeasurementCallback | None = None,
-                 on_progress: ProgressCallback | None = None, vram_probe: VramProbe | None = None) -> None:
+                 on_progress: ProgressCallback | None = None, vram_probe: VramProbe | None = None,
+                 provider_for: ProviderFor | None = None) -> None:
         self.client = client
         self.result = result
+        self.provider_for = provider_for
+        where = getattr(provider_for, "where", None)  # ModelHosts: recorded with the run
+        if callable(where):
+            result.hosts = where()
         self.on_delta = on_delta
         self.on_measurement = on_measurement
         self.on_progress = on_progress
@@ -178,6 +233,18 @@ class Run:
     @property
     def cancelled(self) -> bool:
         return self._cancelled
+
+    def resolve(self, model: str) -> tuple[Any, str]:
+        """The provider `model` (a reference) runs on and the name sent there."""
+        return self.provider_for(model) if self.provider_for is not None else (self.client, model)
+
+    def local(self, model: str) -> bool:
+        """`model` runs on the run's own client: the VRAM probe (this machine's GPUs) says
+        something about it. Another host's model gets no peak VRAM rather than a wrong one."""
+        return self.resolve(model)[0] is self.client
+
+    def _peak(self, model: str, peak: int | None) -> None:
+        self.result.peak_vram[model] = peak if self.local(model) else None
 
     def cancel(self) -> None:
         """Stop every request in flight and start no new one."""
@@ -220,8 +287,9 @@ class Run:
             measurement = stream.measurement("stopped")
         else:
             on_delta = self.on_delta
+            provider, stream.name = self.resolve(stream.model)
             status, error = await self._guarded(
-                stream.run(self.client, options, (lambda piece: on_delta(index, piece)) if on_delta else None))
+                stream.run(provider, options, (lambda piece: on_delta(index, piece)) if on_delta else None))
             measurement = stream.measurement(status, error)
         self._record(index, measurement, f"{stream.model} · {stream.kind} {stream.prompt_index + 1}")
         return measurement
@@ -251,12 +319,13 @@ class CompareRun(Run):
             async with VramWatch(self.vram_probe) as watch:
                 await asyncio.gather(*(self._stream(i, ReplyStream(m, prompt), self.options)
                                        for i, m in enumerate(models)))
-            self.result.peak_vram = {m: watch.peak for m in models}
+            for model in models:
+                self._peak(model, watch.peak)
         else:
             for i, model in enumerate(models):
                 async with VramWatch(self.vram_probe) as watch:
                     await self._stream(i, ReplyStream(model, prompt), self.options)
-                self.result.peak_vram[model] = watch.peak
+                self._peak(model, watch.peak)
         return self._finish()
 
 
@@ -298,9 +367,10 @@ class BenchmarkRun(Run):
             if self._cancelled:
                 break
             async with VramWatch(self.vram_probe) as watch:
-                if plan.cold:
+                provider, name = self.resolve(model)
+                if plan.cold and _can(provider, LOAD):
                     self._progress(f"{model} · unloading")
-                    await self._guarded(self.client.unload(model))
+                    await self._guarded(provider.unload(name))
                 if plan.warmup or plan.cold:
                     warm = ReplyStream(model, plan.prompts[0], kind=COLD if plan.cold else WARMUP)
                     await self._stream(i, warm, plan.options)
@@ -309,8 +379,14 @@ class BenchmarkRun(Run):
                         if self._cancelled:
                             break
                         await self._stream(i, ReplyStream(model, prompt, prompt_index=p, repeat=repeat), plan.options)
-            self.result.peak_vram[model] = watch.peak
+            self._peak(model, watch.peak)
         return self._finish()
+
+
+def _can(provider: Any, feature: str) -> bool:
+    """The provider offers `feature` (one that cannot say is taken to: Ollama's client)."""
+    supports = getattr(provider, "supports", None)
+    return supports(feature) if callable(supports) else True
 
 
 def preset_options(config: Any, preset: str | None, seed: int | None = DEFAULT_SEED) -> dict[str, Any]:
@@ -399,8 +475,14 @@ class BatchRun(Run):
             status, error = done.status, done.error
         stats = stats_from_dict(done.stats if done is not None else None)
         ttft = (done.stats or {}).get("ttft") if done is not None else None
-        measurement = measurement_from_stats(model, stats, ttft=ttft, wall=wall, status=status, error=error,
-                                             reply=done.content if done is not None else "", prompt_index=index)
+        reply = done.content if done is not None else ""
+        if client_timed(self.client):  # the stats' durations are the client's: first to last token
+            measurement = measurement_from_clock(
+                model, stats, ttft=ttft, first=0.0, last=stats.eval_seconds if stats is not None else None,
+                wall=wall, status=status, error=error, reply=reply, prompt_index=index)
+        else:
+            measurement = measurement_from_stats(model, stats, ttft=ttft, wall=wall, status=status, error=error,
+                                                 reply=reply, prompt_index=index)
         self._record(index, measurement, f"{model} · prompt {index + 1}")
 
 

@@ -1,4 +1,5 @@
-"""Saved compare/benchmark/batch runs, kept in the history database (schema migration 2)."""
+"""Saved compare/benchmark/batch runs, kept in the history database (schema migration 2), with
+the host each model ran on (`BenchResult.hosts`, inside the settings JSON)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from typing import Any
 
 from tui.service.bench import BenchResult
 from tui.service.bench.stats import Measurement
+
+#: The settings key a run's hosts are saved under: {model reference: {"host", "kind", "model"}}.
+HOSTS_KEY = "hosts"
 
 _MEASUREMENT_COLUMNS = ("model", "prompt_index", "repeat", "kind", "status", "tokens_per_s", "ttft_s",
                         "prompt_per_s", "load_s", "total_s", "eval_count", "prompt_eval_count", "reply", "error")
@@ -34,8 +38,10 @@ class BenchStore:
 
     async def save(self, result: BenchResult) -> int:
         """Insert the run (setting `result.id`) or rewrite it with its measurements as they are now."""
+        # Where each model ran is kept with the settings (under HOSTS_KEY): no schema change.
+        settings = {**result.settings, HOSTS_KEY: result.hosts} if result.hosts else result.settings
         row = (result.kind, result.title, result.status, result.created_at, json.dumps(result.models),
-               json.dumps(result.prompts), json.dumps(result.settings, default=str), json.dumps(result.peak_vram))
+               json.dumps(result.prompts), json.dumps(settings, default=str), json.dumps(result.peak_vram))
         async with self.history._write() as db:
             if result.id is None:
                 cur = await db.execute(
@@ -75,8 +81,11 @@ class BenchStore:
                 (run_id,))
         kind, title, status, created_at, models, prompts, settings, peak_vram = runs[0]
         measurements = [Measurement.from_dict(dict(zip(_MEASUREMENT_COLUMNS, r))) for r in rows]
-        return BenchResult(kind, json.loads(models), json.loads(prompts), json.loads(settings), measurements,
-                           json.loads(peak_vram), status, created_at, title, run_id)
+        settings = json.loads(settings)
+        hosts = settings.pop(HOSTS_KEY, None) if isinstance(settings, dict) else None
+        return BenchResult(kind, json.loads(models), json.loads(prompts), settings, measurements,
+                           json.loads(peak_vram), status, created_at, title, run_id,
+                           hosts if isinstance(hosts, dict) else {})
 
     async def delete(self, run_id: int) -> bool:
         """Forget a run (a batch's chat sessions stay in the history)."""

@@ -1,6 +1,6 @@
 """A client for OpenAI-compatible servers (vLLM, llama.cpp's llama-server, LM Studio, hosted
 APIs): `GET /v1/models`, `POST /v1/chat/completions` streamed as Server-Sent Events (parsed by
-httpx-sse), errors in OpenAI's shape mapped to the same hierarchy as Ollama's.
+httpx-sse, every line and event bounded: tui/service/openai/sse.py), errors in OpenAI's shape mapped to the same hierarchy as Ollama's.
 
 It yields the same typed results as the Ollama client (ModelInfo, ChatChunk with stats on the
 last one), so the chat, compare and bench code take either. What such a server cannot do (pull,
@@ -28,6 +28,7 @@ from tui.service.providers.protocol import (
     PULL,
     FeatureUnavailable,
 )
+from tui.service.openai.sse import MAX_EVENT_CHARS
 from tui.service.untrusted import inert_short
 
 if TYPE_CHECKING:
@@ -62,6 +63,9 @@ def _message(m: Mapping[str, Any]) -> dict[str, Any]:
 class OpenAIClient:
     features = FEATURES
     kind = "openai"
+    #: The server reports token counts (`usage`) but no durations: the times in the final
+    #: chunk's stats are this side's clock (a benchmark says so and leaves out what it can't know).
+    timings = "client"
 
     def __init__(self, base_url: str, *, api_key: str | None = None, headers: Mapping[str, str] | None = None,
                  connect_timeout: float = 3.0, request_timeout: float = 30.0) -> None:
@@ -75,6 +79,8 @@ class OpenAIClient:
         self._client: httpx.AsyncClient | None = None
         self.active_streams = 0
         self.last_answer: tuple[str, float, float] | None = None
+        #: The longest line and largest event read from a chat stream (tests lower it).
+        self.max_event_chars = MAX_EVENT_CHARS
 
     def __repr__(self) -> str:
         return f"OpenAIClient({self._display_url!r})"
@@ -238,7 +244,9 @@ class OpenAIClient:
         token counts of the `usage` chunk and the times measured here. `think` and `keep_alive`
         are Ollama's and not sent."""
         import httpx
-        from httpx_sse import EventSource, SSEError
+        from httpx_sse import SSEError
+
+        from tui.service.openai.sse import SSETooLarge, bounded_events
 
         body = self.chat_body(model, messages, options, format)
         text: list[str] = []
@@ -261,7 +269,7 @@ class OpenAIClient:
                     raise self._error_for_status(response.status_code, (await response.aread())[:1_000_000])
                 self.active_streams += 1
                 try:
-                    async for event in EventSource(response).aiter_sse():
+                    async for event in bounded_events(response, self.max_event_chars):
                         if event.data == "[DONE]":
                             done = True
                             break
@@ -291,6 +299,8 @@ class OpenAIClient:
                     self.active_streams -= 1
         except errors.StreamError:
             raise
+        except SSETooLarge as exc:
+            raise fail(str(exc)) from None
         except (errors.OllamaError, SSEError) as exc:
             if isinstance(exc, errors.OllamaError):
                 raise

@@ -1,5 +1,7 @@
 """Compare & bench: side-by-side replies, benchmarks with a results table and chart, batch runs,
-and the saved runs to reopen. The runs themselves live in tui/service/bench.py."""
+and the saved runs to reopen. The runs themselves live in tui/service/bench/. Compare and
+benchmark offer the models of every reachable host (another host's as `model @ host`), so an
+Ollama model and a vLLM one run on the same prompts; a batch runs on the current host."""
 
 from __future__ import annotations
 
@@ -40,10 +42,12 @@ from tui.service.bench import (
     vram_in_use,
 )
 from tui.service.bench.export import COLUMNS, row_cells, write_export
+from tui.service.bench.hosts import ModelHosts, model_ref, split_ref
 from tui.service.bench.prompts import BUILTIN_SETS, PromptSetError, load_prompts
 from tui.service.bench.store import BenchStore
 from tui.service.ollama.errors import OllamaError
 from tui.service.ollama.names import normalize_model_name
+from tui.service.providers.listing import list_everywhere
 from tui.service.untrusted import inert
 from tui.ui.access import services, tui_app
 from tui.ui.chat.pane import ChatPane
@@ -52,6 +56,8 @@ from tui.ui.shell.key_bar import KeyBar
 from tui.ui.widgets.dialogs import TextDialog
 
 TABS = ("compare", "benchmark", "batch", "saved")
+#: How long the model lists wait for each host (all asked at once; a slow one is skipped).
+LIST_TIMEOUT = 3.0
 FILE_SET = "file"
 
 
@@ -146,20 +152,34 @@ class BenchScreen(Screen[None]):
 
     @work(group="bench-models", exclusive=True, exit_on_error=False, description="list the installed models")
     async def load_models(self) -> None:
-        try:
-            infos = await services(self).provider.tags()
-        except OllamaError as exc:
-            self.notify(f"Cannot list the models: {exc}", severity="error", markup=False)
-            return
-        self.models = sorted(m.name for m in infos if "embedding" not in (m.capabilities or ()))
+        """Every reachable host's models: the current host's by name, the others' as
+        `model @ host` (compare and benchmark run across hosts; a batch on the current one)."""
+        hosts = services(self).hosts
+        current = hosts.host.name
+        listing = await list_everywhere(hosts, timeout=LIST_TIMEOUT)
+        local: list[str] = []
+        refs: list[str] = []
+        for entry in listing:
+            if entry.error is not None:
+                if entry.host.name == current:
+                    self.notify(f"Cannot list the models: {entry.error}", severity="error", markup=False)
+                else:
+                    self.notify(f"Host {entry.host.name}: not reachable ({entry.error}); its models are not "
+                                "offered.", severity="warning", markup=False)
+                continue
+            names = sorted(m.name for m in entry.models if "embedding" not in (m.capabilities or ()))
+            if entry.host.name == current:
+                local = names
+            refs += [model_ref(name, entry.host.name, current) for name in names]
+        self.models = refs
         for list_id in ("#compare-models", "#bench-models"):
             selection = self.query_one(list_id, SelectionList)
             selection.clear_options()
-            selection.add_options([(Text(inert(name)), name) for name in self.models])
+            selection.add_options([(Text(inert(ref)), ref) for ref in self.models])
         batch = self.query_one("#batch-model", Select)
-        batch.set_options([(Text(inert(name)), name) for name in self.models])
-        if self.models:
-            batch.value = self.models[0]
+        batch.set_options([(Text(inert(name)), name) for name in local])
+        if local:
+            batch.value = local[0]
 
     @property
     def store(self) -> BenchStore | None:
@@ -239,12 +259,26 @@ class BenchScreen(Screen[None]):
     @work(group="bench-run", exclusive=True, exit_on_error=False, description="compare the models")
     async def _run_compare(self, models: list[str], prompt: str, options: dict[str, Any], concurrent: bool) -> None:
         columns = await self._new_columns(models)
-        run = CompareRun(services(self).provider, models, prompt, options=options, concurrent=concurrent,
-                         preset=services(self).config.chat.default_preset, vram_probe=self._vram,
-                         on_delta=lambda i, piece: columns[i].feed(piece),
-                         on_measurement=lambda i, m: columns[i].show_stats(None, m))
-        result = await self._execute(run)
+        hosts = await self._open_hosts(models, "Compare")
+        if hosts is None:
+            return
+        async with hosts:
+            run = CompareRun(services(self).provider, models, prompt, options=options, concurrent=concurrent,
+                             preset=services(self).config.chat.default_preset, vram_probe=self._vram,
+                             on_delta=lambda i, piece: columns[i].feed(piece),
+                             on_measurement=lambda i, m: columns[i].show_stats(None, m), provider_for=hosts)
+            result = await self._execute(run)
         await self._show_compare(result, columns)
+
+    async def _open_hosts(self, models: list[str] | tuple[str, ...], what: str) -> ModelHosts | None:
+        """The providers of the hosts `models` are on, opened (None: one could not be made; said)."""
+        hosts = ModelHosts(services(self).hosts, models)
+        try:
+            await hosts.open()
+        except (OllamaError, ValueError) as exc:  # a host whose client cannot be made
+            self.notify(f"{what} not run: {exc}", severity="error", markup=False)
+            return None
+        return hosts
 
     async def _new_columns(self, models: list[str]) -> list[CompareColumn]:
         box = self.query_one("#compare-columns", Horizontal)
@@ -294,11 +328,15 @@ class BenchScreen(Screen[None]):
     async def _run_benchmark(self, plan: BenchPlan) -> None:
         bar = self.query_one("#bench-progress", ProgressBar)
         status = self.query_one("#bench-status", Static)
-        run = BenchmarkRun(services(self).provider, plan, vram_probe=self._vram,
-                           on_progress=lambda done, total, label: (bar.update(total=total, progress=done),
-                                                                  status.update(Text(inert(label)))))
-        bar.update(total=run.total, progress=0)
-        result = await self._execute(run)
+        hosts = await self._open_hosts(plan.models, "Benchmark")
+        if hosts is None:
+            return
+        async with hosts:
+            run = BenchmarkRun(services(self).provider, plan, vram_probe=self._vram, provider_for=hosts,
+                               on_progress=lambda done, total, label: (bar.update(total=total, progress=done),
+                                                                      status.update(Text(inert(label)))))
+            bar.update(total=run.total, progress=0)
+            result = await self._execute(run)
         status.update(Text(f"{result.status} · {run.done}/{run.total} runs"))
         self.show_results(result)
 
@@ -392,10 +430,13 @@ class BenchScreen(Screen[None]):
         self.query_one("#compare-prompt", Input).value = prompts[-1]
         model = session.model
         selection = self.query_one("#compare-models", SelectionList)
+        hosts = services(self).hosts
+        host = getattr(session, "host", None) or hosts.host.name  # the session's host, when it has one
         wanted = normalize_model_name(model) if model else None  # "llama3.2" is "llama3.2:latest"
-        for name in self.models:
-            if normalize_model_name(name) == wanted:
-                selection.select(name)
+        for ref in self.models:
+            on, name = split_ref(ref, hosts.known, hosts.host.name)
+            if on == host and normalize_model_name(name) == wanted:
+                selection.select(ref)
 
     def action_export(self) -> None:
         tab = self.query_one(TabbedContent).active

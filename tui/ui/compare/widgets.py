@@ -25,12 +25,15 @@ def measurement_line(m: Measurement | None, rank: int | None = None) -> Content:
         parts.append("■ stopped")
     elif m.status == "error":
         parts.append(f"✕ {inert(m.error or 'error')}")
-    if m.tokens_per_s is not None:
-        parts.append(f"{m.tokens_per_s:.1f} tok/s")
-    if m.ttft_s is not None:
-        parts.append(f"first token {m.ttft_s:.2f} s")
-    if m.load_s is not None:
-        parts.append(f"load {m.load_s:.2f} s")
+    # A complete reply names every figure, "–" where its server does not report it (an
+    # OpenAI-compatible server says nothing of load times); a stopped or failed one only has some.
+    done = m.status == "complete"
+    if m.tokens_per_s is not None or done:
+        parts.append("– tok/s" if m.tokens_per_s is None else f"{m.tokens_per_s:.1f} tok/s")
+    if m.ttft_s is not None or done:
+        parts.append("first token " + ("–" if m.ttft_s is None else f"{m.ttft_s:.2f} s"))
+    if m.load_s is not None or done:
+        parts.append("load " + ("–" if m.load_s is None else f"{m.load_s:.2f} s"))
     if m.total_s is not None:
         parts.append(f"total {m.total_s:.2f} s")
     if m.eval_count:
