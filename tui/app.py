@@ -63,17 +63,18 @@ class OllamaTUI(App[None]):
     CSS_PATH = ["app.tcss", "ui/chat/chat.tcss", "ui/models/models.tcss", "ui/monitor/monitor.tcss",
                 "ui/settings/settings.tcss"]
     BINDINGS = [
-        Binding("f1,alt+1", "show_pane('chat')", "Chat", priority=True),
-        Binding("f2,alt+2", "show_pane('models')", "Models", priority=True),
-        Binding("f3,alt+3", "show_pane('monitor')", "Monitor", priority=True),
-        Binding("f4,alt+4", "show_pane('settings')", "Settings", priority=True),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("f7", "toggle_resource_strip", "Resource strip", priority=True),
-        Binding("f10,alt+5", "compare", "Compare & bench models (again: back)", priority=True),
-        Binding("question_mark", "help", "Help (outside text fields)"),
-        Binding("r", "retry", "Retry connection now (outside text fields)"),
-        Binding("h", "change_host", "Change host (outside text fields)"),
-        Binding("D", "demo", "Built-in demo instead (while the server is down)"),
+        Binding("ctrl+p", "command_palette", "Command palette", priority=True, show=False, id="palette"),
+        Binding("f1,alt+1", "show_pane('chat')", "Chat", priority=True, id="show_chat"),
+        Binding("f2,alt+2", "show_pane('models')", "Models", priority=True, id="show_models"),
+        Binding("f3,alt+3", "show_pane('monitor')", "Monitor", priority=True, id="show_monitor"),
+        Binding("f4,alt+4", "show_pane('settings')", "Settings", priority=True, id="show_settings"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
+        Binding("f7", "toggle_resource_strip", "Resource strip", priority=True, id="resource_strip"),
+        Binding("f10,alt+5", "compare", "Compare & bench models (again: back)", priority=True, id="compare"),
+        Binding("question_mark", "help", "Help (outside text fields)", id="help"),
+        Binding("r", "retry", "Retry connection now (outside text fields)", id="retry"),
+        Binding("h", "change_host", "Change host (outside text fields)", id="change_host"),
+        Binding("D", "demo", "Built-in demo instead (while the server is down)", id="demo"),
     ]
     # The panes other than Chat are built the first time they are needed (a key, the palette,
     # Settings applying values): the first frame, and a usable prompt, come sooner.
@@ -113,6 +114,7 @@ class OllamaTUI(App[None]):
         self.demo = demo
         self._demo_simulator: Any = None  # the simulator D started (a first run with no server)
         self.config_issues = list(config_issues)
+        self.key_overrides: dict[str, str] = {}  # [keys] as applied: action id → keys
         self.connection = ConnectionMonitor(self.client, self._on_connection_change)
         services.hosts.on_switch(self._host_switched)
         self._wanted_theme = theme or self.config.ui.theme
@@ -214,6 +216,7 @@ class OllamaTUI(App[None]):
         if self.demo:
             self.notify("Demo mode: connected to the built-in Ollama simulator, not a real server.",
                         title="Demo", timeout=8)
+        self.config_issues += self._apply_keys()
         for issue in self.config_issues[:5]:
             self.notify(str(issue), title="Config problem (defaults used)", severity="warning", timeout=10)
         self._warn_cleartext_secrets()
@@ -446,6 +449,8 @@ class OllamaTUI(App[None]):
         self.monitor.apply_config(config)  # the sampler and the strip, built or not
         if self._fleet is not None or config.hosts:
             self.fleet.apply_config(config)  # [hosts] added, changed or removed: no restart
+        for issue in self._apply_keys():
+            self.notify(str(issue), title="Config problem (default keys used)", severity="warning", timeout=10)
         logs.set_level(self.log_level or config.ui.log_level)  # the flag wins
         logs.add_secrets(config.secret_values())
         theme = self.config.ui.theme
@@ -454,6 +459,22 @@ class OllamaTUI(App[None]):
                 self.theme = theme  # watch_theme sees it equal to the config: nothing re-saved
             else:
                 self.notify(f"Unknown theme {theme!r}; keeping {self.theme}", severity="warning")
+
+    def _apply_keys(self) -> list[ConfigIssue]:
+        """Use the config's [keys] (Textual's keymap, by binding id; the prompt and the pane bar
+        read it too); the entries that cannot apply come back as issues with their line."""
+        if not self.config.keys and not self.key_overrides:
+            return []  # the usual case: the key table (and the panes' modules) is not needed
+        from tui.ui.keymap import resolve_keymap
+
+        keymap, issues = resolve_keymap(self.config.keys, self.config.key_lines, self)
+        if keymap != self.key_overrides:
+            self.key_overrides = keymap
+            self.set_keymap(keymap)
+            self.query_one(PaneBar).refresh()
+            for prompt in self.query(PromptArea):
+                prompt.show_keys()
+        return issues
 
     def action_compare(self, tab: str = "compare") -> None:
         """Open the Compare & bench screen on `tab` (F10 there goes back)."""

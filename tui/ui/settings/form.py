@@ -144,8 +144,8 @@ class FieldInput(Input):
     """One value. ↑/↓ move between rows, Enter goes to the next row."""
 
     BINDINGS = [
-        Binding("up", "app.focus_previous", "Previous setting", show=False),
-        Binding("down", "app.focus_next", "Next setting", show=False),
+        Binding("up", "app.focus_previous", "Previous setting", show=False, id="field_previous"),
+        Binding("down", "app.focus_next", "Next setting", show=False, id="field_next"),
     ]
 
     def __init__(self, parts: KeyPath, spec: Field, value: str, *, suggestions: list[str] | None,
