@@ -135,3 +135,31 @@ async def test_the_newline_keys_by_default_and_enter_for_newlines_once_send_move
 
         await wait_for(pilot, lambda: sent() == ["a\nbc"])
         assert prompt.text == ""
+
+
+async def test_settings_lists_keys_checks_a_taken_key_and_a_saved_key_applies_without_a_restart(
+        sim, make_app, tmp_path):
+    from tests.ui.test_settings_support import form, go_to, open_settings, row
+
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_settings(app, pilot)
+        await go_to(app, pilot, "section:keys")
+        assert "[keys]" in screen_text(app) and "Everywhere" in screen_text(app)
+        help_row = row(app, "keys", "help")
+        help_row.input.focus()
+        await pilot.press(*"f2")
+        await wait_for(pilot, lambda: ("keys", "help") in form(app).pending)
+        assert form(app).pending[("keys", "help")][1].startswith("F2 is already show_models")
+        await pilot.press("backspace", "backspace")
+        await wait_for(pilot, lambda: ("keys", "help") not in form(app).pending)
+        row(app, "keys", "quit").input.focus()
+        await pilot.press(*"ctrl+w", "f5")
+        await wait_for(pilot, lambda: app.key_overrides == {"quit": "ctrl+w"})
+        assert '\nquit = "ctrl+w"\n' in (tmp_path / "config.toml").read_text()
+        await pilot.press("f1")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("ctrl+w")
+        await wait_for(pilot, lambda: not app.is_running)
