@@ -216,10 +216,11 @@ class OllamaTUI(App[None]):
         if self.demo:
             self.notify("Demo mode: connected to the built-in Ollama simulator, not a real server.",
                         title="Demo", timeout=8)
-        self.config_issues += self._apply_keys()
         for issue in self.config_issues[:5]:
             self.notify(str(issue), title="Config problem (defaults used)", severity="warning", timeout=10)
         self._warn_cleartext_secrets()
+        if self.config.keys:  # after the first frame: checking them imports every pane's module
+            self.call_after_refresh(self._report_keys)
         # The prompt is painted first, then the history, the server and the sampler start.
         self.call_after_refresh(self._start_services)
 
@@ -449,8 +450,7 @@ class OllamaTUI(App[None]):
         self.monitor.apply_config(config)  # the sampler and the strip, built or not
         if self._fleet is not None or config.hosts:
             self.fleet.apply_config(config)  # [hosts] added, changed or removed: no restart
-        for issue in self._apply_keys():
-            self.notify(str(issue), title="Config problem (default keys used)", severity="warning", timeout=10)
+        self._report_keys()
         logs.set_level(self.log_level or config.ui.log_level)  # the flag wins
         logs.add_secrets(config.secret_values())
         theme = self.config.ui.theme
@@ -459,6 +459,10 @@ class OllamaTUI(App[None]):
                 self.theme = theme  # watch_theme sees it equal to the config: nothing re-saved
             else:
                 self.notify(f"Unknown theme {theme!r}; keeping {self.theme}", severity="warning")
+
+    def _report_keys(self) -> None:
+        for issue in self._apply_keys():
+            self.notify(str(issue), title="Config problem (default keys used)", severity="warning", timeout=10)
 
     def _apply_keys(self) -> list[ConfigIssue]:
         """Use the config's [keys] (Textual's keymap, by binding id; the prompt and the pane bar

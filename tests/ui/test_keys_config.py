@@ -22,7 +22,7 @@ async def test_ctrl_w_quits_once_quit_is_bound_to_it_and_ctrl_q_no_longer_does(s
     _config(tmp_path, 'quit = "ctrl+w"\n')
     app = make_app(sim.url)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await wait_for(pilot, lambda: app.key_overrides == {"quit": "ctrl+w"})  # after the first frame
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert app.is_running, "Ctrl+Q still quits after quit was bound to Ctrl+W"
@@ -35,8 +35,7 @@ async def test_a_pane_key_moves_and_the_pane_bar_shows_it(sim, make_app, tmp_pat
     _config(tmp_path, 'show_models = "f11"\n')
     app = make_app(sim.url)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        assert "F11 Models" in screen_text(app)
+        await wait_for(pilot, lambda: "F11 Models" in screen_text(app))
         await pilot.press("f2")
         await pilot.pause()
         assert app.current_pane == "chat"
@@ -92,6 +91,7 @@ async def test_help_lists_every_action_name_with_the_keys_in_use(sim, make_app, 
     _config(tmp_path, 'quit = "ctrl+w"\nmodels_pull = "P,ctrl+d"\n')
     app = make_app(sim.url)
     async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.key_overrides)
         await pilot.press("f2", "question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.pause()
@@ -125,6 +125,7 @@ async def test_the_newline_keys_by_default_and_enter_for_newlines_once_send_move
     app = make_app(sim.url)
     async with app.run_test(size=(100, 30)) as pilot:
         prompt = app.query_one(PromptArea)
+        await wait_for(pilot, lambda: app.key_overrides)  # applied after the first frame
         assert "Ctrl+S sends, Enter newline" in str(prompt.placeholder)
         assert await _typed(pilot, prompt, "a", "enter", "b", "ctrl+j", "c") == "a\nbc"  # Ctrl+J: none now
         await pilot.press("ctrl+s")
