@@ -500,7 +500,10 @@ class OllamaTUI(App[None]):
         self.push_screen(ToolsScreen())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from tui.ui.keymap import keys_label
+
         for pane_id, key, title in PANES:
+            key = keys_label(self.key_overrides.get(f"show_{pane_id}", key))  # [keys] may move it
             yield SystemCommand(f"Go to {title}", f"Show the {title} pane ({key})",
                                 lambda p=pane_id: self.action_show_pane(p))
         yield SystemCommand("Help: keys", "List every key binding", self.action_help)
