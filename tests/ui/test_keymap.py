@@ -54,3 +54,10 @@ def test_a_pane_key_may_repeat_in_another_pane_but_not_under_a_key_that_works_ev
     assert resolve_keymap({"monitor_cores": "i"}, {}, OllamaTUI)[1] == []  # i is the Models pane's
     [issue] = resolve_keymap({"sessions_rename": "f7"}, {}, OllamaTUI)[1]
     assert "F7 is already resource_strip" in issue.message
+
+
+def test_a_key_that_works_in_text_fields_is_never_a_character() -> None:
+    [issue] = resolve_keymap({"quit": "q"}, {"quit": 4}, OllamaTUI)[1]
+    assert str(issue).startswith("line 4: keys.quit: q is typed in text fields")
+    assert resolve_keymap({"chat_search": "space"}, {}, OllamaTUI)[1] != []
+    assert resolve_keymap({"help": "x", "models_pull": "P"}, {}, OllamaTUI) == ({"help": "x", "models_pull": "P"}, [])

@@ -173,9 +173,19 @@ def resolve_keymap(entries: Mapping[str, str], lines: Mapping[str, int | None],
                    + "; the names are in the help screen (?) and the README")
             continue
         try:
-            accepted[name] = parse_keys(text)
+            keys = parse_keys(text)
         except ValueError as exc:
             report(name, f"{exc}; the default keys ({keys_label(by_id[name].keys)}) apply")
+            continue
+        typed = next((k for k in keys.split(",") if "+" not in k and (key_to_character(k) or "").isprintable()
+                      and key_to_character(k)), None)
+        if by_id[name].priority and typed:
+            # A priority binding takes its key before a focused text field: never a character.
+            report(name, f"{key_label(typed)} is typed in text fields, and {name} works in them too "
+                         f"(it would take the character); choose a key with Ctrl or Alt, or an F-key; "
+                         f"the default keys ({keys_label(by_id[name].keys)}) apply")
+            continue
+        accepted[name] = keys
     while (clash := _first_clash(table, accepted, lines)) is not None:
         loser, winner, key = clash
         report(loser.id, f"{key_label(key)} is already {winner.id} ({winner.description}, "
