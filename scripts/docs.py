@@ -19,10 +19,10 @@ def keys_table() -> str:
     from tui.app import OllamaTUI
     from tui.ui.keymap import binding_rows
 
-    lines = ["| Where | Key | Action |", "|---|---|---|"]
-    for where, key, description in binding_rows(OllamaTUI):
+    lines = ["| Where | Key | Action | What it does |", "|---|---|---|---|"]
+    for where, key, name, description in binding_rows(OllamaTUI):
         key = key.replace("|", "\\|")
-        lines.append(f"| {where} | `{key}` | {description} |")
+        lines.append(f"| {where} | `{key}` | `{name}` | {description} |")
     return "\n".join(lines)
 
 
@@ -44,6 +44,8 @@ def config_table() -> str:
     for section, fields in FIELDS.items():
         lines += [row(f"{section}.{f.key}", f) for f in fields]
     lines.append("| `server.headers.<Name>` | | | Extra HTTP header sent to Ollama (e.g. `Authorization`); never shown or logged. |")
+    lines.append("| `keys.<action>` | | a key, e.g. `ctrl+w` | Rebinds an action (the Action column of the key "
+                 "table above) to a key in Textual's notation; several separated by commas. |")
     lines += [row(f"presets.<name>.{f.key}", f) for f in PRESET_FIELDS]
     lines += [row(f'models."<name>".{f.key}', f) for f in MODEL_FIELDS]
     lines.append('| `models."<name>".options.<option>` | | as in presets | Option overrides for this model. |')

@@ -15,6 +15,8 @@ Textual
 - `Widget._on_mouse_scroll_up/_down(event)` — tui/ui/chat/conversation.py (a wheel up stops
   following)
 - `TextArea._on_key(event)` (async) — tui/ui/chat/prompt.py (Enter sends, Ctrl+J newline, recall)
+- `textual.keys._character_to_key(character)` — tui/ui/keymap.py (a [keys] value "?" read as
+  Textual names the key, "question_mark")
 - `Widget._dirty_regions` — tui/ui/monitor/widgets.py (cleared in render_line, which bypasses
   Widget.render_line)
 - `textual._xterm_parser.XTermParser(debug)` with `feed`, `tick`, `_timeout_time`;
@@ -73,6 +75,14 @@ def test_app_workers_and_exception_handler() -> None:
     _has(App, "_handle_exception", "tui/app.py")
     assert _params(App._handle_exception) == ["self", "error"], \
         "App._handle_exception's signature changed; overridden in tui/app.py"
+
+
+def test_character_to_key() -> None:
+    from textual import keys
+
+    _has(keys, "_character_to_key", "tui/ui/keymap.py parse_key")
+    assert [keys._character_to_key(c) for c in "?/a"] == ["question_mark", "slash", "a"], \
+        "textual.keys._character_to_key names keys differently; tui/ui/keymap.py parse_key"
 
 
 def test_app_registered_themes() -> None:

@@ -18,8 +18,8 @@ def test_every_binding_is_a_row_of_the_readme_key_table():
     table = README.read_text().split("<!-- keys:start -->")[1].split("<!-- keys:end -->")[0]
     rows = binding_rows(OllamaTUI)
     assert len(rows) > 50
-    for where, key, description in rows:
-        line = f"| {where} | `{key.replace('|', chr(92) + '|')}` | {description} |"
+    for where, key, name, description in rows:
+        line = f"| {where} | `{key.replace('|', chr(92) + '|')}` | `{name}` | {description} |"
         assert line in table.splitlines(), f"README lacks the key row {line!r}"
 
 

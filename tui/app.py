@@ -63,17 +63,18 @@ class OllamaTUI(App[None]):
     CSS_PATH = ["app.tcss", "ui/chat/chat.tcss", "ui/models/models.tcss", "ui/monitor/monitor.tcss",
                 "ui/settings/settings.tcss"]
     BINDINGS = [
-        Binding("f1,alt+1", "show_pane('chat')", "Chat", priority=True),
-        Binding("f2,alt+2", "show_pane('models')", "Models", priority=True),
-        Binding("f3,alt+3", "show_pane('monitor')", "Monitor", priority=True),
-        Binding("f4,alt+4", "show_pane('settings')", "Settings", priority=True),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("f7", "toggle_resource_strip", "Resource strip", priority=True),
-        Binding("f10,alt+5", "compare", "Compare & bench models (again: back)", priority=True),
-        Binding("question_mark", "help", "Help (outside text fields)"),
-        Binding("r", "retry", "Retry connection now (outside text fields)"),
-        Binding("h", "change_host", "Change host (outside text fields)"),
-        Binding("D", "demo", "Built-in demo instead (while the server is down)"),
+        Binding("ctrl+p", "command_palette", "Command palette", priority=True, show=False, id="palette"),
+        Binding("f1,alt+1", "show_pane('chat')", "Chat", priority=True, id="show_chat"),
+        Binding("f2,alt+2", "show_pane('models')", "Models", priority=True, id="show_models"),
+        Binding("f3,alt+3", "show_pane('monitor')", "Monitor", priority=True, id="show_monitor"),
+        Binding("f4,alt+4", "show_pane('settings')", "Settings", priority=True, id="show_settings"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
+        Binding("f7", "toggle_resource_strip", "Resource strip", priority=True, id="resource_strip"),
+        Binding("f10,alt+5", "compare", "Compare & bench models (again: back)", priority=True, id="compare"),
+        Binding("question_mark", "help", "Help (outside text fields)", id="help"),
+        Binding("r", "retry", "Retry connection now (outside text fields)", id="retry"),
+        Binding("h", "change_host", "Change host (outside text fields)", id="change_host"),
+        Binding("D", "demo", "Built-in demo instead (while the server is down)", id="demo"),
     ]
     # The panes other than Chat are built the first time they are needed (a key, the palette,
     # Settings applying values): the first frame, and a usable prompt, come sooner.
@@ -113,6 +114,7 @@ class OllamaTUI(App[None]):
         self.demo = demo
         self._demo_simulator: Any = None  # the simulator D started (a first run with no server)
         self.config_issues = list(config_issues)
+        self.key_overrides: dict[str, str] = {}  # [keys] as applied: action id → keys
         self.connection = ConnectionMonitor(self.client, self._on_connection_change)
         services.hosts.on_switch(self._host_switched)
         self._wanted_theme = theme or self.config.ui.theme
@@ -217,6 +219,8 @@ class OllamaTUI(App[None]):
         for issue in self.config_issues[:5]:
             self.notify(str(issue), title="Config problem (defaults used)", severity="warning", timeout=10)
         self._warn_cleartext_secrets()
+        if self.config.keys:  # after the first frame: checking them imports every pane's module
+            self.call_after_refresh(self._report_keys)
         # The prompt is painted first, then the history, the server and the sampler start.
         self.call_after_refresh(self._start_services)
 
@@ -446,6 +450,7 @@ class OllamaTUI(App[None]):
         self.monitor.apply_config(config)  # the sampler and the strip, built or not
         if self._fleet is not None or config.hosts:
             self.fleet.apply_config(config)  # [hosts] added, changed or removed: no restart
+        self._report_keys()
         logs.set_level(self.log_level or config.ui.log_level)  # the flag wins
         logs.add_secrets(config.secret_values())
         theme = self.config.ui.theme
@@ -454,6 +459,26 @@ class OllamaTUI(App[None]):
                 self.theme = theme  # watch_theme sees it equal to the config: nothing re-saved
             else:
                 self.notify(f"Unknown theme {theme!r}; keeping {self.theme}", severity="warning")
+
+    def _report_keys(self) -> None:
+        for issue in self._apply_keys():
+            self.notify(str(issue), title="Config problem (default keys used)", severity="warning", timeout=10)
+
+    def _apply_keys(self) -> list[ConfigIssue]:
+        """Use the config's [keys] (Textual's keymap, by binding id; the prompt and the pane bar
+        read it too); the entries that cannot apply come back as issues with their line."""
+        if not self.config.keys and not self.key_overrides:
+            return []  # the usual case: the key table (and the panes' modules) is not needed
+        from tui.ui.keymap import resolve_keymap
+
+        keymap, issues = resolve_keymap(self.config.keys, self.config.key_lines, self)
+        if keymap != self.key_overrides:
+            self.key_overrides = keymap
+            self.set_keymap(keymap)
+            self.query_one(PaneBar).refresh()
+            for prompt in self.query(PromptArea):
+                prompt.show_keys()
+        return issues
 
     def action_compare(self, tab: str = "compare") -> None:
         """Open the Compare & bench screen on `tab` (F10 there goes back)."""
@@ -475,7 +500,10 @@ class OllamaTUI(App[None]):
         self.push_screen(ToolsScreen())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from tui.ui.keymap import keys_label
+
         for pane_id, key, title in PANES:
+            key = keys_label(self.key_overrides.get(f"show_{pane_id}", key))  # [keys] may move it
             yield SystemCommand(f"Go to {title}", f"Show the {title} pane ({key})",
                                 lambda p=pane_id: self.action_show_pane(p))
         yield SystemCommand("Help: keys", "List every key binding", self.action_help)

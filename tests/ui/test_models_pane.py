@@ -304,7 +304,7 @@ async def test_server_failure_on_listing_is_said_not_hidden(sim, make_app):
 async def test_help_lists_the_models_keys(sim, make_app):
     from tui.ui.keymap import binding_rows
 
-    rows = [(where, key, what) for where, key, what in binding_rows(make_app(sim.url)) if where == "Models"]
+    rows = [(where, key, what) for where, key, _name, what in binding_rows(make_app(sim.url)) if where == "Models"]
     keys = {key for _w, key, _what in rows}
     for key in ("/", "s", "S", "p", "x", "u", "U", "d", "c", "n", "l", "k"):
         assert key in keys, key

@@ -166,7 +166,6 @@ def test_num_predict_allows_minus_one_but_not_zero() -> None:
     ("[server]\nretries = true", "expected an integer, got a boolean"),
     ("[server]\nconnect_timeout = nan", "nan is not a finite number"),
     ("[server]\nauto_start = 1", "expected a boolean (true or false), got an integer"),
-    ("[chat]\nnewline_key = 'enter'", '"enter" is not one of: "shift+enter", "ctrl+j", "alt+enter"'),
     ("[ui]\ntheme = 3", "expected a string, got an integer"),
     ("[ui]\nlog_level = 'verbose'", '"verbose" is not one of: "debug", "info", "warning", "error"'),
     ("[presets.balanced]\nstop = 'x'", 'expected an array of strings, got "x"'),
@@ -180,6 +179,15 @@ def test_wrong_values(text: str, message: str) -> None:
     assert message in only(issues).message
     assert only(issues).line == 2
     assert only(issues).is_error
+
+
+def test_the_obsolete_newline_key_is_a_warning_naming_what_replaced_it() -> None:
+    config, issues = load("[chat]\nnewline_key = 'ctrl+j'\n[keys]\nprompt_newline = 'enter'\nquit = 3")
+    obsolete, wrong = issues
+    assert (obsolete.key, obsolete.line, obsolete.severity) == ("chat.newline_key", 2, "warning")
+    assert "[keys]" in obsolete.message and "prompt_newline" in obsolete.message
+    assert (wrong.key, wrong.line, wrong.is_error) == ("keys.quit", 5, True)
+    assert config.keys == {"prompt_newline": "enter"} and config.key_lines == {"prompt_newline": 4}
 
 
 def test_log_level_key() -> None:

@@ -15,6 +15,7 @@ from tui.service.config.schema import (
     MCP_SERVER_INDEX,
     MODEL_FIELDS,
     MODEL_INDEX,
+    OBSOLETE_KEYS,
     OPTION_KEYS,
     PRESET_FIELDS,
     PRESET_INDEX,
@@ -62,7 +63,6 @@ class ChatConfig:
     fallback_model: str = _default("chat", "fallback_model")
     default_preset: str = _default("chat", "default_preset")
     system_prompt: str = _default("chat", "system_prompt")
-    newline_key: str = _default("chat", "newline_key")
     think: bool = _default("chat", "think")
     max_tool_rounds: int = _default("chat", "max_tool_rounds")
     tool_timeout: float = _default("chat", "tool_timeout")
@@ -225,6 +225,10 @@ class Config:
     pulls: PullsConfig = field(default_factory=PullsConfig)
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
     ui: UIConfig = field(default_factory=UIConfig)
+    #: [keys]: action name → key(s) as written (which actions and keys exist, the UI checks),
+    #: and the line of each (for reporting a conflict there).
+    keys: dict[str, str] = field(default_factory=dict)
+    key_lines: dict[str, int | None] = field(default_factory=dict, compare=False, repr=False)
 
     def secret_values(self) -> list[str]:
         """Every secret the config holds ([server.headers], each host's headers and API key): the
@@ -278,7 +282,7 @@ class Config:
 Locate = Callable[[KeyPath], int | None]
 _SECTION_TYPES = {"server": ServerConfig, "chat": ChatConfig, "pulls": PullsConfig,
                   "monitor": MonitorConfig, "ui": UIConfig}
-TOP_LEVEL_KEYS = frozenset({"version", *FIELDS, "presets", "models", "hosts", "mcp"})
+TOP_LEVEL_KEYS = frozenset({"version", *FIELDS, "presets", "models", "hosts", "mcp", "keys"})
 
 
 class _Checker:
@@ -311,7 +315,10 @@ class _Checker:
             where = (*parts, key)
             spec = index.get(key)
             if spec is None:
-                self.unknown(where)
+                if where in OBSOLETE_KEYS:
+                    self.issue(where, OBSOLETE_KEYS[where], "warning")
+                else:
+                    self.unknown(where)
                 continue
             value, problem = spec.check(raw)
             if problem:
@@ -372,6 +379,13 @@ def build_config(data: Mapping[str, Any], locate: Locate = lambda parts: None) -
             values["options"] = Preset(**c.values(options, ("models", name, "options"), PRESET_INDEX))
         models[name] = ModelOverride(**values)
 
+    keys: dict[str, str] = {}
+    for name, value in (c.table(data, ("keys",)) or {}).items():
+        if isinstance(value, str):
+            keys[str(name)] = value
+        else:
+            c.issue(("keys", name), f"expected a key like \"ctrl+w\", got {type_name(value)}; "
+                                    "the default keys apply")
     hosts = _hosts(c, c.table(data, ("hosts",)) or {})
     mcp_servers = _mcp_servers(c, c.table(data, ("mcp",)) or {})
 
@@ -382,7 +396,8 @@ def build_config(data: Mapping[str, Any], locate: Locate = lambda parts: None) -
         sections["chat"] = replace(chat, default_preset=_fallback_preset(presets))
 
     config = Config(server=sections["server"], chat=sections["chat"], presets=presets, models=models,
-                    hosts=hosts, mcp_servers=mcp_servers, pulls=sections["pulls"], monitor=sections["monitor"], ui=sections["ui"])
+                    hosts=hosts, mcp_servers=mcp_servers, pulls=sections["pulls"], monitor=sections["monitor"], ui=sections["ui"],
+                    keys=keys, key_lines={name: c.locate(("keys", name)) for name in keys})
     return config, c.issues
 
 
@@ -572,4 +587,12 @@ def render_example_config() -> str:
         out += ["", f"[{section}]"]
         for f in FIELDS[section]:
             out += [*_comment(_field_doc(f)), f"{f.key} = {_toml_value(f.default)}"]
+    out += ["", *_comment("Keys: one line per action to rebind, its name (the help screen, ?, and the "
+                          "README's key table list them) = the key in Textual's notation: \"ctrl+w\", "
+                          "\"f2\", \"shift+tab\", \"question_mark\"; several keys separated by commas. "
+                          "The action's default keys then no longer apply. An unknown action or key, "
+                          "or a key another action already has where both apply, is reported with "
+                          "its line, and that line is ignored."),
+            "[keys]", '# quit = "ctrl+w"', '# prompt_newline = "ctrl+j,alt+enter,shift+enter"',
+            '# prompt_send = "enter"']
     return "\n".join(out) + "\n"

@@ -384,9 +384,6 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="Preset a new chat starts with; must name a [presets.<name>] table."),
         Field("system_prompt", "str", "",
               help="System prompt for new chats (\"\" = none, or the model's own)."),
-        Field("newline_key", "str", "ctrl+j", choices=("shift+enter", "ctrl+j", "alt+enter"),
-              help="Key that inserts a newline in the message box (Enter sends). Many terminals "
-                   "cannot tell shift+enter from enter."),
         Field("think", "bool", True,
               help="Let thinking models think (shown folded). Ignored for models that cannot."),
         Field("max_tool_rounds", "int", 8, 1, 50,
@@ -431,7 +428,22 @@ SECTION_HELP: dict[str, str] = {
     "pulls": "Model downloads.",
     "monitor": "The Monitor pane and the resource strip.",
     "ui": "Looks, and the log file.",
+    "keys": "Keys: an action name (listed in the help screen, ?) = a key in Textual's notation.",
 }
+
+# Keys of the config that were read once and are no longer: each is reported (a warning with its
+# line) with what replaced it, instead of as an unknown key.
+OBSOLETE_KEYS: dict[KeyPath, str] = {
+    ("chat", "newline_key"): "obsolete: keys are set in [keys] now (prompt_newline; Ctrl+J, Alt+Enter "
+                             "and Shift+Enter insert a newline unless you rebind it there); this line "
+                             "is ignored: delete it",
+}
+
+# [keys]: action name = key(s). Which actions exist and which keys are valid is the UI's to say
+# (tui/ui/keymap.py checks both); the config only holds the strings.
+KEYS_FIELD_HELP = ("Key for this action in Textual's notation: \"ctrl+w\", \"f2\", \"shift+tab\", "
+                   "\"question_mark\"; several separated by commas (\"f1,alt+1\"). Its default keys "
+                   "then no longer apply.")
 
 # Ollama request options a preset may set. `format` and `think` are request fields, not options.
 PRESET_FIELDS: tuple[Field, ...] = (
@@ -515,6 +527,8 @@ def field_for(parts: KeyPath) -> Field | None:
         case ("server", "headers", name):
             return Field(name, "str", "", help="HTTP header value.", secret=True,
                          validate=lambda value: check_header(name, value))
+        case ("keys", name):
+            return Field(name, "str", "", help=KEYS_FIELD_HELP)
         case (section, key) if section in SECTION_INDEX:
             return SECTION_INDEX[section].get(key)
         case ("presets", _name, key):

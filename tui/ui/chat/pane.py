@@ -46,21 +46,21 @@ NARROW = 100
 
 class ChatPane(Horizontal):
     BINDINGS = [
-        Binding("escape", "stop", "Stop reply / cancel edit / hide session list", priority=True),
-        Binding("ctrl+n", "new_session", "New session", priority=True),
-        Binding("ctrl+l", "focus_sessions", "Sessions ↔ prompt", priority=True),
-        Binding("ctrl+o", "change_model", "Model", priority=True),
-        Binding("ctrl+t", "pick_preset", "Preset", priority=True),
-        Binding("f12", "session_options", "Session options (temperature, num_ctx…, system prompt)", priority=True),
-        Binding("f9", "cycle_think", "Thinking on/off/level", priority=True),
-        Binding("ctrl+r", "regenerate", "Regenerate last reply", priority=True),
-        Binding("ctrl+g", "edit_last", "Edit last message and resend", priority=True),
-        Binding("ctrl+f", "search", "Search all chats", priority=True),
-        Binding("ctrl+b", "bottom", "Jump to bottom", priority=True),
-        Binding("ctrl+up", "older", "Load older messages", priority=True, show=False),
-        Binding("f5", "copy_code", "Copy last code block", priority=True),
-        Binding("f6", "copy_reply", "Copy last reply", priority=True, show=False),
-        Binding("f8", "attach", "Attach image", priority=True, show=False),
+        Binding("escape", "stop", "Stop reply / cancel edit / hide session list", priority=True, id="chat_stop"),
+        Binding("ctrl+n", "new_session", "New session", priority=True, id="chat_new_session"),
+        Binding("ctrl+l", "focus_sessions", "Sessions ↔ prompt", priority=True, id="chat_sessions"),
+        Binding("ctrl+o", "change_model", "Model", priority=True, id="chat_model"),
+        Binding("ctrl+t", "pick_preset", "Preset", priority=True, id="chat_preset"),
+        Binding("f12", "session_options", "Session options (temperature, num_ctx…, system prompt)", priority=True, id="chat_options"),
+        Binding("f9", "cycle_think", "Thinking on/off/level", priority=True, id="chat_think"),
+        Binding("ctrl+r", "regenerate", "Regenerate last reply", priority=True, id="chat_regenerate"),
+        Binding("ctrl+g", "edit_last", "Edit last message and resend", priority=True, id="chat_edit_last"),
+        Binding("ctrl+f", "search", "Search all chats", priority=True, id="chat_search"),
+        Binding("ctrl+b", "bottom", "Jump to bottom", priority=True, id="chat_bottom"),
+        Binding("ctrl+up", "older", "Load older messages", priority=True, show=False, id="chat_older"),
+        Binding("f5", "copy_code", "Copy last code block", priority=True, id="chat_copy_code"),
+        Binding("f6", "copy_reply", "Copy last reply", priority=True, show=False, id="chat_copy_reply"),
+        Binding("f8", "attach", "Attach image", priority=True, show=False, id="chat_attach"),
     ]
 
     def __init__(self, **kwargs: Any) -> None:

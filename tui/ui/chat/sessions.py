@@ -28,11 +28,11 @@ class SessionList(OptionList):
     chat pane hears of what changed (Renamed, Deleted) and `n` (NewSession)."""
 
     BINDINGS = [
-        Binding("n", "new_session", "New session"),
-        Binding("r", "rename", "Rename session"),
-        Binding("d,delete", "delete_session", "Delete session"),
-        Binding("e", "export('md')", "Export Markdown"),
-        Binding("j", "export('json')", "Export JSON"),
+        Binding("n", "new_session", "New session", id="sessions_new"),
+        Binding("r", "rename", "Rename session", id="sessions_rename"),
+        Binding("d,delete", "delete_session", "Delete session", id="sessions_delete"),
+        Binding("e", "export('md')", "Export Markdown", id="sessions_export_md"),
+        Binding("j", "export('json')", "Export JSON", id="sessions_export_json"),
     ]
 
     class NewSession(Message):

@@ -38,9 +38,9 @@ class ToolCallTurn(Vertical, can_focus=True):
     """One tool call: asks (while `ask()` is awaited) and then shows its outcome."""
 
     BINDINGS = [
-        Binding("y", "answer('run')", "Run the tool"),
-        Binding("n", "answer('refuse')", "Refuse"),
-        Binding("a", "answer('always')", "Always allow this tool (this session)"),
+        Binding("y", "answer('run')", "Run the tool", id="tool_run"),
+        Binding("n", "answer('refuse')", "Refuse", id="tool_refuse"),
+        Binding("a", "answer('always')", "Always allow this tool (this session)", id="tool_always"),
     ]
 
     def __init__(self, name: str, arguments: Mapping[str, Any], *, result: str | None = None,

@@ -66,12 +66,12 @@ class BenchScreen(Screen[None]):
 
     CSS_PATH = "compare.tcss"
     BINDINGS = [
-        Binding("escape", "stop_or_close", "Stop all runs (again: close)"),
-        Binding("ctrl+r", "run", "Run this tab's compare, benchmark or batch"),
+        Binding("escape", "stop_or_close", "Stop all runs (again: close)", id="bench_stop"),
+        Binding("ctrl+r", "run", "Run this tab's compare, benchmark or batch", id="bench_run"),
         # priority: a focused Input would take Ctrl+E as "cursor to the end" (End does that too)
-        Binding("ctrl+e", "export", "Export results (.md, .json, .csv)", priority=True),
-        Binding("ctrl+l", "last_prompt", "Compare: use the chat's last prompt"),
-        Binding("d", "delete_saved", "Delete the saved run (Saved runs tab)", show=False),
+        Binding("ctrl+e", "export", "Export results (.md, .json, .csv)", priority=True, id="bench_export"),
+        Binding("ctrl+l", "last_prompt", "Compare: use the chat's last prompt", id="bench_last_prompt"),
+        Binding("d", "delete_saved", "Delete the saved run (Saved runs tab)", show=False, id="bench_delete"),
     ]
 
     def __init__(self, tab: str = "compare") -> None:

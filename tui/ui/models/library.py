@@ -155,8 +155,8 @@ class FilterInput(Input):
     """The filter field: Esc clears it (or goes back to the table), Enter/↓ go to the table."""
 
     BINDINGS = [
-        Binding("escape", "leave(True)", "Clear filter", show=False),
-        Binding("down,enter", "leave(False)", "To the table", show=False),
+        Binding("escape", "leave(True)", "Clear filter", show=False, id="filter_clear"),
+        Binding("down,enter", "leave(False)", "To the table", show=False, id="filter_leave"),
     ]
 
     class Leave(Message):

@@ -33,11 +33,11 @@ class ModelActions:
     #: table has focus); the pane binds them so they work anywhere in it. `n` (create) starts a
     #: job in the pull panel, with the selected model as its base.
     PANE_KEYS = [
-        Binding("d", "delete", "Delete"),
-        Binding("c", "copy", "Copy / tag the model", show=False),
-        Binding("n", "create", "Create"),
-        Binding("l", "load", "Load & keep loaded (keep_alive from config)", show=False),
-        Binding("k", "unload", "Unload the model now", show=False),
+        Binding("d", "delete", "Delete", id="models_delete"),
+        Binding("c", "copy", "Copy / tag the model", show=False, id="models_copy"),
+        Binding("n", "create", "Create", id="models_create"),
+        Binding("l", "load", "Load & keep loaded (keep_alive from config)", show=False, id="models_load"),
+        Binding("k", "unload", "Unload the model now", show=False, id="models_unload"),
     ]
 
     class LibraryChanged(Message):

@@ -65,14 +65,14 @@ class ModelsPane(Vertical):
     """
 
     BINDINGS = [
-        Binding("/", "focus_filter", "Filter"),
-        Binding("s", "sort_next", "Sort by the next column", show=False),
-        Binding("S", "sort_reverse", "Reverse sort order", show=False),
-        Binding("i", "details", "Details of the model (also Enter)", show=False),
+        Binding("/", "focus_filter", "Filter", id="models_filter"),
+        Binding("s", "sort_next", "Sort by the next column", show=False, id="models_sort"),
+        Binding("S", "sort_reverse", "Reverse sort order", show=False, id="models_sort_reverse"),
+        Binding("i", "details", "Details of the model (also Enter)", show=False, id="models_details"),
         *PullPanel.PANE_KEYS,  # p x t X u U: handed to the pull panel
         *ModelActions.PANE_KEYS,  # d c n l k: the selected model
-        Binding("R", "refresh", "Refresh the lists", show=False),
-        Binding("escape", "back", "Back to the model list", show=False),
+        Binding("R", "refresh", "Refresh the lists", show=False, id="models_refresh"),
+        Binding("escape", "back", "Back to the model list", show=False, id="models_back"),
     ]
 
     #: Seconds between `/api/ps` samples while the pane is visible.

@@ -52,12 +52,12 @@ class PullPanel(Vertical):
     #: p → ask_pull, x → cancel_selected, t → toggle_layers, X → clear_finished,
     #: u → check_update (the selected model), U → check_updates (every installed model).
     PANE_KEYS = [
-        Binding("p", "pull", "Pull"),
-        Binding("x", "cancel_pull", "Cancel pull (the ▶ row)"),
-        Binding("t", "toggle_layers", "Show/hide the layers of the ▶ pull", show=False),
-        Binding("X", "clear_pulls", "Clear finished pulls", show=False),
-        Binding("u", "update", "Check the model for an update", show=False),
-        Binding("U", "update_all", "Check every model for updates", show=False),
+        Binding("p", "pull", "Pull", id="models_pull"),
+        Binding("x", "cancel_pull", "Cancel pull (the ▶ row)", id="models_cancel_pull"),
+        Binding("t", "toggle_layers", "Show/hide the layers of the ▶ pull", show=False, id="models_layers"),
+        Binding("X", "clear_pulls", "Clear finished pulls", show=False, id="models_clear_pulls"),
+        Binding("u", "update", "Check the model for an update", show=False, id="models_update"),
+        Binding("U", "update_all", "Check every model for updates", show=False, id="models_update_all"),
     ]
 
     class Finished(Message):

@@ -243,9 +243,9 @@ class PullList(VerticalScroll, can_focus=True):
     """The pull rows; one is selected (↑/↓ when focused); `x` anywhere in the pane cancels it."""
 
     BINDINGS = [
-        Binding("up", "move(-1)", "Previous pull", show=False),
-        Binding("down", "move(1)", "Next pull", show=False),
-        Binding("enter,space", "toggle", "Show/hide layers", show=False),
+        Binding("up", "move(-1)", "Previous pull", show=False, id="pulls_previous"),
+        Binding("down", "move(1)", "Next pull", show=False, id="pulls_next"),
+        Binding("enter,space", "toggle", "Show/hide layers", show=False, id="pulls_layers"),
     ]
 
     def __init__(self, **kwargs: Any) -> None:

@@ -32,8 +32,8 @@ class MonitorPane(VerticalScroll, can_focus=True):
     """Host, GPU(s) and Ollama cards. Keys: p/space pause, c per-core CPU."""
 
     BINDINGS = [
-        Binding("p,space", "toggle_pause", "Pause/resume sampling"),
-        Binding("c", "toggle_cores", "Per-core CPU"),
+        Binding("p,space", "toggle_pause", "Pause/resume sampling", id="monitor_pause"),
+        Binding("c", "toggle_cores", "Per-core CPU", id="monitor_cores"),
     ]
 
     def __init__(self, **kwargs: Any) -> None:

@@ -34,9 +34,10 @@ from tui.service.config import (
     field_for,
     format_key_path,
 )
+from tui.service.config.schema import KEYS_FIELD_HELP
 
 KeyPath = tuple[str, ...]
-SECTIONS = ("server", "chat", "pulls", "monitor", "ui")
+SECTIONS = ("server", "chat", "pulls", "monitor", "ui", "keys")
 _PRESET_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 NAV_HINT = "Enter: edit · n new · c copy · e rename · d delete preset · F8 raw TOML · F9 file"
 FIELD_HINT = "↑/↓ fields · Esc back to the list · F5 save"
@@ -75,11 +76,16 @@ class Target:
         return "[" + format_key_path(("presets" if self.kind == "preset" else "models", self.name)) + "]"
 
 
+KEYS = Target("section", "keys")
+
+
 def current_value(config: Config, parts: KeyPath) -> Any:
     """The value `parts` has in `config` (None = not set)."""
     match parts:
         case ("server", "headers", name):
             return config.server.headers.get(name)
+        case ("keys", name):
+            return config.keys.get(name)
         case (section, key) if section in FIELDS:
             return getattr(getattr(config, section), key)
         case ("presets", name, key):
@@ -107,7 +113,9 @@ def option_fields() -> list[Field]:
 def rows_for(target: Target, config: Config) -> list[tuple[KeyPath, Field] | str]:
     """The form's rows for `target`: (key path, field) pairs and sub-headings."""
     rows: list[tuple[KeyPath, Field] | str] = []
-    if target.kind == "section":
+    if target == KEYS:
+        rows += key_rows()
+    elif target.kind == "section":
         for spec in FIELDS[target.name]:
             if spec.type == "str_table":  # [server.headers]: one masked row per header
                 rows.append("headers — values hidden")
@@ -124,6 +132,30 @@ def rows_for(target: Target, config: Config) -> list[tuple[KeyPath, Field] | str
         rows += [(("models", target.name, spec.key), spec) for spec in MODEL_FIELDS]
         rows.append("options — on top of the preset")
         rows += [(("models", target.name, "options", spec.key), spec) for spec in option_fields()]
+    return rows
+
+
+def key_rows() -> list[tuple[KeyPath, Field] | str]:
+    """[keys]: a sub-heading per place, a row per action (empty = its default keys)."""
+    from tui.app import OllamaTUI
+    from tui.ui.keymap import actions, keys_label, parse_keys
+
+    def check(text: str) -> str | None:
+        try:
+            parse_keys(text)
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    rows: list[tuple[KeyPath, Field] | str] = []
+    where = None
+    for action in actions(OllamaTUI):
+        if action.where != where:
+            rows.append(where := action.where)
+        rows.append((("keys", action.id), Field(
+            action.id, "str", None, validate=check,
+            help=f"{action.description} ({action.where}; default {keys_label(action.keys)}). "
+                 f"{KEYS_FIELD_HELP}")))
     return rows
 
 
@@ -144,8 +176,8 @@ class FieldInput(Input):
     """One value. ↑/↓ move between rows, Enter goes to the next row."""
 
     BINDINGS = [
-        Binding("up", "app.focus_previous", "Previous setting", show=False),
-        Binding("down", "app.focus_next", "Next setting", show=False),
+        Binding("up", "app.focus_previous", "Previous setting", show=False, id="field_previous"),
+        Binding("down", "app.focus_next", "Next setting", show=False, id="field_next"),
     ]
 
     def __init__(self, parts: KeyPath, spec: Field, value: str, *, suggestions: list[str] | None,
@@ -203,6 +235,7 @@ class SettingsForm(Horizontal):
         self.pending: dict[KeyPath, tuple[str, str]] = {}  # key path → (typed text, why invalid)
         self._rows_for: Target | None = None
         self._building = asyncio.Lock()
+        self._key_issues_of: tuple[Config, list[Any]] | None = None
 
     def compose(self) -> ComposeResult:
         yield SettingsNav(id="settings-nav")
@@ -255,7 +288,25 @@ class SettingsForm(Horizontal):
     async def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
         if event.option.id:
-            await self.show(Target.from_option_id(event.option.id))
+            target = Target.from_option_id(event.option.id)
+            if target == KEYS and self._rows_for != KEYS:
+                await self._preview_keys()  # its ~80 rows are built on Enter, not while passing by
+            else:
+                await self.show(target)
+
+    async def _preview_keys(self) -> None:
+        self.target = KEYS
+        config = self.store.config
+        set_now = ", ".join(f"{name} = {keys}" for name, keys in config.keys.items()) or "none"
+        async with self._building:
+            self._rows_for = None
+            scroll = self.query_one("#form-fields", VerticalScroll)
+            async with scroll.batch():
+                await scroll.remove_children()
+                await scroll.mount_all([
+                    Static(self._heading(KEYS), classes="form-heading"),
+                    Static(Content(f"Enter lists every action with its keys, to rebind it (the help "
+                                   f"screen, ?, lists them too). Set here now: {set_now}."))])
 
     @on(OptionList.OptionSelected, "#settings-nav")
     async def _selected(self, event: OptionList.OptionSelected) -> None:
@@ -324,7 +375,19 @@ class SettingsForm(Horizontal):
 
     def _file_issue(self, parts: KeyPath) -> Any:
         key = format_key_path(parts)
-        return next((i for i in self.store.issues if i.key == key), None)
+        issues = self.store.issues
+        if parts[0] == "keys" and self.store.config.keys:
+            issues = [*issues, *self._key_issues()]
+        return next((i for i in issues if i.key == key), None)
+
+    def _key_issues(self) -> list[Any]:
+        """What the app reports of [keys] (unknown actions, keys taken), for the config as it is."""
+        config = self.store.config
+        if self._key_issues_of is None or self._key_issues_of[0] is not config:
+            from tui.ui.keymap import resolve_keymap
+
+            self._key_issues_of = (config, resolve_keymap(config.keys, config.key_lines, self.app)[1])
+        return self._key_issues_of[1]
 
     def _value_in_file(self, parts: KeyPath) -> Any:
         try:
@@ -416,6 +479,16 @@ class SettingsForm(Horizontal):
     def _extra_check(self, parts: KeyPath, value: Any) -> str | None:
         if parts == ("ui", "theme") and value not in self.app.available_themes:
             return f"no theme named {value!r} (Ctrl+P → Theme lists them)"
+        if parts[0] == "keys":  # a key another action has where both apply
+            from tui.ui.keymap import resolve_keymap
+
+            name = parts[1]
+            entries = {**self.store.config.keys, name: value}
+            lines = dict(self.store.config.key_lines)
+            if value != self.store.config.keys.get(name):
+                lines[name] = 1 << 30  # a key being typed gives way to those already there
+            _keymap, issues = resolve_keymap(entries, lines, self.app)
+            return next((i.message.split("; this line")[0] for i in issues if i.key == f"keys.{name}"), None)
         return None
 
     def commit_all(self) -> None:
@@ -435,7 +508,7 @@ class SettingsForm(Horizontal):
         if first is None:
             return
         parts = first[0]
-        target = (Target("section", parts[0]) if parts[0] in FIELDS else
+        target = (Target("section", parts[0]) if parts[0] in (*FIELDS, "keys") else
                   Target("preset", parts[1]) if parts[0] == "presets" else Target("model", parts[1]))
         self.highlight(target)
 

@@ -50,14 +50,14 @@ class SettingsPane(Vertical):
     """Two views of one config file. Form edits go into the document as you type; F5 writes."""
 
     BINDINGS = [
-        Binding("f5", "save", "Save", priority=True, tooltip="Validate, write and apply the settings"),
-        Binding("f8", "switch_view", "Form ↔ raw TOML", priority=True),
-        Binding("f9", "file_menu", "Export, import, reset, reload", priority=True),
-        Binding("n", "new_preset", "New preset (in the list)", show=False),
-        Binding("c", "duplicate_preset", "Duplicate preset (in the list)", show=False),
-        Binding("e", "rename_preset", "Rename preset (in the list)", show=False),
-        Binding("d,delete", "delete_preset", "Delete preset (in the list)", show=False),
-        Binding("escape", "back", "Back to the list of sections and presets", show=False),
+        Binding("f5", "save", "Save", priority=True, tooltip="Validate, write and apply the settings", id="settings_save"),
+        Binding("f8", "switch_view", "Form ↔ raw TOML", priority=True, id="settings_view"),
+        Binding("f9", "file_menu", "Export, import, reset, reload", priority=True, id="settings_file"),
+        Binding("n", "new_preset", "New preset (in the list)", show=False, id="settings_new_preset"),
+        Binding("c", "duplicate_preset", "Duplicate preset (in the list)", show=False, id="settings_duplicate_preset"),
+        Binding("e", "rename_preset", "Rename preset (in the list)", show=False, id="settings_rename_preset"),
+        Binding("d,delete", "delete_preset", "Delete preset (in the list)", show=False, id="settings_delete_preset"),
+        Binding("escape", "back", "Back to the list of sections and presets", show=False, id="settings_back"),
     ]
 
     #: Seconds between checks for changes made to the file by other programs (while visible).

@@ -65,14 +65,13 @@ class KeyBar(Widget, can_focus=False):
         if not self.is_attached:
             return
         app = self.app
-        palette_key = app.COMMAND_PALETTE_BINDING if app.ENABLE_COMMAND_PALETTE else None
         keys: list[Key] = []
         palette = None
         seen_actions: set[str] = set()
         everywhere: list[Key] = []  # the app's own keys (panes, quit, strip): after the local ones
-        for key, (node, binding, enabled, _tooltip) in self.screen.active_bindings.items():
-            if key == palette_key:
-                palette = Key(binding.key, app.get_key_display(binding), binding.description, enabled)
+        for node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+            if binding.action in ("command_palette", "app.command_palette"):  # wherever [keys] put it
+                palette = Key(binding.key, app.get_key_display(binding), "palette", enabled)
                 continue
             if not binding.show or binding.action in seen_actions:
                 continue  # a second key for the same action (f1 and alt+1) is not shown twice

@@ -6,6 +6,8 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from tui.ui.keymap import bound_keys, key_label
+
 PANES: tuple[tuple[str, str, str], ...] = (
     ("chat", "F1", "Chat"),
     ("models", "F2", "Models"),
@@ -24,6 +26,7 @@ class PaneBar(Static):
     def render(self) -> Content:
         items = []
         for pane_id, key, title in PANES:
+            key = key_label(bound_keys(self, f"show_{pane_id}", key.lower())[0])  # [keys] may move it
             label = f" {key} {title} "
             if pane_id == self.current:
                 # Shown by a marker and reverse video, not by colour alone.

@@ -21,9 +21,9 @@ _STATE_STYLE = {"running": "$text-success", "failed": "$text-error", "starting":
 
 class ToolsScreen(ModalScreen[None]):
     BINDINGS = [
-        Binding("escape,q", "dismiss", "Close"),
-        Binding("space", "toggle", "Switch off / on (this session)"),
-        Binding("s", "start", "Start / restart the server"),
+        Binding("escape,q", "dismiss", "Close", id="tools_close"),
+        Binding("space", "toggle", "Switch off / on (this session)", id="tools_toggle"),
+        Binding("s", "start", "Start / restart the server", id="tools_start"),
     ]
     DEFAULT_CSS = """
     ToolsScreen { align: center middle; }
