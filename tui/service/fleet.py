@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 #: Samples of history kept per GPU (at the default 2 s interval: two minutes).
 HISTORY = 60
+#: Seconds an idle connection to a host or an exporter is kept for its next probe: longer than
+#: the slowest pace (httpx keeps one 5 s, less than a probe period, and each probe of a quiet
+#: fleet connected again: a connect costs more CPU than the request).
+KEEPALIVE = 120.0
 
 
 class FleetClient(Protocol):
@@ -101,7 +105,7 @@ class FleetWatcher:
         self.interval = interval
         self.prometheus = prometheus
         self.probe_timeout = probe_timeout if probe_timeout is not None else max(1.0, interval * 2)
-        self.reader = reader or MetricsReader(timeout=min(3.0, self.probe_timeout))
+        self.reader = reader or MetricsReader(timeout=min(3.0, self.probe_timeout), keepalive=KEEPALIVE)
         self._hosts: list[FleetHost] = []
         self._rows: dict[str, HostRow] = {}
         self._history: dict[str, tuple[list[deque[float]], list[deque[float]]]] = {}
@@ -223,11 +227,11 @@ def make_client(host: HostConfig) -> Any:
         from tui.service.openai import OpenAIClient
 
         return OpenAIClient(host.url, api_key=host.api_key, headers=dict(host.headers),
-                            connect_timeout=CONNECT_TIMEOUT, request_timeout=REQUEST_TIMEOUT)
+                            connect_timeout=CONNECT_TIMEOUT, request_timeout=REQUEST_TIMEOUT, keepalive=KEEPALIVE)
     from tui.service.ollama import OllamaClient
 
     return OllamaClient(host.url, headers=dict(host.headers), connect_timeout=CONNECT_TIMEOUT,
-                        request_timeout=REQUEST_TIMEOUT, retries=0)
+                        request_timeout=REQUEST_TIMEOUT, retries=0, keepalive=KEEPALIVE)
 
 
 def _origin(url: str) -> tuple[str, str]:
