@@ -141,6 +141,7 @@ class Exporter:
         if gpus and not self.state.gpus:
             self.state.gpus = [FakeGpu(i) for i in range(gpus)]
         self.requests: list[str] = []
+        self.connections = 0  # TCP connections accepted (a reader that keeps its connections makes few)
         self._started = time.monotonic()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -192,6 +193,7 @@ class Exporter:
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 with exporter._lock:
                     exporter._connections.add(self.connection)
+                    exporter.connections += 1
 
             def finish(self) -> None:
                 with exporter._lock:

@@ -53,12 +53,6 @@ def sample_lines(text: str, names: Iterable[str]) -> list[str]:
     return kept
 
 
-def select(text: str, names: Iterable[str]) -> str:
-    """`sample_lines` as one text."""
-    kept = sample_lines(text, names)
-    return "\n".join(kept) + "\n" if kept else ""
-
-
 def parse(text: str) -> tuple[Sample, ...]:
     """Every sample of `text` (Prometheus text format 0.0.4, or OpenMetrics text)."""
     from prometheus_client.parser import text_string_to_metric_families
