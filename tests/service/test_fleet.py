@@ -250,3 +250,22 @@ async def test_probes_further_apart_than_httpx_keeps_a_connection_still_reuse_it
             assert KEEPALIVE > 10.0 and (sim.connections, gpus.connections) == (1, 1)
         else:
             assert sim.connections >= probes - 1 and gpus.connections >= probes - 1
+
+
+async def test_each_host_has_its_own_exporter_connection_and_a_removed_host_closes_it():
+    """One reader (one kept-alive connection) per host; a host no longer watched leaves no
+    connection open to its exporter, and the others keep theirs."""
+    with Simulator(token_rate=0) as sim, Exporter(gpus=1) as ea, Exporter(gpus=1) as eb:
+        ca, cb = OllamaClient(sim.url, retries=0), OllamaClient(sim.url, retries=0)
+        a, b = FleetHost("a", ca, metrics=(ea.url + "/metrics",)), FleetHost("b", cb, metrics=(eb.url + "/metrics",))
+        watcher, seen, task = await watch([a, b], interval=0.02, exporter_every=1)
+        try:
+            await wait_until(lambda: len(ea.requests) >= 3 and len(eb.requests) >= 3, timeout=10)
+            assert (ea.connections, eb.connections) == (1, 1)
+            watcher.set_hosts([b])
+            await wait_until(lambda: ea.open_connections == 0, timeout=5)
+            served = len(eb.requests)
+            await wait_until(lambda: len(eb.requests) >= served + 3, timeout=10)
+            assert eb.connections == 1 and eb.open_connections == 1
+        finally:
+            await stop(task, ca, cb)

@@ -120,7 +120,11 @@ class FleetWatcher:
         self.exporter_every = max(1, exporter_every)
         self.prometheus = prometheus
         self.probe_timeout = probe_timeout if probe_timeout is not None else max(1.0, interval * 2)
-        self.reader = reader or MetricsReader(timeout=min(3.0, self.probe_timeout), keepalive=KEEPALIVE)
+        # One reader (one connection pool) per host: httpx checks every idle connection of a pool
+        # at each request, so one pool for a fleet's exporters checked them all at every read.
+        self._shared_reader = reader
+        self._readers: dict[str, MetricsReader] = {}
+        self._closing: list[MetricsReader] = []  # readers of hosts no longer watched
         self._hosts: list[FleetHost] = []
         self._rows: dict[str, HostRow] = {}
         self._history: dict[str, tuple[list[deque[float]], list[deque[float]]]] = {}
@@ -147,6 +151,9 @@ class FleetWatcher:
             task = self._in_flight.pop(name, None)
             if task is not None:
                 task.cancel()
+            reader = self._readers.pop(name, None)
+            if reader is not None:
+                self._closing.append(reader)
         self._hosts = list(hosts)
         for h in self._hosts:
             row = self._rows.get(h.name)
@@ -159,6 +166,18 @@ class FleetWatcher:
         self._probes.clear()
         self._wake.set()
 
+    def _reader(self, name: str) -> MetricsReader:
+        if self._shared_reader is not None:
+            return self._shared_reader
+        reader = self._readers.get(name)
+        if reader is None:
+            reader = self._readers[name] = MetricsReader(timeout=min(3.0, self.probe_timeout), keepalive=KEEPALIVE)
+        return reader
+
+    async def _close_readers(self, readers: list[MetricsReader]) -> None:
+        await asyncio.sleep(0)  # let the cancelled probes unwind first
+        await asyncio.gather(*(r.aclose() for r in readers), return_exceptions=True)
+
     def _exporters_due(self, name: str) -> bool:
         """Whether this probe of the host reads its exporters (its 1st, then every Nth)."""
         count = self._probes.get(name, 0)
@@ -169,6 +188,9 @@ class FleetWatcher:
         try:
             while True:
                 self._wake.clear()
+                if self._closing:
+                    stale, self._closing = self._closing, []
+                    await self._close_readers(stale)
                 for host in self._hosts:
                     task = self._in_flight.get(host.name)
                     if task is None or task.done():
@@ -182,7 +204,11 @@ class FleetWatcher:
         finally:
             for task in self._in_flight.values():
                 task.cancel()
-            await self.reader.aclose()
+            readers = [*self._closing, *self._readers.values()]
+            if self._shared_reader is not None:
+                readers.append(self._shared_reader)
+            self._closing, self._readers = [], {}
+            await self._close_readers(readers)
 
     async def _probe(self, host: FleetHost) -> None:
         kind = _kind(host.client)
@@ -192,7 +218,7 @@ class FleetWatcher:
         metrics = None
         if (host.metrics or host.matchers) and self._exporters_due(host.name):
             metrics = asyncio.create_task(read_box(
-                self.reader, host.metrics, headers=host.headers, previous=before.box,
+                self._reader(host.name), host.metrics, headers=host.headers, previous=before.box,
                 prometheus=self.prometheus if host.matchers else None, matchers=host.matchers))
         status, version, latency, loaded, error = "up", before.version, None, (), None
         try:

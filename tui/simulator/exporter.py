@@ -149,6 +149,12 @@ class Exporter:
         self._server: ThreadingHTTPServer | None = None
         self.url = ""
 
+    @property
+    def open_connections(self) -> int:
+        """Connections open right now (kept alive by a client, or serving a request)."""
+        with self._lock:
+            return len(self._connections)
+
     def _cpu_seconds(self) -> tuple[float, float]:
         elapsed = 1000.0 + (time.monotonic() - self._started) * 2  # two CPUs
         return elapsed * self.state.cpu_busy_share, elapsed * (1 - self.state.cpu_busy_share)

@@ -1,7 +1,9 @@
 """Reads Prometheus text endpoints and Prometheus servers over HTTP (httpx, imported on first use).
 
-One pooled client for every endpoint; each read is bounded in time and size, and parsed in a
-thread (a node_exporter page is ~100 KB of text).
+One pooled client for the endpoints a reader is asked for (the fleet watch has one reader per
+host); each read is bounded in time and size, and a large page is parsed in a thread (a
+node_exporter page is ~100 KB of text). Each endpoint's last page is remembered, parsed, for
+the next read (see exposition.parse_lines).
 """
 
 from __future__ import annotations
