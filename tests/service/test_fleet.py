@@ -258,7 +258,7 @@ async def test_each_host_has_its_own_exporter_connection_and_a_removed_host_clos
     with Simulator(token_rate=0) as sim, Exporter(gpus=1) as ea, Exporter(gpus=1) as eb:
         ca, cb = OllamaClient(sim.url, retries=0), OllamaClient(sim.url, retries=0)
         a, b = FleetHost("a", ca, metrics=(ea.url + "/metrics",)), FleetHost("b", cb, metrics=(eb.url + "/metrics",))
-        watcher, seen, task = await watch([a, b], interval=0.02, exporter_every=1)
+        watcher, _seen, task = await watch([a, b], interval=0.02, exporter_every=1)
         try:
             await wait_until(lambda: len(ea.requests) >= 3 and len(eb.requests) >= 3, timeout=10)
             assert (ea.connections, eb.connections) == (1, 1)
