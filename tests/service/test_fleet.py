@@ -216,9 +216,9 @@ class _Clock:
 @pytest.mark.parametrize("fleet_clients", [True, False])
 async def test_probes_further_apart_than_httpx_keeps_a_connection_still_reuse_it(monkeypatch, fleet_clients):
     """httpx keeps an idle connection 5 s; a host of a 32-host fleet is probed every 8 s. The
-    fleet's clients and exporter reader keep theirs for KEEPALIVE, so each probe does not connect
-    again (a connect costs more CPU than the request). httpcore's clock is moved on 10 s after
-    each probe; the control (httpx's defaults) connects at every probe."""
+    fleet's clients and exporter readers keep theirs for KEEPALIVE, so each probe does not connect
+    again. httpcore's clock is moved on 10 s after each probe; the control (httpx's defaults)
+    connects at every probe."""
     from httpcore._async import http11
 
     from tui.service.config.model import HostConfig

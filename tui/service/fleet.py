@@ -34,8 +34,8 @@ HISTORY = 60
 #: The exporters of a host are read every this many probes of it.
 EXPORTER_EVERY = 2
 #: Seconds an idle connection to a host or an exporter is kept for its next probe: longer than
-#: the slowest pace (httpx keeps one 5 s, less than a probe period, and each probe of a quiet
-#: fleet connected again: a connect costs more CPU than the request).
+#: the slowest pace (httpx keeps one 5 s, less than a probe period of a large fleet: each probe
+#: connected again).
 KEEPALIVE = 120.0
 
 

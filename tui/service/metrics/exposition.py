@@ -71,7 +71,8 @@ def parse(text: str) -> tuple[Sample, ...]:
     return tuple(out)
 
 
-def parse_lines(lines: Sequence[str], memo: Mapping[str, Sample] | None = None) -> tuple[tuple[Sample, ...], dict[str, Sample]]:
+def parse_lines(lines: Sequence[str],
+                memo: Mapping[str, Sample] | None = None) -> tuple[tuple[Sample, ...], dict[str, Sample]]:
     """The samples of these sample lines (no comments: one sample each, in order), and the memo
     for the next page: a line already in `memo` (the previous page of the same endpoint) is not
     parsed again; the new ones go through the parser together. Reading the same exporter every
