@@ -8,9 +8,10 @@ The hosts live in two child processes on loopback (several servers per process):
     is not) and "hung" (a socket that accepts and never answers: each probe waits its 4 s timeout).
 The app gets them as [hosts] tables in its config file, shows the Monitor (F3), pages down so the
 screen is fleet rows, waits for every live host to be up, then measures for --seconds:
-app CPU (all threads) / wall time, bytes read from its pty / s, and the probes each host got
-(counted at its exporter, or at the hung socket's accepts): one probe in flight per host means a
-hung host gets ~seconds/4 probes, not seconds/2, and costs no more than a live one.
+app CPU (all threads) / wall time, bytes read from its pty / s, the probes each host got (counted
+at the server: /api/ps, /v1/models, the hung socket's accepts) and the reads of its exporter
+(a host's exporters are read every 2nd probe): one probe in flight per host means a hung host
+gets no more probes than its timeout allows, and costs no more than a live one.
 
     uv run python benchmarks/fleet.py [--seconds 60] [--runs 1]
 
@@ -56,7 +57,8 @@ LIVE, OPENAI, REFUSED, HUNG = 24, 4, 2, 2  # 32 hosts
 
 def serve(first: int, live: int, openai: int, refused: int, hung: int) -> None:
     """A child process: start the servers, print the hosts as JSON, answer "stats" lines with the
-    probe counts; exit when stdin closes."""
+    counts ("NAME" probes at the server, "NAME exporter" reads of its exporter); exit when stdin
+    closes."""
     from tui.simulator import Simulator
     from tui.simulator.exporter import Exporter
     from tui.simulator.openai import OpenAISimulator
@@ -71,7 +73,8 @@ def serve(first: int, live: int, openai: int, refused: int, hung: int) -> None:
         name = f"gpu{first + i:02d}"
         hosts.append({"name": name, "url": sim.url, "kind": "ollama", "metrics": [ex.url + "/metrics"],
                       "class": "live"})
-        counters[name] = lambda ex=ex: len(ex.requests)
+        counters[name] = lambda sim=sim: sum(1 for r in sim.requests if r[1] == "/api/ps")
+        counters[name + " exporter"] = lambda ex=ex: len(ex.requests)
         keep += [sim, ex]
     for i in range(openai):
         sim = OpenAISimulator().start()
@@ -80,6 +83,7 @@ def serve(first: int, live: int, openai: int, refused: int, hung: int) -> None:
         hosts.append({"name": name, "url": sim.url + "/v1", "kind": "openai", "metrics": [sim.url + "/metrics"],
                       "class": "openai"})
         counters[name] = lambda sim=sim: sum(1 for r in sim.requests if r[1] == "/v1/models")
+        counters[name + " exporter"] = lambda sim=sim: sum(1 for r in sim.requests if r[1] == "/metrics")
         keep.append(sim)
     for i in range(refused):
         with socket.socket() as sock:  # a port nothing listens on
@@ -89,7 +93,7 @@ def serve(first: int, live: int, openai: int, refused: int, hung: int) -> None:
         name = f"down{first + i:02d}"
         hosts.append({"name": name, "url": f"http://127.0.0.1:{port}", "kind": "ollama",
                       "metrics": [ex.url + "/metrics"], "class": "refused"})
-        counters[name] = lambda ex=ex: len(ex.requests)
+        counters[name + " exporter"] = lambda ex=ex: len(ex.requests)  # its server refuses: not counted
         keep.append(ex)
     for i in range(hung):
         silent = socket.socket()
@@ -171,11 +175,18 @@ def one_run(fleet: Hosts, seconds: float) -> dict:
             s1 = fleet.stats()
         screen = app.lines()
     per_class: dict[str, list[float]] = {}
+    reads: dict[str, list[float]] = {}
     for h in fleet.hosts:
-        per_class.setdefault(h["class"], []).append((s1[h["name"]] - s0[h["name"]]) * 60 / (t1 - t0))
+        name = h["name"]
+        if name in s1:
+            per_class.setdefault(h["class"], []).append((s1[name] - s0[name]) * 60 / (t1 - t0))
+        if name + " exporter" in s1:
+            count = s1[name + " exporter"] - s0[name + " exporter"]
+            reads.setdefault(h["class"], []).append(count * 60 / (t1 - t0))
     rows = app.bytes_by_row(t0, t1)
     return {"cpu_pct": 100 * (c1 - c0) / (t1 - t0), "bytes_per_s": (b1 - b0) / (t1 - t0),
             "probes_per_min": {k: round(median(v), 1) for k, v in per_class.items()},
+            "exporter_reads_per_min": {k: round(median(v), 1) for k, v in reads.items()},
             "rows": {r: round(b / (t1 - t0), 1) for r, b in sorted(rows.items(), key=lambda kv: -kv[1])[:4]},
             "others_cores": others.cores, "screen": [line.rstrip() for line in screen[4:14]]}
 
@@ -210,7 +221,11 @@ def main() -> int:
          "<= 2.0", verdict(median(cpu), 2.0)),
         ("bytes/s to the terminal", spread(bps, ".0f"), "<= 3000", verdict(median(bps), 3000)),
         *((f"probes per host per minute: {k} ({counts[k]} hosts)",
-           spread([r["probes_per_min"][k] for r in runs], ".1f"), "", "") for k in counts),
+           spread([r["probes_per_min"][k] for r in runs], ".1f"), "", "") for k in counts
+          if k in runs[0]["probes_per_min"]),
+        *((f"exporter reads per host per minute: {k}",
+           spread([r["exporter_reads_per_min"][k] for r in runs], ".1f"), "", "") for k in counts
+          if k in runs[0]["exporter_reads_per_min"]),
         ("other processes' CPU meanwhile (cores of 2)", spread([r["others_cores"] for r in runs], ".2f"), "", ""),
     ]
     print(table(rows, f"fleet, {args.runs} run(s)"))

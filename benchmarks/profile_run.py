@@ -8,6 +8,8 @@ the same pty set-up as the benchmarks; the summary covers only the measured wind
     uv run python benchmarks/profile_run.py idle [--seconds 10] [--pane chat|monitor]
     uv run python benchmarks/profile_run.py open      (the history benchmark's 10k session;
                                                         run benchmarks/history.py once first)
+    uv run python benchmarks/profile_run.py fleet [--seconds 30]   (benchmarks/fleet.py's 32 hosts,
+                                                        on the Monitor paged down to the fleet)
 
 Prints the timeline (what ran in each 50 ms bucket) and the totals over the window; the
 raw samples stay in /tmp/otui-samples.jsonl (`benchmarks/sampler.py FILE` re-reads them).
@@ -69,7 +71,7 @@ def window(path: str, t0: float, t1: float, bucket: float, top: int, frames: int
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("scenario", choices=["startup", "stream", "idle", "open"])
+    ap.add_argument("scenario", choices=["startup", "stream", "idle", "open", "fleet"])
     ap.add_argument("--tokens", type=int, default=4000)
     ap.add_argument("--rate", type=float, default=0.0)
     ap.add_argument("--seconds", type=float, default=10.0)
@@ -80,10 +82,19 @@ def main() -> int:
     a = ap.parse_args()
     final = "ZEBRAFINAL"
     text = markdown_reply(a.tokens, seed=1, final=final)
+    fleet = None
+    if a.scenario == "fleet":
+        from benchmarks.fleet import PAGE_DOWN, Hosts, config_text
+
+        fleet = Hosts()
     with Simulator(token_rate=a.rate, reply=text).start() as sim:
         t_launch = time.monotonic()
         app = AppTerm(host=sim.url, module="benchmarks.sampler",
                       env={"OTUI_SAMPLES": SAMPLES, "OTUI_T0": repr(t_launch)})
+        if fleet is not None:
+            config = app.home / ".config" / "ollama-tui" / "config.toml"
+            config.parent.mkdir(parents=True, exist_ok=True)
+            config.write_text(config_text(fleet.hosts))
         if a.scenario == "open":
             from benchmarks.history import CACHE
 
@@ -121,6 +132,16 @@ def main() -> int:
                 t_quiet = app.wait_quiet(0.3, timeout=30)
                 print(f"Enter -> last message {t_last - t_enter:.3f}s, -> quiet {t_quiet - t_enter:.3f}s")
                 w0, w1 = t_enter - t_launch, t_quiet - t_launch
+            elif fleet is not None:
+                live = sum(h["class"] in ("live", "openai") for h in fleet.hosts)
+                settle(app)
+                app.send(F3)
+                app.wait_text(f"Fleet · {len(fleet.hosts)} hosts · {live} up", timeout=60)
+                app.send(PAGE_DOWN)
+                time.sleep(6.0)
+                t0 = time.monotonic()
+                time.sleep(a.seconds)
+                w0, w1 = t0 - t_launch, time.monotonic() - t_launch
             else:
                 settle(app)
                 if a.pane == "monitor":
@@ -131,6 +152,8 @@ def main() -> int:
                 w0, w1 = t0 - t_launch, time.monotonic() - t_launch
         finally:
             app.close()
+            if fleet is not None:
+                fleet.close()
     print(window(SAMPLES, w0, w1, a.bucket, a.top, a.frames))
     return 0
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
+
+import pytest
 
 from tests.conftest import wait_until
 from tui.service.fleet import FleetHost, FleetSnapshot, FleetWatcher
@@ -167,3 +170,102 @@ async def test_fleet_hosts_are_made_from_the_config_and_kept_across_changes():
     https = HostConfig("s", "https://gpu1.lan", metrics=("http://gpu1.lan:9400/metrics",),
                        headers={"Authorization": "Bearer t"})
     assert exporter_headers(https) == {}
+
+
+async def test_exporters_are_read_every_nth_probe_and_at_once_when_poked():
+    """/api/ps every probe; the exporter page every 3rd probe of the host (its 1st, 4th…), and on
+    the probe after a poke (the Monitor shown again). Counted at both simulators at the end of
+    each probe (one host: no other probe of it is in flight then)."""
+    with Simulator(token_rate=0) as sim, Exporter(gpus=1) as gpus:
+        gpus.state.gpus[0].util = 40.0
+        client = OllamaClient(sim.url, retries=0)
+        counts: list[tuple[int, int]] = []  # (/api/ps answered, exporter pages served)
+        rows = []
+
+        def seen(snapshot: FleetSnapshot) -> None:
+            counts.append((sum(1 for r in sim.requests if r[1] == "/api/ps"), len(gpus.requests)))
+            rows.append(snapshot.row("box"))
+            if len(counts) == 5:
+                watcher.poke()
+
+        watcher = FleetWatcher([FleetHost("box", client, metrics=(gpus.url + "/metrics",))], seen,
+                               interval=0.02, exporter_every=3)
+        task = asyncio.create_task(watcher.run())
+        try:
+            await wait_until(lambda: len(counts) >= 9, timeout=10)
+        finally:
+            await stop(task, client)
+    assert counts[:9] == [(1, 1), (2, 1), (3, 1), (4, 2), (5, 2), (6, 3), (7, 3), (8, 3), (9, 4)]
+    # between reads the last reading stays on the row; the history grows by one per read
+    assert all(r.box.gpus and r.box.gpus[0].util == 40.0 for r in rows[:9])
+    assert [r.samples for r in rows[:9]] == [1, 1, 1, 2, 2, 3, 3, 3, 4]
+    assert [len(r.gpu_util[0]) for r in rows[:9]] == [1, 1, 1, 2, 2, 3, 3, 3, 4]
+    assert (watcher.snapshot.interval, watcher.snapshot.exporter_interval) == (0.02, pytest.approx(0.06))
+
+
+class _Clock:
+    """httpcore's clock, moved on at will (its keep-alive expiry reads time.monotonic)."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.ahead
+
+
+@pytest.mark.parametrize("fleet_clients", [True, False])
+async def test_probes_further_apart_than_httpx_keeps_a_connection_still_reuse_it(monkeypatch, fleet_clients):
+    """httpx keeps an idle connection 5 s; a host of a 32-host fleet is probed every 8 s. The
+    fleet's clients and exporter readers keep theirs for KEEPALIVE, so each probe does not connect
+    again. httpcore's clock is moved on 10 s after each probe; the control (httpx's defaults)
+    connects at every probe."""
+    from httpcore._async import http11
+
+    from tui.service.config.model import HostConfig
+    from tui.service.fleet import KEEPALIVE, make_client
+    from tui.service.metrics.reader import MetricsReader
+
+    clock = _Clock()
+    monkeypatch.setattr(http11, "time", clock)
+    with Simulator(token_rate=0) as sim, Exporter(gpus=1) as gpus:
+        if fleet_clients:
+            client, reader = make_client(HostConfig("box", sim.url)), None
+        else:
+            client, reader = OllamaClient(sim.url, retries=0), MetricsReader()
+        done = []
+
+        def seen(snapshot: FleetSnapshot) -> None:
+            done.append(snapshot)
+            clock.ahead += 10.0
+
+        watcher = FleetWatcher([FleetHost("box", client, metrics=(gpus.url + "/metrics",))], seen,
+                               interval=0.02, exporter_every=1, reader=reader)
+        task = asyncio.create_task(watcher.run())
+        try:
+            await wait_until(lambda: len(done) >= 4, timeout=10)
+        finally:
+            await stop(task, client)  # the watcher closes its reader
+        probes = len(done)
+        if fleet_clients:
+            assert KEEPALIVE > 10.0 and (sim.connections, gpus.connections) == (1, 1)
+        else:
+            assert sim.connections >= probes - 1 and gpus.connections >= probes - 1
+
+
+async def test_each_host_has_its_own_exporter_connection_and_a_removed_host_closes_it():
+    """One reader (one kept-alive connection) per host; a host no longer watched leaves no
+    connection open to its exporter, and the others keep theirs."""
+    with Simulator(token_rate=0) as sim, Exporter(gpus=1) as ea, Exporter(gpus=1) as eb:
+        ca, cb = OllamaClient(sim.url, retries=0), OllamaClient(sim.url, retries=0)
+        a, b = FleetHost("a", ca, metrics=(ea.url + "/metrics",)), FleetHost("b", cb, metrics=(eb.url + "/metrics",))
+        watcher, _seen, task = await watch([a, b], interval=0.02, exporter_every=1)
+        try:
+            await wait_until(lambda: len(ea.requests) >= 3 and len(eb.requests) >= 3, timeout=10)
+            assert (ea.connections, eb.connections) == (1, 1)
+            watcher.set_hosts([b])
+            await wait_until(lambda: ea.open_connections == 0, timeout=5)
+            served = len(eb.requests)
+            await wait_until(lambda: len(eb.requests) >= served + 3, timeout=10)
+            assert eb.connections == 1 and eb.open_connections == 1
+        finally:
+            await stop(task, ca, cb)

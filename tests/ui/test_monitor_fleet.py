@@ -200,6 +200,27 @@ async def test_the_watch_slows_down_while_the_monitor_is_hidden_and_draws_nothin
         await wait_for(pilot, lambda: pane.fleet_renders > drawn)
 
 
+async def test_the_title_says_the_pace_and_the_exporters_are_read_at_once_when_shown_again(sim, make_app, tmp_path):
+    """Exporters every 2nd probe (0.2 s here: every 0.4 s), said in the section's title; hidden,
+    the watch slows to 20 s, and coming back to the Monitor reads the exporters at once."""
+    with Exporter(gpus=1) as gpus:
+        gpus.state.gpus[0].util = 11.0
+        config = write_config(tmp_path, host_table("one", sim.url, metrics=(gpus.url + "/dcgm",)))
+        app = make_app(sim.url, config_path=config, gpu_backend=FakeGpuBackend([]))
+        async with app.run_test(size=SIZE) as pilot:
+            await show_fleet(pilot, app)
+            await wait_for(pilot, lambda: re.search(r"GPU 0\s+11%", fleet_text(app)))
+            await pilot.pause()
+            assert "Fleet · 1 host · 1 up · every 0.2 s, exporters every 0.4 s" in screen_text(app)
+            await pilot.press("f1")
+            assert app.fleet.watcher.interval == fleet_module.HIDDEN_INTERVAL
+            gpus.state.gpus[0].util = 66.0
+            await pilot.press("f3")
+            # well within the hidden pace: the poke reads the exporters whatever the probe count
+            # (the strict count is tests/service/test_fleet.py's cadence test)
+            await wait_for(pilot, lambda: re.search(r"GPU 0\s+66%", fleet_text(app)), timeout=5)
+
+
 async def test_an_unchanged_host_is_not_rebuilt_nor_repainted(sim, make_app, tmp_path):
     """Two hosts; only one changes: the other's lines are reused and its cells left alone."""
     with Exporter(gpus=1) as gpus:

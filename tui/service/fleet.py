@@ -4,6 +4,11 @@ loaded (and how much VRAM that holds), and what its exporters say (GPUs, CPU/RAM
 One probe in flight per host: a host that does not answer costs its own row and nothing else (a
 probe still running at the next tick is not started again, so timeouts never stack up). Each
 update is an immutable `FleetSnapshot` handed to `on_update` in the event loop.
+
+A probe asks the server (`/api/ps`, its version once it is up); its exporters are read every
+`exporter_every`-th probe of that host (its first, and the first after `poke`): a page of
+GPU figures costs more than the server's answer (a request and a parse), and a GPU's load is
+worth reading every few seconds, not every probe.
 """
 
 from __future__ import annotations
@@ -24,8 +29,14 @@ from tui.service.ollama.types import RunningModel
 if TYPE_CHECKING:
     from tui.service.config.model import HostConfig
 
-#: Samples of history kept per GPU (at the default 2 s interval: two minutes).
+#: Samples of history kept per GPU (one per exporter read: at the default pace, four minutes).
 HISTORY = 60
+#: The exporters of a host are read every this many probes of it.
+EXPORTER_EVERY = 2
+#: Seconds an idle connection to a host or an exporter is kept for its next probe: longer than
+#: the slowest pace (httpx keeps one 5 s, less than a probe period of a large fleet: each probe
+#: connected again).
+KEEPALIVE = 120.0
 
 
 class FleetClient(Protocol):
@@ -64,7 +75,7 @@ class HostRow:
     gpu_util: tuple[tuple[float, ...], ...] = ()  # per GPU, oldest first (short history)
     gpu_vram: tuple[tuple[float, ...], ...] = ()  # per GPU, % of its VRAM
     at: float = 0.0
-    samples: int = 0  # probes recorded for this host so far (the newest history entry's number + 1)
+    samples: int = 0  # exporter reads recorded for this host so far (the newest history entry's number + 1)
 
     @property
     def up(self) -> bool:
@@ -79,6 +90,13 @@ class HostRow:
 @dataclass(frozen=True, slots=True)
 class FleetSnapshot:
     rows: tuple[HostRow, ...] = ()
+    interval: float = 0.0  # seconds between two probes of a host
+    exporter_every: int = 1  # its exporters are read every this many probes
+
+    @property
+    def exporter_interval(self) -> float:
+        """Seconds between two reads of a host's exporters."""
+        return self.interval * self.exporter_every
 
     def row(self, name: str) -> HostRow | None:
         return next((r for r in self.rows if r.name == name), None)
@@ -96,24 +114,31 @@ def _kind(client: object) -> str:
 class FleetWatcher:
     def __init__(self, hosts: Sequence[FleetHost], on_update: Callable[[FleetSnapshot], None], *,
                  interval: float = 2.0, prometheus: str | None = None, probe_timeout: float | None = None,
-                 reader: MetricsReader | None = None) -> None:
+                 reader: MetricsReader | None = None, exporter_every: int = EXPORTER_EVERY) -> None:
         self.on_update = on_update
         self.interval = interval
+        self.exporter_every = max(1, exporter_every)
         self.prometheus = prometheus
         self.probe_timeout = probe_timeout if probe_timeout is not None else max(1.0, interval * 2)
-        self.reader = reader or MetricsReader(timeout=min(3.0, self.probe_timeout))
+        # One reader (one connection pool) per host: httpx checks every idle connection of a pool
+        # at each request, so one pool for a fleet's exporters checked them all at every read.
+        self._shared_reader = reader
+        self._readers: dict[str, MetricsReader] = {}
+        self._closing: list[MetricsReader] = []  # readers of hosts no longer watched
         self._hosts: list[FleetHost] = []
         self._rows: dict[str, HostRow] = {}
         self._history: dict[str, tuple[list[deque[float]], list[deque[float]]]] = {}
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._samples: dict[str, int] = {}
+        self._probes: dict[str, int] = {}  # probes of each host since its exporters were last due
         self.probes_started = 0  # observable: a dead host must not pile probes up
         self._wake = asyncio.Event()
         self.set_hosts(hosts)
 
     @property
     def snapshot(self) -> FleetSnapshot:
-        return FleetSnapshot(tuple(self._rows[h.name] for h in self._hosts if h.name in self._rows))
+        return FleetSnapshot(tuple(self._rows[h.name] for h in self._hosts if h.name in self._rows),
+                             self.interval, self.exporter_every)
 
     def set_hosts(self, hosts: Sequence[FleetHost]) -> None:
         """Watch these hosts from now on (a config change): rows of hosts that stay are kept."""
@@ -122,9 +147,13 @@ class FleetWatcher:
             del self._rows[name]
             self._history.pop(name, None)
             self._samples.pop(name, None)
+            self._probes.pop(name, None)
             task = self._in_flight.pop(name, None)
             if task is not None:
                 task.cancel()
+            reader = self._readers.pop(name, None)
+            if reader is not None:
+                self._closing.append(reader)
         self._hosts = list(hosts)
         for h in self._hosts:
             row = self._rows.get(h.name)
@@ -133,13 +162,35 @@ class FleetWatcher:
         self._wake.set()
 
     def poke(self) -> None:
-        """Probe now (a host was added, the user asked)."""
+        """Probe every host now, exporters included (the Monitor was shown: every figure fresh)."""
+        self._probes.clear()
         self._wake.set()
+
+    def _reader(self, name: str) -> MetricsReader:
+        if self._shared_reader is not None:
+            return self._shared_reader
+        reader = self._readers.get(name)
+        if reader is None:
+            reader = self._readers[name] = MetricsReader(timeout=min(3.0, self.probe_timeout), keepalive=KEEPALIVE)
+        return reader
+
+    async def _close_readers(self, readers: list[MetricsReader]) -> None:
+        await asyncio.sleep(0)  # let the cancelled probes unwind first
+        await asyncio.gather(*(r.aclose() for r in readers), return_exceptions=True)
+
+    def _exporters_due(self, name: str) -> bool:
+        """Whether this probe of the host reads its exporters (its 1st, then every Nth)."""
+        count = self._probes.get(name, 0)
+        self._probes[name] = count + 1
+        return count % self.exporter_every == 0
 
     async def run(self) -> None:
         try:
             while True:
                 self._wake.clear()
+                if self._closing:
+                    stale, self._closing = self._closing, []
+                    await self._close_readers(stale)
                 for host in self._hosts:
                     task = self._in_flight.get(host.name)
                     if task is None or task.done():
@@ -153,16 +204,22 @@ class FleetWatcher:
         finally:
             for task in self._in_flight.values():
                 task.cancel()
-            await self.reader.aclose()
+            readers = [*self._closing, *self._readers.values()]
+            if self._shared_reader is not None:
+                readers.append(self._shared_reader)
+            self._closing, self._readers = [], {}
+            await self._close_readers(readers)
 
     async def _probe(self, host: FleetHost) -> None:
         kind = _kind(host.client)
         before = self._rows.get(host.name) or HostRow(host.name, host.client.base_url, kind=kind)
         # The exporters are read alongside the server: a box whose Ollama is down may still
         # report its GPUs, and one whose exporter fails still chats.
-        metrics = asyncio.create_task(read_box(
-            self.reader, host.metrics, headers=host.headers, previous=before.box,
-            prometheus=self.prometheus if host.matchers else None, matchers=host.matchers))
+        metrics = None
+        if (host.metrics or host.matchers) and self._exporters_due(host.name):
+            metrics = asyncio.create_task(read_box(
+                self._reader(host.name), host.metrics, headers=host.headers, previous=before.box,
+                prometheus=self.prometheus if host.matchers else None, matchers=host.matchers))
         status, version, latency, loaded, error = "up", before.version, None, (), None
         try:
             async with asyncio.timeout(self.probe_timeout):
@@ -179,15 +236,19 @@ class FleetWatcher:
         except OllamaError as exc:
             status, version, error = "down", None, exc.message
         except BaseException:
-            metrics.cancel()
+            if metrics is not None:
+                metrics.cancel()
             raise
-        try:
-            async with asyncio.timeout(self.probe_timeout):
-                box = await metrics
-        except TimeoutError:
-            box = BoxMetrics(errors=(f"exporters: no answer within {self.probe_timeout:g} s",))
-        util, vram = self._remember(host.name, box)
-        samples = self._samples[host.name] = self._samples.get(host.name, 0) + 1
+        if metrics is None:  # not this probe: the last reading stays
+            box, util, vram, samples = before.box, before.gpu_util, before.gpu_vram, before.samples
+        else:
+            try:
+                async with asyncio.timeout(self.probe_timeout):
+                    box = await metrics
+            except TimeoutError:
+                box = BoxMetrics(errors=(f"exporters: no answer within {self.probe_timeout:g} s",))
+            util, vram = self._remember(host.name, box)
+            samples = self._samples[host.name] = self._samples.get(host.name, 0) + 1
         row = HostRow(host.name, host.client.base_url, status, kind, version, latency, loaded, error, box, util,
                       vram, time.monotonic(), samples)
         if host.name in self._rows and any(h is host for h in self._hosts):
@@ -223,11 +284,11 @@ def make_client(host: HostConfig) -> Any:
         from tui.service.openai import OpenAIClient
 
         return OpenAIClient(host.url, api_key=host.api_key, headers=dict(host.headers),
-                            connect_timeout=CONNECT_TIMEOUT, request_timeout=REQUEST_TIMEOUT)
+                            connect_timeout=CONNECT_TIMEOUT, request_timeout=REQUEST_TIMEOUT, keepalive=KEEPALIVE)
     from tui.service.ollama import OllamaClient
 
     return OllamaClient(host.url, headers=dict(host.headers), connect_timeout=CONNECT_TIMEOUT,
-                        request_timeout=REQUEST_TIMEOUT, retries=0)
+                        request_timeout=REQUEST_TIMEOUT, retries=0, keepalive=KEEPALIVE)
 
 
 def _origin(url: str) -> tuple[str, str]:

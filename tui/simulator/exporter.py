@@ -141,12 +141,19 @@ class Exporter:
         if gpus and not self.state.gpus:
             self.state.gpus = [FakeGpu(i) for i in range(gpus)]
         self.requests: list[str] = []
+        self.connections = 0  # TCP connections accepted (a reader that keeps its connections makes few)
         self._started = time.monotonic()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._connections: set = set()  # open keep-alive connections, cut by stop()
         self._server: ThreadingHTTPServer | None = None
         self.url = ""
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open right now (kept alive by a client, or serving a request)."""
+        with self._lock:
+            return len(self._connections)
 
     def _cpu_seconds(self) -> tuple[float, float]:
         elapsed = 1000.0 + (time.monotonic() - self._started) * 2  # two CPUs
@@ -192,6 +199,7 @@ class Exporter:
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 with exporter._lock:
                     exporter._connections.add(self.connection)
+                    exporter.connections += 1
 
             def finish(self) -> None:
                 with exporter._lock:

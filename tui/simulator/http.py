@@ -480,6 +480,7 @@ class SimServer(ThreadingHTTPServer):
         with self.track_lock:
             self.conns.add(request)
             self.threads.add(t)
+            self.sim.connections += 1
         t.start()
 
     def _run(self, request: Any, client_address: Any) -> None:

@@ -86,6 +86,7 @@ class SimulatorBase:
         self.requests: list[tuple[str, str, dict | None]] = []
         self.errors: list[str] = []  # tracebacks of simulator bugs (never printed)
         self.hangups: list[str] = []  # paths of requests the client gave up on while held (slow_first_byte, stall)
+        self.connections = 0  # TCP connections accepted (a client that keeps its connections makes few)
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._faults: list[Fault] = []

@@ -130,3 +130,34 @@ async def test_hostile_labels_are_made_inert_where_they_enter():
     values = [v for s in samples for v in s.labels.values()]
     assert any("␛]52;c;cHduZWQ=␇⟨U+202E⟩[/]" in v for v in values)
     assert not any(ch in v for v in values for ch in ("\x1b", "\x07", "\u202e"))
+
+
+def test_an_unchanged_line_of_the_previous_page_is_not_parsed_again(monkeypatch):
+    """The reader remembers each endpoint's last page (its sample lines, parsed): the next page's
+    unchanged lines (a GPU's labels, memory, temperature) come from it; only the changed ones go
+    through prometheus_client, and the samples are what a full parse gives, in page order."""
+    import prometheus_client.parser as pp
+
+    from tui.service.metrics.box import BOX_NAMES
+    from tui.service.metrics.exposition import parse_lines, sample_lines
+
+    exporter = Exporter(gpus=2, serving="vllm")
+    first = sample_lines(exporter.text("/metrics"), BOX_NAMES)
+    exporter.state.gpus[1].util, exporter.state.generated_tokens = 55.0, 1234.0
+    second = sample_lines(exporter.text("/metrics"), BOX_NAMES)
+    changed = [line for line in second if line not in first]
+    assert 0 < len(changed) < len(second) // 2  # the util line, the counters, the node's CPU seconds
+
+    calls = []
+    original = pp._parse_sample
+    monkeypatch.setattr(pp, "_parse_sample", lambda line: calls.append(line) or original(line))
+    _samples, memo = parse_lines(first)
+    assert len(calls) == len(first)
+    calls.clear()
+    again, memo = parse_lines(second, memo)
+    assert calls == changed
+    assert again == parse("\n".join(second) + "\n")  # what a full parse of the page's lines gives
+    assert next(s.value for s in again if s.name == "DCGM_FI_DEV_GPU_UTIL" and s.label("gpu") == "1") == 55.0
+    assert set(memo) == set(second)  # the memo holds this page only
+    with pytest.raises(MetricsError, match="not Prometheus text"):
+        parse_lines([*second, "DCGM_FI_DEV_GPU_UTIL{gpu=0 broken"], memo)

@@ -6,7 +6,7 @@ and values are made inert and bounded here, the number of samples is bounded too
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from tui.service.untrusted import inert_short
@@ -34,7 +34,7 @@ class Sample:
         return self.labels.get(key, default)
 
 
-def select(text: str, names: Iterable[str]) -> str:
+def sample_lines(text: str, names: Iterable[str]) -> list[str]:
     """Only the sample lines of `names` (no comments): what a box reader needs of a page, so the
     parser sees a few dozen lines of a node_exporter page's thousands. Sample names are as
     before (a counter's sample is `…_total` with or without its TYPE line)."""
@@ -50,7 +50,7 @@ def select(text: str, names: Iterable[str]) -> str:
                     end = at
             if line[:end] in names_set:
                 kept.append(line)
-    return "\n".join(kept) + "\n" if kept else ""
+    return kept
 
 
 def parse(text: str) -> tuple[Sample, ...]:
@@ -69,6 +69,25 @@ def parse(text: str) -> tuple[Sample, ...]:
     except (ValueError, TypeError, IndexError, KeyError) as exc:
         raise MetricsError(f"not Prometheus text ({exc})") from None
     return tuple(out)
+
+
+def parse_lines(lines: Sequence[str],
+                memo: Mapping[str, Sample] | None = None) -> tuple[tuple[Sample, ...], dict[str, Sample]]:
+    """The samples of these sample lines (no comments: one sample each, in order), and the memo
+    for the next page: a line already in `memo` (the previous page of the same endpoint) is not
+    parsed again; the new ones go through the parser together. Reading the same exporter every
+    few seconds, most lines come back unchanged (a GPU's memory total and temperature, its labels
+    of seven names), and the parser's cost is per line."""
+    if len(lines) > MAX_SAMPLES:
+        raise MetricsError(f"more than {MAX_SAMPLES:,} samples; not read")
+    memo = memo or {}
+    new = [line for line in lines if line not in memo]
+    parsed = parse("\n".join(new) + "\n") if new else ()
+    if len(parsed) != len(new):  # not one sample a line (never seen): no memo for this page
+        return parsed, {}
+    fresh = dict(zip(new, parsed, strict=True))
+    kept = {line: memo[line] if line in memo else fresh[line] for line in lines}
+    return tuple(kept[line] for line in lines), kept
 
 
 def by_name(samples: Iterable[Sample], *names: str) -> dict[str, list[Sample]]:

@@ -1,7 +1,9 @@
 """Reads Prometheus text endpoints and Prometheus servers over HTTP (httpx, imported on first use).
 
-One pooled client for every endpoint; each read is bounded in time and size, and parsed in a
-thread (a node_exporter page is ~100 KB of text).
+One pooled client for the endpoints a reader is asked for (the fleet watch has one reader per
+host); each read is bounded in time and size, and a large page is parsed in a thread (a
+node_exporter page is ~100 KB of text). Each endpoint's last page is remembered, parsed, for
+the next read (see exposition.parse_lines).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from tui.service.metrics.exposition import (
     MetricsError,
     Sample,
     parse,
-    select,
+    parse_lines,
+    sample_lines,
 )
 from tui.service.untrusted import inert_short
 
@@ -31,8 +34,16 @@ MAX_BODY = 8 * 1024 * 1024
 INLINE_BODY = 256 * 1024
 
 
-def _parse_names(text: str, names: frozenset[str] | None) -> tuple[Sample, ...]:
-    return parse(select(text, names) if names is not None else text)
+#: Endpoints whose last page is remembered for the next read (see exposition.parse_lines).
+MAX_MEMOS = 1024
+
+Memo = dict[str, Sample]
+
+
+def _parse_names(text: str, names: frozenset[str] | None, memo: Memo | None) -> tuple[tuple[Sample, ...], Memo]:
+    if names is None:
+        return parse(text), {}
+    return parse_lines(sample_lines(text, names), memo)
 
 
 def _label_value(value: str) -> str:
@@ -48,19 +59,34 @@ def promql_selector(names: Iterable[str], matchers: Mapping[str, str]) -> str:
     return "{" + ",".join(parts) + "}"
 
 
+#: Idle connections kept for the next read (one per endpoint read; more are closed after use).
+MAX_IDLE = 256
+
+
 class MetricsReader:
-    def __init__(self, *, timeout: float = 3.0, max_body: int = MAX_BODY) -> None:
+    """`keepalive`: seconds an idle connection to an endpoint is kept (httpx's 5 s when None);
+    a reader that comes back less often than that sets it above its pace, or every read
+    connects again."""
+
+    def __init__(self, *, timeout: float = 3.0, max_body: int = MAX_BODY, keepalive: float | None = None) -> None:
         self.timeout = timeout
         self.max_body = max_body
+        self.keepalive = keepalive
         self._client: httpx.AsyncClient | None = None
+        self._memos: dict[str, Memo] = {}  # URL -> its last page's sample lines, parsed
 
     @property
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             import httpx
 
+            from tui.service.ollama.transport import _skip_absent_sniffio
+
+            _skip_absent_sniffio()
+            limits = httpx.Limits(max_connections=None, max_keepalive_connections=MAX_IDLE,
+                                  keepalive_expiry=self.keepalive if self.keepalive is not None else 5.0)
             self._client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout), follow_redirects=False,
-                                             trust_env=False)
+                                             trust_env=False, limits=limits)
         return self._client
 
     async def aclose(self) -> None:
@@ -93,12 +119,19 @@ class MetricsReader:
         (with the URL) on any failure."""
         text = await self._get(url, headers)
         wanted = frozenset(names) if names is not None else None
+        memo = self._memos.pop(url, None)
         try:
             if wanted is not None and len(text) <= INLINE_BODY:
-                return _parse_names(text, wanted)
-            return await asyncio.to_thread(_parse_names, text, wanted)
+                samples, memo = _parse_names(text, wanted, memo)
+            else:
+                samples, memo = await asyncio.to_thread(_parse_names, text, wanted, memo)
         except MetricsError as exc:
             raise MetricsError(f"{redact_url(url)}: {exc.message}") from None
+        if memo:
+            if len(self._memos) >= MAX_MEMOS:
+                self._memos.clear()
+            self._memos[url] = memo
+        return samples
 
     async def query(self, base_url: str, names: Iterable[str], matchers: Mapping[str, str],
                     headers: Mapping[str, str] | None = None) -> tuple[Sample, ...]:

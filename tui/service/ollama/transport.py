@@ -132,8 +132,12 @@ class OllamaTransport:
         retries: int = 2,
         backoff: float = 0.2,
         pull_stall_timeout: float = PULL_STALL_SECONDS,
+        keepalive: float | None = None,
     ) -> None:
         self.connect_timeout = connect_timeout
+        #: Seconds an idle connection is kept for the next request (httpx's 5 s when None): a
+        #: client asked less often than that (a fleet probe) sets it above its pace.
+        self.keepalive = keepalive
         self.request_timeout = request_timeout
         #: Seconds a pull waits for the next byte before giving up (see PULL_STALL_SECONDS).
         self.pull_stall_timeout = pull_stall_timeout
@@ -196,6 +200,7 @@ class OllamaTransport:
                 verify=self.base_url.lower().startswith("https://"),
                 # A proxy from the environment must never swallow loopback traffic.
                 trust_env=not is_loopback(self.base_url),
+                **({"limits": httpx.Limits(keepalive_expiry=self.keepalive)} if self.keepalive is not None else {}),
             )
         return self._client
 

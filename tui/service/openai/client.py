@@ -68,8 +68,10 @@ class OpenAIClient:
     timings = "client"
 
     def __init__(self, base_url: str, *, api_key: str | None = None, headers: Mapping[str, str] | None = None,
-                 connect_timeout: float = 3.0, request_timeout: float = 30.0) -> None:
+                 connect_timeout: float = 3.0, request_timeout: float = 30.0,
+                 keepalive: float | None = None) -> None:
         self.base_url = api_root(base_url)
+        self.keepalive = keepalive  # seconds an idle connection is kept (httpx's 5 s when None)
         self._display_url = redact_url(self.base_url)
         self.connect_timeout = connect_timeout
         self.request_timeout = request_timeout
@@ -93,7 +95,8 @@ class OpenAIClient:
             self._client = httpx.AsyncClient(
                 base_url=self.base_url, headers=self._headers, follow_redirects=False,
                 timeout=httpx.Timeout(connect=self.connect_timeout, read=self.request_timeout,
-                                      write=self.request_timeout, pool=self.request_timeout))
+                                      write=self.request_timeout, pool=self.request_timeout),
+                **({"limits": httpx.Limits(keepalive_expiry=self.keepalive)} if self.keepalive is not None else {}))
         return self._client
 
     async def aclose(self) -> None:

@@ -56,6 +56,17 @@ def title(snapshot: FleetSnapshot) -> str:
         text += f" · {DOWN_MARK} {down} down"
     if len(rows) - up - down:
         text += f" · {len(rows) - up - down} connecting"
+    return text + pace_text(snapshot)
+
+
+def pace_text(snapshot: FleetSnapshot) -> str:
+    """How fresh the rows are: " · every 8 s, exporters every 16 s" (nothing before the pace is known)."""
+    if snapshot.interval <= 0:
+        return ""
+    text = f" · every {snapshot.interval:g} s"
+    if snapshot.exporter_every > 1 and any(r.box.gpus or r.box.node or r.box.serving or r.box.errors
+                                           for r in snapshot.rows):
+        text += f", exporters every {snapshot.exporter_interval:g} s"
     return text
 
 
