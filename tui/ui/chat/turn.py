@@ -6,7 +6,7 @@ chat service's (`ChatService.prepare`)."""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tui.service.chat.turns import ChatService, NotSent, TurnPlan
 from tui.service.ollama.names import same_model
@@ -21,16 +21,43 @@ from tui.ui.chat.toolcall import ToolCallTurn
 from tui.ui.widgets.dialogs import ConfirmDialog
 
 if TYPE_CHECKING:
-    from tui.ui.chat.pane import ChatPane
+    from textual.app import App
 
 REPLY_GROUP = "reply"  # the pane's workers for a turn: exclusive, Esc cancels the group
+
+
+class TurnHost(Protocol):
+    """What a turn needs of the chat pane that owns it (ChatPane is the one implementation).
+    The pane imports the runner; naming the pane here would tie the two modules in a cycle."""
+
+    app: App[Any]
+    session: Any  # the open Session (None: a new chat not yet stored)
+    store: Any  # the HistoryStore
+    service: ChatService | None
+    store_ready: asyncio.Event
+    attachments: list[tuple[str, str, bytes]]
+    session_model: str | None
+
+    @property
+    def is_attached(self) -> bool: ...
+    def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
+    def notify(self, message: str, **kwargs: Any) -> None: ...
+    def run_worker(self, work: Any, **kwargs: Any) -> Any: ...
+    def refresh_bindings(self) -> None: ...
+    def focus_default(self) -> None: ...
+    def notice(self, text: str, *, error: bool = False) -> None: ...
+    def show_header(self) -> None: ...
+    def turn_widgets(self) -> list[Any]: ...
+    async def refresh_sessions(self) -> None: ...
+    async def show_latest(self) -> None: ...
+    async def set_model(self, name: str) -> None: ...
 
 
 class TurnRunner:
     """The turn under way in `pane`: `streaming` is the reply being written, `asking` the tool
     call waiting for y / n / a, `editing` the user message being edited (Enter resends it)."""
 
-    def __init__(self, pane: ChatPane) -> None:
+    def __init__(self, pane: TurnHost) -> None:
         self.pane = pane
         self.streaming: AssistantTurn | None = None
         self.asking: ToolCallTurn | None = None
