@@ -125,12 +125,14 @@ class FrameDiff:
             elif sgr is not None:
                 style = "" if sgr in ("", "0") else style + match.group(0)
             elif text is not None:
-                if not 0 <= y < rows:
+                if not (0 <= y < rows and 0 <= x < columns):
                     raise _Unknown
                 row = wanted.get(y)
                 if row is None:
                     row = wanted[y] = list(screen[y])
                 start = x
+                if x and row[x] is not None and row[x][1] == "":
+                    row[x - 1] = None  # half of a wide character overwritten: the terminal blanks it
                 if text.isascii():
                     end = x + len(text)
                     if end > columns:
@@ -148,6 +150,8 @@ class FrameDiff:
                         else:
                             raise _Unknown  # zero-width, or past the edge: not sure where it lands
                         x += width
+                if x < columns and row[x] is not None and row[x][1] == "":
+                    row[x] = None  # the other half of a wide character overwritten
                 extent = extents.get(y)
                 if extent is None:
                     extents[y] = [start, x]
