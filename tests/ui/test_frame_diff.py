@@ -12,7 +12,7 @@ from tui.ui.shell.frame_diff import FrameDiff
 
 COLS, ROWS = 30, 12
 STYLES = ["", "\x1b[48;5;16m", "\x1b[1;38;5;110;48;5;16m", "\x1b[38;5;231;48;5;16m", "\x1b[4m"]
-WORDS = ["alpha", "be", "日本", "…", " ", "   ", "x", "streaming", "ok"]
+WORDS = ["alpha", "be", "日本", "…", " ", "   ", "x", "streaming", "ok", " " * 14]
 
 
 class Term:
@@ -58,8 +58,8 @@ def frame(rows: dict[int, tuple[int, list[tuple[str, str]]]] | list[tuple[int, i
     return data
 
 
-def check(frames: list[str]) -> FrameDiff:
-    plain, diffed, diff = Term(), Term(), FrameDiff(COLS, ROWS)
+def check(frames: list[str], erase: bool = False) -> FrameDiff:
+    plain, diffed, diff = Term(), Term(), FrameDiff(COLS, ROWS, erase=erase)
     for data in frames:
         plain.feed(data)
         diffed.feed(diff.apply(data))
@@ -69,8 +69,9 @@ def check(frames: list[str]) -> FrameDiff:
     return diff
 
 
+@pytest.mark.parametrize("erase", [False, True])
 @pytest.mark.parametrize("seed", range(40))
-def test_random_frames_leave_the_same_screen(seed: int) -> None:
+def test_random_frames_leave_the_same_screen(seed: int, erase: bool) -> None:
     rng = random.Random(seed)
     frames = [frame({y: (0, random_pieces(rng, COLS)) for y in range(ROWS)})]  # a full paint first
     for _ in range(30):
@@ -79,11 +80,12 @@ def test_random_frames_leave_the_same_screen(seed: int) -> None:
             x = rng.randint(0, COLS - 3)
             rows[rng.randrange(ROWS)] = (x, random_pieces(rng, rng.randint(1, COLS - x)))
         frames.append(frame(rows, cursor=(rng.randrange(COLS), rng.randrange(ROWS))))
-    check(frames)
+    check(frames, erase)
 
 
+@pytest.mark.parametrize("erase", [False, True])
 @pytest.mark.parametrize("seed", range(20))
-def test_a_region_scrolled_up_is_sent_as_a_scroll_and_leaves_the_same_screen(seed: int) -> None:
+def test_a_region_scrolled_up_is_sent_as_a_scroll_and_leaves_the_same_screen(seed: int, erase: bool) -> None:
     """A sidebar (cols 0-7) that does not move and a conversation (cols 8-) that scrolls."""
     rng = random.Random(seed)
     side = {y: [(rng.choice(STYLES), rng.choice(["  ", "日", "ab"]) + "      ")] for y in range(ROWS)}
@@ -95,7 +97,7 @@ def test_a_region_scrolled_up_is_sent_as_a_scroll_and_leaves_the_same_screen(see
     while first + (bottom - top) + 5 < len(lines):
         first += rng.randint(1, 5)
         frames.append(frame({y: (8, lines[first + y - top]) for y in range(top, bottom + 1)}, cursor=(9, ROWS - 1)))
-    diff = check(frames)
+    diff = check(frames, erase)
     assert diff.scrolls >= len(frames) // 2  # most moves (a random line may repeat: then cells win)
 
 
@@ -138,3 +140,10 @@ def test_a_resize_forgets_the_screen() -> None:
     diff.resize(COLS, ROWS + 1)
     diff.resize(COLS, ROWS)
     assert diff.apply(full).count("y") == COLS * ROWS
+
+
+def test_where_the_terminal_erases_with_the_background_a_blank_run_is_erased() -> None:
+    diff = FrameDiff(COLS, ROWS, erase=True)
+    diff.apply(frame({y: (0, [("", "x" * COLS)]) for y in range(ROWS)}))
+    out = diff.apply(frame({2: (0, [("\x1b[48;5;16m", " " * 20), ("\x1b[1m", "ab"), ("\x1b[4m", " " * 8)])}))
+    assert out == "\x1b[3;1H\x1b[48;5;16m\x1b[20X\x1b[20C\x1b[0;1mab\x1b[0;4m        \x1b[0m"

@@ -9,7 +9,7 @@ thread falls back to Textual's own loop.
 
 Output: every write goes through `FrameDiff` (frame_diff.py), which sends only the cells a frame
 changes and turns a region moved up into a terminal scroll: a streamed reply costs a fraction
-of the bytes over SSH. OTUI_FULL_FRAMES=1 in the environment writes Textual's frames as they are.
+of the bytes over SSH. Long blank runs are erased (ECH) where terminfo says `bce`. OTUI_FULL_FRAMES=1 in the environment writes Textual's frames as they are.
 """
 
 from __future__ import annotations
@@ -42,6 +42,19 @@ class _WakingEvent(threading.Event):
             pass
 
 
+def _erases_with_background(fd: int) -> bool:
+    """terminfo says the terminal erases with the background colour (`bce`), as ncurses asks."""
+    try:
+        import curses
+    except ImportError:
+        return False
+    try:
+        curses.setupterm(os.environ.get("TERM") or "dumb", fd)
+        return curses.tigetflag("bce") > 0
+    except curses.error:  # no terminfo entry for TERM: write the blanks
+        return False
+
+
 class QuietLinuxDriver(LinuxDriver):
     """See the module docstring."""
 
@@ -51,7 +64,9 @@ class QuietLinuxDriver(LinuxDriver):
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
         self.exit_event = _WakingEvent(self._wake_w)
-        self.frames: FrameDiff | None = None if os.environ.get("OTUI_FULL_FRAMES") else FrameDiff(0, 0)
+        self.frames: FrameDiff | None = None
+        if not os.environ.get("OTUI_FULL_FRAMES"):
+            self.frames = FrameDiff(0, 0, erase=_erases_with_background(self._file.fileno()))
 
     def write(self, data: str) -> None:
         frames = self.frames
