@@ -15,6 +15,12 @@ relay in the benchmark process that time-stamps (after `sendall` returns) the ch
 the last word; the screen side is the time the pty chunk that put the word on screen was
 read. Both are `time.monotonic()` in the same process.
 
+Part 2 also measures key echo while a 2,000-token reply streams at 100 tok/s (a separate run):
+after 4 s, digits typed into the prompt one every 0.25 s (time from the key's write to the first
+pty chunk after which pyte shows it), then Shift+Tab to the conversation and PageUp, PageDown
+six times each (time to the first chunk after which a row shown before has moved the right
+way: PageUp stops following, PageDown back at the end follows again), then Ctrl+B. Reported as p95 per run (median and spread over runs).
+
 Part 3: four 4,000-token replies in a row in one session (a long chat): CPU, latency and RSS
 after each - does the cost of a reply grow with the conversation?
 
@@ -24,7 +30,8 @@ Every run is a fresh app (fresh HOME/history) in a 120x40 pty, started and left 
     uv run python benchmarks/stream.py [--runs 5] [--parts 1,2]
 
 Targets: Enter -> last word <= 1.5 s; CPU <= 1.5 s; <= 150 KB; RSS <= 120 MB;
-lag <= 50 ms at 100 tok/s and <= 100 ms at 1,000 tok/s; CPU <= 20 % of a core at 100 tok/s.
+lag <= 50 ms at 100 tok/s and <= 100 ms at 1,000 tok/s; CPU <= 20 % of a core at 100 tok/s;
+bytes <= 150 KB at 100 tok/s and <= 120 KB at 1,000 tok/s (issue 20); key echo p95 <= 50 ms.
 """
 
 from __future__ import annotations
@@ -39,7 +46,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.term import (  # noqa: E402
+    CTRL_B,
     ENTER,
+    PAGE_DOWN,
+    PAGE_UP,
+    SHIFT_TAB,
     AppTerm,
     Others,
     Proxy,
@@ -104,6 +115,66 @@ def reply_run(host: str, final: str, n_tokens: int, proxy: Proxy | None = None) 
             r["lag_ms"] = (t_last - sent) * 1e3 if sent else float("nan")
             r["cpu_pct"] = 100 * (cpu_last - cpu0) / (t_last - t_enter)
         return r
+
+
+def _percentile(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
+
+
+def _conversation_rows(app: AppTerm) -> list[str]:
+    """The conversation's rows (right of the session list, above the prompt), stripped."""
+    lines = app.lines()
+    left = lines[2].find("▕") + 1
+    return [line[left:].strip() for line in lines[2:34]]
+
+
+def keys_run(host: str, final: str, n_tokens: int) -> dict[str, float]:
+    """Key echo while a reply streams (see the module docstring): p95 of typing and of PageUp."""
+    with AppTerm(host=host) as app:
+        settle(app)
+        type_prompt(app)
+        t_enter = app.send(ENTER)
+        app.wait_text("streaming", timeout=30, since=t_enter)
+        time.sleep(4.0)  # the reply is taller than the view by now: the view follows it
+        typed, echo = "zq", []
+        app.send(typed)
+        app.wait(lambda s: any(typed in line for line in s.display), timeout=10, what="zq")
+        for digit in "1234567890123":
+            time.sleep(0.25)
+            typed += digit
+            want = typed
+            t = app.send(digit)
+            t_seen = app.wait(lambda s, w=want: any(w in line for line in s.display), timeout=10, since=t,
+                              what=repr(want))
+            echo.append((t_seen - t) * 1e3)
+        time.sleep(3.0)  # two pages of reply above the view
+        app.send(SHIFT_TAB)
+        time.sleep(0.5)
+        pages = []
+        for _ in range(6):
+            for key, up in ((PAGE_UP, True), (PAGE_DOWN, False)):
+                rows = _conversation_rows(app)
+                # a row the move must shift: low on the view for PageUp (the content moves down),
+                # high for PageDown; unique, so that its new place is certain
+                order = range(len(rows) - 3, len(rows) // 2, -1) if up else range(2, len(rows) // 2)
+                r = next(i for i in order if len(rows[i]) > 8 and rows.count(rows[i]) == 1)
+
+                def moved(screen, anchor=rows[r], r=r, up=up) -> bool:
+                    left = screen.display[2].find("▕") + 1
+                    now = [line[left:].strip() for line in screen.display[2:34]]
+                    if anchor not in now:
+                        return True
+                    return now.index(anchor) > r if up else now.index(anchor) < r
+
+                t = app.send(key)
+                pages.append((app.wait(moved, timeout=10, since=t, what="the view moved a page") - t) * 1e3)
+                time.sleep(0.3)
+        app.send(CTRL_B)
+        app.wait_text(f"{n_tokens} tokens", timeout=60, since=t_enter)
+        return {"type_p95_ms": _percentile(echo, 0.95), "type_median_ms": median(echo),
+                "page_p95_ms": _percentile(pages, 0.95), "page_median_ms": median(pages),
+                "keys": float(len(echo) + len(pages))}
 
 
 def baseline_run(mode: str, n_tokens: int) -> dict[str, float]:
@@ -217,6 +288,7 @@ def main() -> int:
                     print(f"  {rate:.0f} tok/s run {i + 1}: {show(r)}", flush=True)
             out[f"rate{rate:.0f}"] = runs
             c = {k: [r[k] for r in runs] for k in runs[0]}
+            target_kb = 150 if rate == 100.0 else 120
             rows.append((f"{n} tok at {rate:.0f} tok/s: last token sent -> on screen (ms)",
                          spread(c["lag_ms"], ".0f"), f"<= {lag_target:.0f}",
                          verdict(median(c["lag_ms"]), lag_target)))
@@ -225,8 +297,32 @@ def main() -> int:
                              verdict(median(c["cpu_pct"]), 20)))
             else:
                 rows.append(("  app CPU during the stream (% of a core)", spread(c["cpu_pct"], ".1f"), "", ""))
-            rows.append(("  bytes to terminal, Enter -> finished (KB)", spread(c["kbytes"], ".0f"), "", ""))
+            rows.append(("  bytes to terminal, Enter -> finished (KB)", spread(c["kbytes"], ".0f"),
+                         f"<= {target_kb}", verdict(median(c["kbytes"]), target_kb)))
             rows.append(("  other processes' CPU meanwhile (cores of 2)", spread(c["others_cores"], ".2f"), "", ""))
+        keys = []
+        with Simulator(token_rate=100.0, reply=None).start() as sim:
+            for i in range(args.runs):
+                final = f"ZEBRAFINALKEYS{i}"
+                text = markdown_reply(args.rate_tokens, seed=2, final=final)
+                sim.reply = text
+                wait_for_quiet_machine(args.max_others, args.wait)
+                with Others() as others:
+                    r = attempt(keys_run, sim.url, final, len(tokenize(text)))
+                r["others_cores"] = others.cores
+                keys.append(r)
+                print(f"  keys at 100 tok/s run {i + 1}: {show(r)}", flush=True)
+        out["keys100"] = keys
+        c = {k: [r[k] for r in keys] for k in keys[0]}
+        rows += [
+            ("key echo while streaming 100 tok/s: typing, p95 (ms)", spread(c["type_p95_ms"], ".0f"), "<= 50",
+             verdict(median(c["type_p95_ms"]), 50)),
+            ("  typing, median (ms)", spread(c["type_median_ms"], ".0f"), "", ""),
+            ("  PageUp / PageDown in the conversation, p95 (ms)", spread(c["page_p95_ms"], ".0f"), "<= 50",
+             verdict(median(c["page_p95_ms"]), 50)),
+            ("  PageUp / PageDown, median (ms)", spread(c["page_median_ms"], ".0f"), "", ""),
+            ("  other processes' CPU meanwhile (cores of 2)", spread(c["others_cores"], ".2f"), "", ""),
+        ]
 
     if 3 in parts:
         runs3 = []

@@ -59,6 +59,7 @@ CTRL_L = "\x0c"
 CTRL_N = "\x0e"
 CTRL_Q = "\x11"
 UP, DOWN = "\x1b[A", "\x1b[B"
+PAGE_UP, PAGE_DOWN, SHIFT_TAB, CTRL_B = "\x1b[5~", "\x1b[6~", "\x1b[Z", "\x02"
 F1, F2, F3, F4 = "\x1bOP", "\x1bOQ", "\x1bOR", "\x1bOS"
 
 

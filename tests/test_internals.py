@@ -23,6 +23,9 @@ Textual
   `textual._time.get_time`; `LinuxDriver.run_input_thread`, `Driver._debug`,
   `LinuxDriver.exit_event`, `Driver.process_message`, `LinuxDriver.fileno` —
   tui/ui/shell/driver.py (QuietLinuxDriver's input thread that sleeps instead of polling)
+- `LinuxDriver._file` (the terminal, for its size and terminfo) and what a frame is made of
+  (`textual._compositor.LayoutUpdate.render_segments`: cursor moves, SGR, text, newlines) —
+  tui/ui/shell/frame_diff.py (FrameDiff reads frames; anything else goes out unshortened)
 - and no other private Textual name is overridden by accident (test_no_accidental_overrides:
   MarkdownLines once shadowed `Widget._render`, which text selection calls)
 
@@ -144,6 +147,28 @@ def test_driver_input_thread_internals() -> None:
     linux_init = inspect.getsource(LinuxDriver.__init__)
     for name in ("self.exit_event", "self.fileno"):
         assert name in linux_init, f"LinuxDriver.{name[5:]} is gone; {where}"
+
+
+def test_frames_are_made_of_what_frame_diff_reads() -> None:
+    from rich.console import Console
+    from rich.segment import Segment
+    from rich.style import Style
+    from textual._compositor import LayoutUpdate
+    from textual.drivers.linux_driver import LinuxDriver
+    from textual.geometry import Region
+    from textual.strip import Strip
+
+    from tui.ui.shell.frame_diff import FrameDiff
+
+    where = "tui/ui/shell/driver.py and frame_diff.py"
+    assert "self._file" in inspect.getsource(LinuxDriver.__init__), f"LinuxDriver._file is gone; {where}"
+    strip = Strip([Segment("hi ", Style(bold=True, bgcolor="red")), Segment("日本", Style(color="blue"))])
+    console = Console(color_system="256", force_terminal=True, width=20)
+    data = LayoutUpdate([[strip], [strip]], Region(2, 3, 7, 2)).render_segments(console)
+    diff = FrameDiff(20, 10)
+    diff.apply(data)
+    assert [cell[1] for cell in diff.screen[4][2:9]] == list("hi 日") + ["", "本", ""], \
+        f"Textual's frames hold something FrameDiff does not read (it writes them whole); {where}"
 
 
 # The private overrides the app means to make; anything else is an accident.

@@ -59,8 +59,9 @@ class TmuxApp:
                                 timeout=10)
         return result.stdout
 
-    def screen(self) -> str:
-        return self._tmux("capture-pane", "-p")
+    def screen(self, styled: bool = False) -> str:
+        """The screen's text; `styled`: with the colours and attributes of each cell (SGR)."""
+        return self._tmux("capture-pane", "-p", *(["-e"] if styled else []))
 
     def bytes_written(self) -> bytes:
         return self.output.read_bytes() if self.output.exists() else b""

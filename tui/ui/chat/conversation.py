@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.actions import SkipAction
 from textual.containers import VerticalScroll
 
 
@@ -15,6 +16,9 @@ class Conversation(VerticalScroll):
     off the top. Textual's own `anchor()` also anchors a short conversation, which then sits at
     the bottom of the view; hence the property below instead (Textual reads `_anchored` at each
     arrangement; if a later Textual stops doing so, this only brings that one frame back).
+
+    Keys move the view at once, not in an animation: an animated page is ~a dozen frames (bytes
+    over SSH) and its first visible step came ~90 ms after the key (issue 20 measured it).
     """
 
     follow = True
@@ -34,24 +38,33 @@ class Conversation(VerticalScroll):
         if self.scroll_y >= self.max_scroll_y - 1:
             self.follow = True
 
+    def _can_scroll(self) -> None:
+        if not self.allow_vertical_scroll:
+            raise SkipAction()
+
     def action_scroll_up(self) -> None:
         self._user_scrolled_up()
-        super().action_scroll_up()
+        self._can_scroll()
+        self.scroll_up(animate=False)
 
     def action_page_up(self) -> None:
         self._user_scrolled_up()
-        super().action_page_up()
+        self._can_scroll()
+        self.scroll_page_up(animate=False)
 
     def action_scroll_home(self) -> None:
         self._user_scrolled_up()
-        super().action_scroll_home()
+        self._can_scroll()
+        self.scroll_home(animate=False)
 
     def action_scroll_down(self) -> None:
-        super().action_scroll_down()
+        self._can_scroll()
+        self.scroll_down(animate=False)
         self.call_after_refresh(self._maybe_resume)
 
     def action_page_down(self) -> None:
-        super().action_page_down()
+        self._can_scroll()
+        self.scroll_page_down(animate=False)
         self.call_after_refresh(self._maybe_resume)
 
     def _on_mouse_scroll_up(self, event) -> None:

@@ -6,6 +6,10 @@ the app's CPU. This one blocks until a byte arrives, a half-read escape sequence
 (the parser's own deadline) or the app exits (a pipe written when the exit event is set).
 Everything else is Textual's driver. Should Textual's internals this relies on change, the
 thread falls back to Textual's own loop.
+
+Output: every write goes through `FrameDiff` (frame_diff.py), which sends only the cells a frame
+changes and turns a region moved up into a terminal scroll: a streamed reply costs a fraction
+of the bytes over SSH. Long blank runs are erased (ECH) where terminfo says `bce`. OTUI_FULL_FRAMES=1 in the environment writes Textual's frames as they are.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from typing import Any
 from textual._time import get_time
 from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
+
+from tui.ui.shell.frame_diff import FrameDiff
 
 
 class _WakingEvent(threading.Event):
@@ -36,6 +42,19 @@ class _WakingEvent(threading.Event):
             pass
 
 
+def _erases_with_background(fd: int) -> bool:
+    """terminfo says the terminal erases with the background colour (`bce`), as ncurses asks."""
+    try:
+        import curses
+    except ImportError:
+        return False
+    try:
+        curses.setupterm(os.environ.get("TERM") or "dumb", fd)
+        return curses.tigetflag("bce") > 0
+    except curses.error:  # no terminfo entry for TERM: write the blanks
+        return False
+
+
 class QuietLinuxDriver(LinuxDriver):
     """See the module docstring."""
 
@@ -45,6 +64,21 @@ class QuietLinuxDriver(LinuxDriver):
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
         self.exit_event = _WakingEvent(self._wake_w)
+        self.frames: FrameDiff | None = None
+        if not os.environ.get("OTUI_FULL_FRAMES"):
+            self.frames = FrameDiff(0, 0, erase=_erases_with_background(self._file.fileno()))
+
+    def write(self, data: str) -> None:
+        frames = self.frames
+        if frames is not None:
+            try:
+                columns, rows = os.get_terminal_size(self._file.fileno())
+            except (OSError, ValueError):
+                columns, rows = 0, 0
+            frames.resize(columns, rows)  # a new size: nothing known, the next frames go whole
+            data = frames.apply(data) if columns and rows else data
+        if data:
+            super().write(data)
 
     def run_input_thread(self) -> None:
         parser = XTermParser(self._debug)
