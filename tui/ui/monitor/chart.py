@@ -1,0 +1,198 @@
+"""History charts for the Monitor pane: a metric's recent values and a size in, lines of text out.
+
+Pure (no Textual): :func:`chart_lines` turns one series into ``height`` rows of block glyphs
+on a FIXED scale (0–100 % is always the full height, whatever the data), with the y-axis
+range written in a left gutter ("100%" at the top, "0%" at the bottom, the middle when the
+chart is tall enough). :func:`chart_header` is the line above a chart: the reading, its
+detail and the time span ("last 5 min"); :func:`side_by_side` puts two charts next to each
+other, as the cards draw them (GPU utilization | VRAM, CPU | RAM).
+
+Block glyphs (``▁▂▃▄▅▆▇█``), not braille: a block column is a filled bar, readable at two
+rows as well as at twenty; it has eight levels per row where braille has four; it renders in
+every terminal font (braille often draws as sparse dots or is missing); and one sample group
+per cell keeps the fixed columns of the sparklines, so between group boundaries only the
+rightmost column of a chart changes and a repaint is a few cells. Braille's extra horizontal
+resolution buys little here: the 5-minute window at one sample a second is 300 samples, which
+is already several samples per column at every realistic width.
+
+Columns hold fixed groups of samples counted from the sampler's first one; each column shows
+the peak of its group; a column without any reading is blank and a reading of the bottom of
+the scale still shows the lowest glyph, so "no data" and "0 %" look different.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+
+from tui.ui.monitor.text import MUTED, Line, fit
+
+GLYPHS = " ▁▂▃▄▅▆▇█"  # a cell filled 0..8 eighths from the bottom
+EIGHTHS = 8
+TICK = "┤"  # a labelled row of the y-axis
+AXIS = "│"  # an unlabelled one
+GAP = 2  # cells between two charts side by side
+MIN_HEIGHT = 2  # rows of a chart: the top and the bottom of the scale, both labelled
+MAX_HEIGHT = 20  # taller charts only stretch the same samples
+MIN_WIDTH = 28  # cells of one chart (gutter + plot) below which the pair is stacked
+MIDDLE_FROM = 5  # rows from which the middle of the scale is labelled too
+
+Value = float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Axis:
+    """The y-axis labels: the top and bottom of the scale, and its middle (shown when tall)."""
+
+    top: str
+    bottom: str
+    middle: str | None = None
+
+
+PERCENT = Axis("100%", "0%", "50%")
+
+
+def size_label(n_bytes: float) -> str:
+    """A compact byte size for an axis: "24 GiB", "7.6 GiB", "512 MiB", "0"."""
+    if n_bytes <= 0:
+        return "0"
+    for unit, scale in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n_bytes >= scale:
+            x = n_bytes / scale
+            return f"{x:.0f} {unit}" if x >= 100 or abs(x - round(x)) < 0.05 else f"{x:.1f} {unit}"
+    return f"{n_bytes:.0f} B"
+
+
+def bytes_axis(total: int | None) -> Axis:
+    """0 to ``total`` bytes (the series itself is in percent of it); percent without a total."""
+    if not total:
+        return PERCENT
+    return Axis(size_label(total), "0", size_label(total / 2))
+
+
+def bucket_size(capacity: int, width: int) -> int:
+    """Samples per column so that ``capacity`` samples (the history window) fit ``width``."""
+    return max(1, math.ceil(max(1, capacity) / max(1, width)))
+
+
+def column_peaks(values: Sequence[Value], last_seq: int, width: int, capacity: int) -> list[Value]:
+    """The peak of each column's fixed group of samples (``None``: no reading in it).
+
+    Sample ``last_seq`` is the newest (the last of ``values``); groups are counted from the
+    sampler's first sample, so a column keeps its samples until the group boundary moves
+    every column one to the left."""
+    if width <= 0:
+        return []
+    size = bucket_size(capacity, width)
+    first_bucket = last_seq // size - width + 1
+    peaks: list[Value] = [None] * width
+    base = last_seq - len(values) + 1
+    for i, value in enumerate(values):
+        if value is None or math.isnan(value):
+            continue
+        col = (base + i) // size - first_bucket
+        if 0 <= col < width:
+            peak = peaks[col]
+            if peak is None or value > peak:
+                peaks[col] = value
+    return peaks
+
+
+def column_fills(peaks: Sequence[Value], height: int, lo: float, hi: float) -> list[int]:
+    """Eighths of the chart's height filled per column: 0 without a reading, at least 1 with
+    one, ``height * 8`` at or over ``hi``."""
+    total = max(1, height) * EIGHTHS
+    span = (hi - lo) or 1.0
+    return [0 if p is None else max(1, min(total, round((p - lo) / span * total))) for p in peaks]
+
+
+def plot_rows(fills: Sequence[int], height: int) -> list[str]:
+    """The glyph rows of a chart, top row first."""
+    rows = []
+    for r in range(height - 1, -1, -1):
+        base = r * EIGHTHS
+        rows.append("".join(GLYPHS[min(EIGHTHS, max(0, f - base))] for f in fills))
+    return rows
+
+
+def gutter(axis: Axis, height: int) -> list[str]:
+    """The label of each row (top first): the top and bottom of the scale, the middle from
+    MIDDLE_FROM rows; "" for the others."""
+    labels = [""] * height
+    if height <= 0:
+        return labels
+    labels[-1] = axis.bottom
+    labels[0] = axis.top  # a one-row chart is labelled with its top
+    if axis.middle and height >= MIDDLE_FROM:
+        labels[(height - 1) // 2] = axis.middle
+    return labels
+
+
+def chart_lines(
+    values: Sequence[Value],
+    *,
+    last_seq: int,
+    capacity: int,
+    width: int,
+    height: int,
+    lo: float = 0.0,
+    hi: float = 100.0,
+    axis: Axis = PERCENT,
+    style: str = "",
+) -> list[Line]:
+    """``height`` lines of exactly ``width`` cells: the right-aligned axis labels, a tick, and
+    the plot of the newest ``capacity`` samples on the scale ``lo``–``hi``."""
+    if height <= 0 or width <= 0:
+        return []
+    labels = gutter(axis, height)
+    label_w = max(cell_len(label) for label in labels)
+    plot_w = width - label_w - 1
+    if plot_w < 1:  # too narrow for a plot: the labels alone, cut
+        return [fit(((label, MUTED),), width) for label in labels]
+    rows = plot_rows(column_fills(column_peaks(values, last_seq, plot_w, capacity), height, lo, hi), height)
+    return [((label.rjust(label_w) + (TICK if label else AXIS), MUTED), (row, style) if style else row)
+            for label, row in zip(labels, rows, strict=True)]
+
+
+LABEL_W = 5  # "Util ", "VRAM "
+VALUE_W = 7  # "⚠ 100% "
+
+
+def chart_header(label: str, value: Line, detail: Line, span: str, width: int) -> Line:
+    """``Util 37%   fan 41%      last 5 min``: label and reading in fixed columns (a changed
+    value moves nothing else), the detail, and the time span at the right when it fits."""
+    left: Line = (*fit(((label, MUTED),), LABEL_W), *fit(value, VALUE_W), *detail)
+    used = sum(cell_len(p if isinstance(p, str) else p[0]) for p in left)
+    if span and used + 1 + cell_len(span) <= width:
+        return (*left, " " * (width - used - cell_len(span)), (span, MUTED))
+    return fit(left, width)
+
+
+def pair_widths(width: int) -> tuple[int, int] | None:
+    """Cells of the left and right chart of a pair ``width`` cells wide, or ``None`` when
+    they don't both get MIN_WIDTH (then they are stacked)."""
+    left = (width - GAP) // 2
+    right = width - GAP - left
+    return (left, right) if left >= MIN_WIDTH else None
+
+
+def side_by_side(left: Sequence[Line], right: Sequence[Line], left_width: int) -> list[Line]:
+    """Two blocks of lines next to each other, the left one padded to ``left_width``."""
+    blank: Line = ()
+    out: list[Line] = []
+    for i in range(max(len(left), len(right))):
+        a = left[i] if i < len(left) else blank
+        b = right[i] if i < len(right) else blank
+        out.append((*fit(a, left_width), " " * GAP, *b))
+    return out
+
+
+def fit_height(viewport: int, fixed: int, units: int) -> int:
+    """Rows per chart so that ``units`` charts and ``fixed`` other rows fill ``viewport`` rows,
+    within MIN_HEIGHT–MAX_HEIGHT (below the minimum the pane scrolls)."""
+    if units <= 0:
+        return MIN_HEIGHT
+    return max(MIN_HEIGHT, min(MAX_HEIGHT, (viewport - fixed) // units))
