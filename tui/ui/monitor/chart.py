@@ -163,12 +163,17 @@ VALUE_W = 7  # "⚠ 100% "
 
 def chart_header(label: str, value: Line, detail: Line, span: str, width: int) -> Line:
     """``Util 37%   fan 41%      last 5 min``: label and reading in fixed columns (a changed
-    value moves nothing else), the detail, and the time span at the right when it fits."""
-    left: Line = (*fit(((label, MUTED),), LABEL_W), *fit(value, VALUE_W), *detail)
-    used = sum(cell_len(p if isinstance(p, str) else p[0]) for p in left)
-    if span and used + 1 + cell_len(span) <= width:
-        return (*left, " " * (width - used - cell_len(span)), (span, MUTED))
-    return fit(left, width)
+    value moves nothing else), the detail, and the time span at the right. Short of room the
+    detail is cut first; the span goes only when the label and reading leave no room for it."""
+    head: Line = (*fit(((label, MUTED),), LABEL_W), *fit(value, VALUE_W))
+    used = sum(cell_len(p if isinstance(p, str) else p[0]) for p in (*head, *detail))
+    room = width - LABEL_W - VALUE_W - cell_len(span) - 1  # cells left for the detail
+    if not span or room < 4:
+        return fit((*head, *detail), width)
+    if used - LABEL_W - VALUE_W > room:
+        detail = fit(detail, room)
+        used = LABEL_W + VALUE_W + room
+    return (*head, *detail, " " * (width - used - cell_len(span)), (span, MUTED))
 
 
 def pair_widths(width: int) -> tuple[int, int] | None:
