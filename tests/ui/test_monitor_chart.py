@@ -52,7 +52,7 @@ def test_each_column_shows_the_peak_of_its_fixed_group():
 
 
 def test_between_group_boundaries_only_the_last_column_changes():
-    capacity, width = 12, 4  # 3 samples per column
+    capacity = 12  # 3 samples per column of a 4-column plot
     values = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 10.0, 0.0]
 
     def rows(vals, last_seq):

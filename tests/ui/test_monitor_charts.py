@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from tests.screen import screen_text
 from tests.ui.conftest import wait_for
-from tests.ui.test_monitor_pane import fast_app, gpu, pane, show_monitor
+from tests.ui.test_monitor_fleet import fast_fleet, host_table, write_config  # noqa: F401 (autouse fixture)
+from tests.ui.test_monitor_pane import fast_app, gpu, show_monitor
 from tui.service.monitor.gpu import FakeGpuBackend
 from tui.ui.monitor import chart as ch
 from tui.ui.monitor.cards import GpuCard, HostCard
+from tui.ui.monitor.fleet import FleetCard
+from tui.ui.monitor.pane import FLEET_ROOM
 
 
 def chart_block(text: str, header: str, below: str) -> list[str]:
@@ -62,6 +65,21 @@ async def test_two_gpus_share_the_room(sim, make_app):
         assert ch.MIN_HEIGHT < height < ch.MAX_HEIGHT
         assert p.max_scroll_y == 0  # and the whole pane fits: nothing scrolled away
         assert "no model loaded" in screen_text(app)
+
+
+async def test_a_long_fleet_keeps_its_room_below_the_charts(sim, make_app, tmp_path):
+    config = write_config(tmp_path, *(host_table(f"node{i}", sim.url) for i in range(8)))
+    app = fast_app(make_app, sim.url, FakeGpuBackend([gpu()]), config_path=config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        p = await show_monitor(pilot, app, samples=3)
+        fleet = p.query_one(FleetCard)
+        await wait_for(pilot, lambda: fleet.display and "node7" in fleet.plain)
+        await show_monitor(pilot, app, samples=2)
+        assert fleet.rows > FLEET_ROOM  # more than the room kept: the rest scrolls
+        in_view = p.scrollable_content_region.height - (fleet.virtual_region.y - int(p.scroll_y))
+        assert in_view >= FLEET_ROOM  # title and the first hosts visible without scrolling
+        assert "Fleet · 8 hosts" in screen_text(app)
+        assert p.query_one(GpuCard).chart_height > ch.MIN_HEIGHT  # and the charts still grew
 
 
 async def test_charts_are_rendered_once_per_sample_not_per_redraw(sim, make_app):
