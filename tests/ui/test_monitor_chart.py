@@ -139,3 +139,14 @@ def test_height_fills_the_room_within_limits():
     assert ch.fit_height(viewport=20, fixed=19, units=2) == ch.MIN_HEIGHT  # the pane scrolls
     assert ch.fit_height(viewport=200, fixed=10, units=1) == ch.MAX_HEIGHT
     assert ch.fit_height(viewport=30, fixed=10, units=0) == ch.MIN_HEIGHT
+
+
+def test_rows_over_the_warning_level_keep_the_warning_style_whatever_the_reading():
+    assert ch.warn_rows(10, 0.0, 100.0, 90.0) == [True] + [False] * 9  # the top row: 90-100 %
+    assert ch.warn_rows(20, 0.0, 100.0, 90.0) == [True, True] + [False] * 18
+    assert ch.warn_rows(2, 0.0, 100.0, 90.0) == [False, False]  # too coarse: the text still says ⚠
+    assert ch.warn_rows(4, 0.0, 100.0, None) == [False] * 4
+    for values in ([10.0] * 4, [99.0] * 4):  # a low and a high reading: the same styles per row
+        lines = ch.chart_lines(values, last_seq=4, capacity=4, width=9, height=10, style="$primary",
+                               level=90.0, warn_style="$warning")
+        assert [line[-1][1] for line in lines] == ["$warning"] + ["$primary"] * 9

@@ -98,3 +98,12 @@ async def test_charts_are_rendered_once_per_sample_not_per_redraw(sim, make_app)
         await pilot.press("p")
         await wait_for(pilot, lambda: card.charts_rendered >= rendered + 2)  # a new sample: both charts
         assert card.charts_rendered - rendered <= 2 * (p.renders - renders)
+
+
+def test_a_card_warning_clears_only_well_below_its_level():
+    """A reading hovering about the level does not flip the card's title and colours each
+    sample (each flip repaints the whole card)."""
+    card = GpuCard(0)
+    readings = [89.0, 90.0, 87.0, 91.0, 86.0, 84.9, 89.0, 90.0]
+    assert [card.warned("vram", v, 90.0) for v in readings] == [False, True, True, True, True, False, False, True]
+    assert not card.warned("vram", None, 90.0) and not card.warned("vram", 99.0, None)

@@ -30,6 +30,10 @@ from tui.ui.monitor.widgets import Rows, auto_top, spark_text
 
 SPARK = "$primary"
 SPARK_WARN = "$warning"
+#: Points below its level a reading must fall before a card's warning (title, colours) clears,
+#: as the ThresholdWatcher's alerts do: a reading hovering about the level would otherwise
+#: flip them every sample, and each flip repaints the whole card.
+WARN_HYSTERESIS = 5.0
 
 
 class Card(Rows):
@@ -41,6 +45,7 @@ class Card(Rows):
         self.bordered = title is not None  # a one-row top border holds the title
         self._title = ""
         self._shown: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        self._warned: set[str] = set()
         if title is not None:
             self.set_title(title, warn=False)
 
@@ -49,6 +54,19 @@ class Card(Rows):
             self._title = title
             self.border_title = Text(inert(title))  # host names, URLs, GPU names: never markup
         self.set_class(warn, "-warn")  # no-op unless it changed; a leaf widget restyles alone
+
+    def warned(self, key: str, value: float | None, level: float | None) -> bool:
+        """Whether the card warns for ``key``: at or over ``level``, and from then on until the
+        reading falls WARN_HYSTERESIS below it."""
+        if value is None or level is None:
+            self._warned.discard(key)
+            return False
+        warn = value >= (level - WARN_HYSTERESIS if key in self._warned else level)
+        if warn:
+            self._warned.add(key)
+        else:
+            self._warned.discard(key)
+        return warn
 
     def show(self, *args: Any, **kwargs: Any) -> None:
         self._shown = (args, kwargs)
@@ -82,7 +100,7 @@ class ChartSpec:
     key: str  # the history series (Snapshot.series)
     hi: float = 100.0
     axis: ch.Axis = ch.PERCENT
-    warn: bool = False
+    level: float | None = None  # the warning level: rows over it are drawn in warning colours
 
 
 class ChartCard(Card):
@@ -107,13 +125,14 @@ class ChartCard(Card):
             self._charts.clear()
             self._charts_seq = snap.seq
         capacity = _capacity(snap)
-        key = (spec.key, width, self.chart_height, capacity, spec.hi, spec.axis, spec.warn)
+        key = (spec.key, width, self.chart_height, capacity, spec.hi, spec.axis, spec.level)
         plot = self._charts.get(key)
         if plot is None:
             self.charts_rendered += 1
             plot = self._charts[key] = ch.chart_lines(
                 snap.series(spec.key), last_seq=snap.seq, capacity=capacity, width=width,
-                height=self.chart_height, hi=spec.hi, axis=spec.axis, style=SPARK_WARN if spec.warn else SPARK)
+                height=self.chart_height, hi=spec.hi, axis=spec.axis, style=SPARK, level=spec.level,
+                warn_style=SPARK_WARN)
         span = f"last {t.duration_text(snap.window)}"
         return [ch.chart_header(spec.label, spec.value, spec.detail, span, width), *plot]
 
@@ -160,7 +179,7 @@ class HostCard(ChartCard):
         cpu_level, ram_level = levels.get("cpu"), levels.get("ram")
         cpu = host.cpu_percent if host else None
         ram = host.ram_percent if host else None
-        cpu_warn, ram_warn = t.over(cpu, cpu_level), t.over(ram, ram_level)
+        cpu_warn, ram_warn = self.warned("cpu", cpu, cpu_level), self.warned("ram", ram, ram_level)
         title = f"Host · {self.hostname}"
         if host is None:
             title += f" · {snap.errors.get('host', 'no reading')}"
@@ -169,9 +188,9 @@ class HostCard(ChartCard):
         ram_text = format_used_total(host.ram_used, host.ram_total) if host else t.NA
         lines = self.chart_pair(
             snap, width,
-            ChartSpec("CPU", t.percent(cpu, cpu_level), ((t.load_text(host), t.MUTED),), "cpu", warn=cpu_warn),
+            ChartSpec("CPU", t.percent(cpu, cpu_level), ((t.load_text(host), t.MUTED),), "cpu", level=cpu_level),
             ChartSpec("RAM", t.percent(ram, ram_level), t.plain(ram_text), "ram",
-                      axis=ch.bytes_axis(host.ram_total if host else None), warn=ram_warn))
+                      axis=ch.bytes_axis(host.ram_total if host else None), level=ram_level))
         if self.show_cores:
             lines += [(" " * t.LABEL_WIDTH, *line)
                       for line in t.per_core_lines(host.per_cpu if host else (), width - t.LABEL_WIDTH, cpu_level)]
@@ -200,8 +219,8 @@ class GpuCard(ChartCard):
         i = gpu.index
         vram_level = t.level_for(levels, "vram", i)
         temp_level = t.level_for(levels, "gpu_temp", i)
-        vram_warn = t.over(gpu.mem_percent, vram_level)
-        temp_warn = t.over(gpu.temperature_c, temp_level)
+        vram_warn = self.warned("vram", gpu.mem_percent, vram_level)
+        temp_warn = self.warned("temp", gpu.temperature_c, temp_level)
         warn = vram_warn or temp_warn or gpu.error is not None
         self.set_title(t.gpu_title(gpu, snap.gpu.driver_version, warn), warn=warn)
         row = t.metric_row
@@ -212,7 +231,7 @@ class GpuCard(ChartCard):
                 ChartSpec("Util", t.percent(gpu.util_percent), fan, metric_key("gpu_util", i)),
                 ChartSpec("VRAM", t.percent(gpu.mem_percent, vram_level),
                           t.plain(format_used_total(gpu.mem_used, gpu.mem_total)), metric_key("vram", i),
-                          axis=ch.bytes_axis(gpu.mem_total), warn=vram_warn)),
+                          axis=ch.bytes_axis(gpu.mem_total), level=vram_level)),
             row("Temp", t.temperature(gpu.temperature_c, temp_level),
                 _spark(snap, metric_key("gpu_temp", i), width, warn=temp_warn),
                 ((t.temp_level_text(temp_level), t.MUTED),), width),

@@ -139,6 +139,16 @@ def gutter(axis: Axis, height: int) -> list[str]:
     return labels
 
 
+def warn_rows(height: int, lo: float, hi: float, level: float | None) -> list[bool]:
+    """Which rows (top first) lie over the warning ``level``: those whose middle is at or
+    above it. Fixed per row, so the colour never changes with the reading: only glyphs do
+    (a whole chart changing colour would repaint every cell of it)."""
+    if level is None:
+        return [False] * height
+    span = (hi - lo) or 1.0
+    return [lo + (height - r - 0.5) / height * span >= level for r in range(height)]
+
+
 def chart_lines(
     values: Sequence[Value],
     *,
@@ -150,9 +160,12 @@ def chart_lines(
     hi: float = 100.0,
     axis: Axis = PERCENT,
     style: str = "",
+    level: float | None = None,
+    warn_style: str = "",
 ) -> list[Line]:
     """``height`` lines of exactly ``width`` cells: the right-aligned axis labels, a tick, and
-    the plot of the newest ``capacity`` samples on the scale ``lo``–``hi``."""
+    the plot of the newest ``capacity`` samples on the scale ``lo``–``hi``; the rows over the
+    warning ``level`` (see ``warn_rows``) in ``warn_style``."""
     if height <= 0 or width <= 0:
         return []
     labels = gutter(axis, height)
@@ -161,8 +174,12 @@ def chart_lines(
     if plot_w < 1:  # too narrow for a plot: the labels alone, cut
         return [fit(((label, MUTED),), width) for label in labels]
     rows = plot_rows(column_fills(column_peaks(values, last_seq, plot_w, capacity), height, lo, hi), height)
-    return [((label.rjust(label_w) + (TICK if label else AXIS), MUTED), (row, style) if style else row)
-            for label, row in zip(labels, rows, strict=True)]
+    over = warn_rows(height, lo, hi, level)
+    lines: list[Line] = []
+    for label, row, warn in zip(labels, rows, over, strict=True):
+        row_style = warn_style if warn else style
+        lines.append(((label.rjust(label_w) + (TICK if label else AXIS), MUTED), (row, row_style) if row_style else row))
+    return lines
 
 
 LABEL_W = 5  # "Util ", "VRAM "
