@@ -68,17 +68,17 @@ async def test_two_gpus_share_the_room(sim, make_app):
 
 
 async def test_a_long_fleet_keeps_its_room_below_the_charts(sim, make_app, tmp_path):
-    config = write_config(tmp_path, *(host_table(f"node{i}", sim.url) for i in range(8)))
+    config = write_config(tmp_path, *(host_table(f"node{i:02d}", sim.url) for i in range(14)))
     app = fast_app(make_app, sim.url, FakeGpuBackend([gpu()]), config_path=config)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(200, 60)) as pilot:
         p = await show_monitor(pilot, app, samples=3)
         fleet = p.query_one(FleetCard)
-        await wait_for(pilot, lambda: fleet.display and "node7" in fleet.plain)
+        await wait_for(pilot, lambda: fleet.display and "node13" in fleet.plain)
         await show_monitor(pilot, app, samples=2)
         assert fleet.rows > FLEET_ROOM  # more than the room kept: the rest scrolls
         in_view = p.scrollable_content_region.height - (fleet.virtual_region.y - int(p.scroll_y))
         assert in_view >= FLEET_ROOM  # title and the first hosts visible without scrolling
-        assert "Fleet · 8 hosts" in screen_text(app)
+        assert "Fleet · 14 hosts" in screen_text(app)
         assert p.query_one(GpuCard).chart_height > ch.MIN_HEIGHT  # and the charts still grew
 
 

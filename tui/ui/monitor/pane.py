@@ -39,7 +39,7 @@ from tui.ui.monitor.feed import MonitorFeed, Sampled
 from tui.ui.monitor.fleet import FleetCard, FleetFeed, FleetUpdated
 
 COST_PERIOD = 5.0  # seconds over which the header's per-source sample costs are averaged
-FLEET_ROOM = 12  # rows of the fleet that the charts leave in view (the rest scrolls)
+FLEET_ROOM = 20  # rows of the fleet that the charts leave in view (the rest scrolls)
 
 
 class MonitorPane(VerticalScroll, can_focus=True):
