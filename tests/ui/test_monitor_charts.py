@@ -107,3 +107,16 @@ def test_a_card_warning_clears_only_well_below_its_level():
     readings = [89.0, 90.0, 87.0, 91.0, 86.0, 84.9, 89.0, 90.0]
     assert [card.warned("vram", v, 90.0) for v in readings] == [False, True, True, True, True, False, False, True]
     assert not card.warned("vram", None, 90.0) and not card.warned("vram", 99.0, None)
+
+
+async def test_on_a_narrow_terminal_the_pair_is_stacked(sim, make_app):
+    app = fast_app(make_app, sim.url, FakeGpuBackend([gpu()]))
+    async with app.run_test(size=(60, 30)) as pilot:
+        p = await show_monitor(pilot, app, samples=3)
+        await pilot.pause()
+        card = p.query_one(GpuCard)
+        assert card.chart_units == 2  # utilization above VRAM, each the card's full width
+        lines = card.plain.splitlines()
+        util, vram = (next(i for i, line in enumerate(lines) if line.startswith(label)) for label in ("Util", "VRAM"))
+        assert vram == util + 1 + card.chart_height
+        assert lines[util + 1].lstrip().startswith("100%┤") and lines[vram + 1].startswith("24 GiB┤")
