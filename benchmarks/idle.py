@@ -9,7 +9,11 @@ CPU % = app CPU seconds (all threads) / wall seconds; bytes/s = bytes read from 
 The bytes are also split by the screen row they were written to (the last cursor move
 before them), to show what keeps redrawing.
 
-    uv run python benchmarks/idle.py [--runs 5] [--chat-seconds 30] [--monitor-seconds 60]
+    uv run python benchmarks/idle.py [--runs 5] [--chat-seconds 30] [--monitor-seconds 60] [--demo]
+
+--demo runs the app as `python -m tui --demo` (its own simulator in the app's process, and one
+fake GPU: the Monitor then draws GPU charts too) instead of against a simulator started here;
+the simulator's threads then count in the app's CPU.
 
 Targets: chat <= 0.5 % and <= 100 B/s; Monitor <= 1 % and <= 2 KB/s.
 """
@@ -56,8 +60,8 @@ def measure(app: AppTerm, seconds: float) -> dict[str, float]:
             "rows": {r: round(b / (t1 - t0), 1) for r, b in top}, "others_cores": others.cores}
 
 
-def one_run(host: str, chat_s: float, monitor_s: float) -> dict[str, dict]:
-    with AppTerm(host=host) as app:
+def one_run(host: str | None, chat_s: float, monitor_s: float) -> dict[str, dict]:
+    with AppTerm(host=host, args=() if host else ("--demo",)) as app:
         settle(app)
         type_prompt(app)
         t = app.send(ENTER)
@@ -78,6 +82,7 @@ def main() -> int:
     ap.add_argument("--chat-seconds", type=float, default=30.0)
     ap.add_argument("--monitor-seconds", type=float, default=60.0)
     ap.add_argument("--json", type=Path, help="also write the raw runs here")
+    ap.add_argument("--demo", action="store_true", help="run the app with --demo (a fake GPU on the Monitor)")
     add_machine_args(ap)
     args = ap.parse_args()
     print(f"# {command_line()}\n# {datetime.datetime.now():%Y-%m-%d %H:%M}  {machine()}")
@@ -85,7 +90,7 @@ def main() -> int:
     with Simulator(token_rate=0).start() as sim:
         for i in range(args.runs):
             wait_for_quiet_machine(args.max_others, args.wait)
-            r = attempt(one_run, sim.url, args.chat_seconds, args.monitor_seconds)
+            r = attempt(one_run, None if args.demo else sim.url, args.chat_seconds, args.monitor_seconds)
             runs.append(r)
             print(f"  run {i + 1}: " + json.dumps(r), flush=True)
     rows = []

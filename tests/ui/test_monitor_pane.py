@@ -246,7 +246,8 @@ async def test_hidden_pane_keeps_history_but_draws_nothing(sim, make_app):
         p = pane(app)
         await wait_for(pilot, lambda: p.renders >= 1)
         await pilot.pause()
-        util_row = next(line for line in p.query_one(GpuCard).plain.splitlines() if "Util" in line)
+        # the bottom row of the utilization chart (left of the VRAM chart's axis)
+        util_row = next(line for line in p.query_one(GpuCard).plain.splitlines() if "0%┤" in line).split("┤")[1]
         assert sum(ch in BARS for ch in util_row) >= 3  # the history collected while hidden is drawn
         await pilot.press("f1")
         await pilot.pause()

@@ -1,4 +1,5 @@
-"""Snapshots (pytest-textual-snapshot) of every pane at 80x24 and 120x40, against the simulator.
+"""Snapshots (pytest-textual-snapshot) of every pane at 80x24 and 120x40, against the simulator
+(the Monitor's, at four sizes, are in test_snapshots_monitor.py).
 
 Deterministic through the app's own seams: the resource sampler gets a fixed host reading, the
 fake GPU, a clock that only moves between samples and a sample budget (so the sparklines hold
@@ -191,22 +192,6 @@ def test_models_pane(snap_compare, make_app, sim, size):
         await wait_for(pilot, lambda: "qwen3:8b" in _text(app) and "Loaded models none" in _text(app))
 
     assert shoot(snap_compare, make_app, sim, size, steps)
-
-
-@pytest.mark.parametrize("size", SIZES)
-def test_monitor_pane(snap_compare, make_app, sim, size):
-    async def steps(app, pilot, ticks) -> None:
-        await wait_for(pilot, lambda: ticks.left == 0 and app.sampler.last is not None
-                       and app.sampler.last.seq >= 20)
-        await pilot.press("f3")
-        await wait_for(pilot, lambda: bool(app.query("HostCard")))
-        app.query_one("HostCard").hostname = "gpubox"  # platform.node() of whichever box runs this
-        seq = app.sampler.last.seq
-        ticks.allow(1)  # one sample with the pane shown: it asks for the loaded models too
-        await wait_for(pilot, lambda: app.sampler.last.seq > seq and app.sampler.last.ps_enabled)
-        await wait_for(pilot, lambda: "no model loaded" in _text(app))
-
-    assert shoot(snap_compare, make_app, sim, size, steps, samples=20)
 
 
 @pytest.mark.parametrize("size", SIZES)

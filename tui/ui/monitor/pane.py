@@ -1,5 +1,10 @@
-"""The Monitor pane: live host, GPU and Ollama readings with sparklines of the recent past,
-and below them, when the config has [hosts], the fleet: one block of lines per host.
+"""The Monitor pane: live host, GPU and Ollama readings with history charts (CPU | RAM and,
+per GPU, utilization | VRAM) and sparklines of the recent past, and below them, when the
+config has [hosts], the fleet: one block of lines per host.
+
+The charts take the height the other rows leave (``_fit_charts``): all of them the same
+number of rows, between ``chart.MIN_HEIGHT`` (the pane then scrolls) and ``chart.MAX_HEIGHT``;
+the fleet counts for at most FLEET_ROOM rows, so a long fleet list does not squash them.
 
 The app's one Sampler (see ``feed.py``) posts a snapshot per sample, and its one FleetWatcher
 (see ``fleet.py``) a fleet snapshot as probes end. While the pane is hidden it only remembers
@@ -16,16 +21,25 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.events import Show
+from textual.events import Resize, Show
 
 from tui.service.monitor.snapshot import Snapshot
 from tui.ui.access import tui_app
+from tui.ui.monitor import chart as ch
 from tui.ui.monitor import text as t
-from tui.ui.monitor.cards import GpuCard, Header, HostCard, NoGpuCard, OllamaCard
+from tui.ui.monitor.cards import (
+    ChartCard,
+    GpuCard,
+    Header,
+    HostCard,
+    NoGpuCard,
+    OllamaCard,
+)
 from tui.ui.monitor.feed import MonitorFeed, Sampled
 from tui.ui.monitor.fleet import FleetCard, FleetFeed, FleetUpdated
 
 COST_PERIOD = 5.0  # seconds over which the header's per-source sample costs are averaged
+FLEET_ROOM = 20  # rows of the fleet that the charts leave in view (the rest scrolls)
 
 
 class MonitorPane(VerticalScroll, can_focus=True):
@@ -106,6 +120,34 @@ class MonitorPane(VerticalScroll, can_focus=True):
             self._draw()
         self._draw_fleet()
 
+    @on(Resize)
+    def _resized(self) -> None:
+        self._fit_charts()
+
+    def _chart_cards(self) -> list[ChartCard]:
+        cards: list[ChartCard] = [self._host] if self._host.display else []
+        if self._gpu_box.display:
+            cards += [card for card in self._gpu_cards.values() if card.display]
+        return cards
+
+    def _fit_charts(self) -> None:
+        """Give the charts the rows the rest of the pane leaves, all the same height."""
+        if not self.is_mounted or self.latest is None:
+            return
+        viewport = self.scrollable_content_region.height
+        if viewport <= 0:
+            return
+        fixed = 0
+        for card in (self._header, self._host, self._no_gpu, *self._gpu_cards.values(), self._ollama):
+            if card.display and (not isinstance(card, GpuCard) or self._gpu_box.display):
+                fixed += card.rows - (card.chart_rows if isinstance(card, ChartCard) else 0)
+        if self._fleet.display:
+            fixed += min(self._fleet.rows, FLEET_ROOM)
+        cards = self._chart_cards()
+        height = ch.fit_height(viewport, fixed, sum(card.chart_units for card in cards))
+        for card in cards:
+            card.set_chart_height(height)
+
     def _draw_fleet(self) -> None:
         fleet = self.fleet
         if fleet is None:
@@ -115,7 +157,10 @@ class MonitorPane(VerticalScroll, can_focus=True):
             self._fleet.display = shown
         if shown:
             self.fleet_renders += 1
+            rows = self._fleet.rows
             self._fleet.show(fleet.latest)
+            if min(rows, FLEET_ROOM) != min(self._fleet.rows, FLEET_ROOM):
+                self._fit_charts()
 
     def _draw(self) -> None:
         snap, feed = self.latest, self.feed
@@ -129,6 +174,7 @@ class MonitorPane(VerticalScroll, can_focus=True):
         app = tui_app(self)
         latency = feed.ps_latency if feed.ps_latency is not None else app.connection.state.latency
         self._ollama.show(snap, local_port=feed.local_port, latency=latency, host=app.client.base_url)
+        self._fit_charts()
 
     def _draw_header(self, snap: Snapshot) -> None:
         sampler = self.feed.sampler if self.feed is not None else snap  # settings may be newer
@@ -175,6 +221,8 @@ class MonitorPane(VerticalScroll, can_focus=True):
         shown = self._host.toggle_cores()
         if shown and self.latest is not None:
             self._draw()
+        else:
+            self._fit_charts()
 
     def apply_config(self, config: Any) -> None:
         """New [monitor] interval/window/warning levels (and [ui] resource_strip) from Settings."""

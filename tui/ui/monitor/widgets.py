@@ -11,7 +11,6 @@ second that adds up to more than the whole 1 % CPU budget.)
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from rich.cells import cell_len
@@ -22,14 +21,12 @@ from textual.strip import Strip
 from textual.style import Style as VisualStyle
 from textual.widget import Widget
 
+from tui.ui.monitor.chart import bucket_size, column_peaks
 from tui.ui.monitor.text import Line, line_text
 
+__all__ = ["BARS", "Rows", "auto_top", "bucket_size", "changed_span", "changed_spans", "spark_text"]
+
 BARS = "▁▂▃▄▅▆▇█"
-
-
-def bucket_size(capacity: int, width: int) -> int:
-    """Samples per column so that ``capacity`` samples (the history window) fit ``width``."""
-    return max(1, math.ceil(max(1, capacity) / max(1, width)))
 
 
 def spark_text(
@@ -41,28 +38,14 @@ def spark_text(
     lo: float = 0.0,
     hi: float = 100.0,
 ) -> str:
-    """A sparkline on a FIXED scale ``lo``–``hi`` (50 % is half height whatever the rest is;
-    Textual's Sparkline scales to its data, so a flat line would sit at the bottom).
+    """A one-row sparkline on a FIXED scale ``lo``–``hi`` (50 % is half height whatever the
+    rest is; Textual's Sparkline scales to its data, so a flat line would sit at the bottom).
 
-    Columns hold fixed groups of samples counted from the sampler's first one (sample
-    ``last_seq`` is the newest, the last of ``values``), so between group boundaries only
-    the rightmost column can change. Each column shows the peak of its group; a column
-    without any reading is blank, a reading of 0 is the lowest bar.
+    Columns are the charts' fixed sample groups (see ``chart.column_peaks``): between group
+    boundaries only the rightmost column can change. Each column shows the peak of its group;
+    a column without any reading is blank, a reading of 0 is the lowest bar.
     """
-    if width <= 0:
-        return ""
-    size = bucket_size(capacity, width)
-    first_bucket = last_seq // size - width + 1
-    peaks: list[float | None] = [None] * width
-    base = last_seq - len(values) + 1
-    for i, value in enumerate(values):
-        if value is None or value != value:  # None or NaN
-            continue
-        col = (base + i) // size - first_bucket
-        if 0 <= col < width:
-            peak = peaks[col]
-            if peak is None or value > peak:
-                peaks[col] = value
+    peaks = column_peaks(values, last_seq, width, capacity)
     span = (hi - lo) or 1.0
     top = len(BARS) - 1
     return "".join(
