@@ -37,10 +37,7 @@ from benchmarks.term import (  # noqa: E402
     command_line,
     load_note,
     machine,
-    median,
-    spread,
     table,
-    verdict,
     wait_for_quiet_machine,
 )
 from benchmarks.textgen import markdown_reply  # noqa: E402
@@ -120,21 +117,10 @@ def main() -> int:
                 runs.append(r)
                 print(f"  full speed run {i + 1}: {stream.show(r)}", flush=True)
         out["full"] = runs
-        c = {k: [r[k] for r in runs] for k in runs[0]}
-        rows += [
-            (f"{n} tok at full speed: Enter -> last word (s)", spread(c["enter_to_last_s"], ".3f"), "<= 1.5",
-             verdict(median(c["enter_to_last_s"]), 1.5)),
-            ("  app CPU, Enter -> reply finished (s)", spread(c["cpu_s"], ".2f"), "<= 1.5",
-             verdict(median(c["cpu_s"]), 1.5)),
-            ("  bytes to terminal, Enter -> finished (KB)", spread(c["kbytes"], ".0f"), "<= 150",
-             verdict(median(c["kbytes"]), 150)),
-            ("  RSS after the reply (MB)", spread(c["rss_mb"], ".1f"), "<= 120", verdict(median(c["rss_mb"]), 120)),
-            ("  other processes' CPU meanwhile (cores of 2)", spread(c["others_cores"], ".2f"), "", ""),
-        ]
+        rows += stream.full_speed_rows(runs, n)
 
     if 2 in parts:
         for rate in (float(r) for r in args.rates.split(",")):
-            lag_target = 50.0 if rate <= 100 else 100.0
             runs = []
             with OpenAISimulator(api_key=KEY, token_rate=rate) as sim:
                 for i in range(args.runs):
@@ -151,14 +137,7 @@ def main() -> int:
                     runs.append(r)
                     print(f"  {rate:.0f} tok/s run {i + 1}: {stream.show(r)}", flush=True)
             out[f"rate{rate:.0f}"] = runs
-            c = {k: [r[k] for r in runs] for k in runs[0]}
-            rows.append((f"{n} tok at {rate:.0f} tok/s: last token sent -> on screen (ms)",
-                         spread(c["lag_ms"], ".0f"), f"<= {lag_target:.0f}", verdict(median(c["lag_ms"]), lag_target)))
-            cpu_target = 20.0 if rate <= 100 else None
-            rows.append(("  app CPU during the stream (% of a core)", spread(c["cpu_pct"], ".1f"),
-                         "<= 20" if cpu_target else "", verdict(median(c["cpu_pct"]), cpu_target) if cpu_target else ""))
-            rows.append(("  bytes to terminal, Enter -> finished (KB)", spread(c["kbytes"], ".0f"), "", ""))
-            rows.append(("  other processes' CPU meanwhile (cores of 2)", spread(c["others_cores"], ".2f"), "", ""))
+            rows += stream.rate_rows(runs, n, rate)
 
     print(table(rows, f"stream over the OpenAI-compatible path, {args.runs} runs each"))
     print(load_note())
