@@ -7,6 +7,7 @@ built-in simulator (no Ollama needed).
 from __future__ import annotations
 
 import asyncio
+import time
 import sys
 import tempfile
 from pathlib import Path
@@ -47,6 +48,10 @@ async def main() -> None:
                                   gpu_backend=FakeGpuBackend(1))
         app = OllamaTUI(services=services, demo=True, config_issues=issues)
         async with app.run_test(size=(120, 40)) as pilot:
+            # The Monitor's charts hold 5 minutes at 1 s: sample fast while the chat is shot so
+            # they show a history, then back to 1 s before the Monitor is (it keeps the samples).
+            app.sampler.set_interval(0.03)
+            started = time.monotonic()
             await pilot.press(*"How do I list my models from Python?", "enter")
             for _ in range(200):
                 await pilot.pause(0.05)
@@ -55,6 +60,9 @@ async def main() -> None:
             await pilot.pause(0.5)
             app.clear_notifications()
             for key, pane in (("f1", "chat"), ("f2", "models"), ("f3", "monitor"), ("f4", "settings")):
+                if pane == "monitor":
+                    await pilot.pause(max(0.0, 8.0 - (time.monotonic() - started)))
+                    app.sampler.set_interval(1.0)
                 await pilot.press(key)
                 await pilot.pause(1.5 if pane == "monitor" else 0.6)
                 app.save_screenshot(filename=f"{pane}.svg", path=str(OUT))
