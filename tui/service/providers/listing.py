@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
 from tui.service.ollama.errors import OllamaError
@@ -38,7 +39,13 @@ class HostModels:
 
 
 async def _ask(registry: HostRegistry, host: Host) -> HostModels:
-    async with registry.borrow(host) as provider:
+    async with AsyncExitStack() as stack:
+        try:
+            provider = await stack.enter_async_context(registry.borrow(host))
+        except ValueError as exc:  # a host the factory cannot make a client for (a bad URL)
+            return HostModels(host, error=str(exc))
+        # Anything else unexpected (a bug, not a host's answer) is raised: the caller's worker
+        # shows and logs it rather than this listing calling it a host that did not answer.
         models = await provider.tags()
         loaded = None
         if provider.supports(PS):
@@ -55,8 +62,6 @@ async def _bounded(registry: HostRegistry, host: Host, timeout: float) -> HostMo
     except TimeoutError:
         return HostModels(host, error=f"no answer within {timeout:g} s")
     except OllamaError as exc:
-        return HostModels(host, error=str(exc))
-    except ValueError as exc:  # a host the factory cannot make a client for
         return HostModels(host, error=str(exc))
 
 
