@@ -22,6 +22,7 @@ from tui.simulator.openai import OpenAISimulator
 from tui.ui.monitor import fleet as fleet_module
 from tui.ui.monitor.fleet import FleetCard
 from tui.ui.monitor.pane import MonitorPane
+from tui.ui.monitor.text import WARN, line_text
 
 SIZE = (120, 40)
 
@@ -254,3 +255,22 @@ def test_the_pace_keeps_a_large_fleet_under_its_probe_rate(monkeypatch: pytest.M
         assert feed.interval == shown
         feed.visible = False
         assert feed.interval == hidden
+
+
+async def test_a_remote_gpu_over_the_warning_levels_is_shown_in_warning_colours(sim, make_app, tmp_path):
+    with Exporter(gpus=2) as dcgm:
+        hot = dcgm.state.gpus[0]
+        hot.used_mib, hot.temperature = 78_000, 91.0  # 95 % of 80 GB; [monitor] warns at 90 % and 85 °C
+        config = write_config(tmp_path, "[monitor]\nvram_warn = 90\ngpu_temp_warn = 85\n\n",
+                              host_table("rack", sim.url, metrics=(dcgm.url + "/metrics",)))
+        app = make_app(sim.url, config_path=config, gpu_backend=FakeGpuBackend([]))
+        async with app.run_test(size=SIZE) as pilot:
+            await show_fleet(pilot, app)
+            await wait_for(pilot, lambda: re.search(r"GPU 1\s+0%", fleet_text(app)))
+            lines = fleet_card(app).lines
+            hot_line = next(line for line in lines if "⚠ GPU 0" in line_text(line))
+            warned = {part[0].strip() for part in hot_line if isinstance(part, tuple) and part[1] == WARN}
+            assert {"76.2 / 79.6 GiB", "91°C"} <= warned
+            cool = next(line for line in lines if "GPU 1" in line_text(line))
+            assert "⚠" not in line_text(cool)
+            assert not any(isinstance(part, tuple) and part[1] == WARN for part in cool)

@@ -28,7 +28,7 @@ from textual.widget import Widget
 from tui.service.fleet import FleetHosts, FleetSnapshot, FleetWatcher, HostRow
 from tui.ui.monitor import fleet_text as ft
 from tui.ui.monitor.cards import Card
-from tui.ui.monitor.text import Line
+from tui.ui.monitor.text import Levels, Line
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -163,17 +163,22 @@ class FleetCard(Card):
         # host name -> (the row drawn, width, name column, its lines)
         self._drawn: dict[str, tuple[HostRow, int, int, list[Line]]] = {}
         self.rebuilt = 0  # host rows whose lines were rebuilt (tests)
+        self._levels: dict[str, float | None] = {}
 
-    def build(self, width: int, snapshot: FleetSnapshot) -> list[Line]:
+    def build(self, width: int, snapshot: FleetSnapshot, levels: Levels | None = None) -> list[Line]:
+        """`levels`: [monitor]'s warning levels (remote GPUs warn as this machine's do)."""
         self.set_title(ft.title(snapshot), warn=False)
         name_w = ft.name_width(snapshot.rows)
+        levels = dict(levels or {})
+        if levels != self._levels:  # new levels from Settings: every row again
+            self._levels, self._drawn = levels, {}
         lines: list[Line] = []
         drawn: dict[str, tuple[HostRow, int, int, list[Line]]] = {}
         for row in snapshot.rows:
             cached = self._drawn.get(row.name)
             if cached is None or cached[0] is not row or cached[1] != width or cached[2] != name_w:
                 self.rebuilt += 1
-                cached = (row, width, name_w, ft.host_lines(row, width, name_w))
+                cached = (row, width, name_w, ft.host_lines(row, width, name_w, levels))
             drawn[row.name] = cached
             lines += cached[3]
         self._drawn = drawn

@@ -24,7 +24,18 @@ from tui.service.units import (
     format_used_total,
 )
 from tui.service.untrusted import inert
-from tui.ui.monitor.text import MUTED, OK, WARN, WARN_MARK, Line, Part, fit
+from tui.ui.monitor.text import (
+    MUTED,
+    OK,
+    WARN,
+    WARN_MARK,
+    Levels,
+    Line,
+    Part,
+    fit,
+    level_for,
+    over,
+)
 from tui.ui.monitor.widgets import spark_text
 
 UP_MARK, DOWN_MARK, WAIT_MARK = "●", "✕", "◌"
@@ -115,18 +126,26 @@ def loaded_line(row: HostRow, name_w: int) -> Line:
 
 
 def gpu_line(gpu: RemoteGpu, util: Sequence[float], vram: Sequence[float], name_w: int, width: int,
-             samples: int) -> Line:
+             samples: int, levels: Levels | None = None) -> Line:
+    """One remote GPU; its VRAM use and temperature in warning colours at or over the levels of
+    [monitor] (vram_warn, gpu_temp_warn: the same as this machine's GPUs), "⚠" before its label."""
+    levels = levels or {}
     content = width - (2 + name_w + 2)
     fixed = 4 + 1 + 7 + 17 + 1 + 2 + 5 + 2 + 6 + 2
     spark = max(0, min(20, (content - fixed - 24) // 2))
     used_total = format_used_total(gpu.vram_used, gpu.vram_total)
+    vram_hot = over(gpu.vram_percent, level_for(levels, "vram"))
+    temp_hot = over(gpu.temperature, level_for(levels, "gpu_temp"))
     parts: list[Part] = [
         f"{format_percent(gpu.util):>4}", " ", (history_spark(util, spark, samples), SPARK),
-        ("  VRAM ", MUTED), f"{used_total:<17}", " ", (history_spark(vram, spark, samples), SPARK), "  ",
-        f"{format_temperature(gpu.temperature):>5}", "  ", f"{format_power(gpu.power):>6}", "  ",
+        ("  VRAM ", MUTED), (f"{used_total:<17}", WARN) if vram_hot else f"{used_total:<17}", " ",
+        (history_spark(vram, spark, samples), SPARK), "  ",
+        (f"{format_temperature(gpu.temperature):>5}", WARN) if temp_hot else f"{format_temperature(gpu.temperature):>5}",
+        "  ", f"{format_power(gpu.power):>6}", "  ",
         (inert(gpu.name) or "GPU", MUTED),
     ]
-    return (*_sub(f"GPU {gpu.index}", name_w), *parts)
+    label = f"{WARN_MARK} GPU {gpu.index}" if vram_hot or temp_hot else f"GPU {gpu.index}"
+    return (*_sub(label, name_w), *parts)
 
 
 def node_line(node: NodeStats, name_w: int) -> Line:
@@ -160,8 +179,8 @@ def error_line(error: str, name_w: int) -> Line:
     return (*_sub("", name_w), (f"{WARN_MARK} exporter {inert(error)}", WARN))
 
 
-def host_lines(row: HostRow, width: int, name_w: int) -> list[Line]:
-    """Every line of one host, each exactly `width` cells."""
+def host_lines(row: HostRow, width: int, name_w: int, levels: Levels | None = None) -> list[Line]:
+    """Every line of one host, each exactly `width` cells (`levels`: [monitor]'s warning levels)."""
     lines: list[Line] = [head_line(row, name_w)]
     if row.up and row.has_ps:
         lines.append(loaded_line(row, name_w))
@@ -169,7 +188,7 @@ def host_lines(row: HostRow, width: int, name_w: int) -> list[Line]:
     for i, gpu in enumerate(box.gpus):
         util = row.gpu_util[i] if i < len(row.gpu_util) else ()
         vram = row.gpu_vram[i] if i < len(row.gpu_vram) else ()
-        lines.append(gpu_line(gpu, util, vram, name_w, width, row.samples))
+        lines.append(gpu_line(gpu, util, vram, name_w, width, row.samples, levels))
     if box.node is not None:
         lines.append(node_line(box.node, name_w))
     if box.serving is not None:

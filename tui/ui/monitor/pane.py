@@ -158,7 +158,7 @@ class MonitorPane(VerticalScroll, can_focus=True):
         if shown:
             self.fleet_renders += 1
             rows = self._fleet.rows
-            self._fleet.show(fleet.latest)
+            self._fleet.show(fleet.latest, self.feed.levels if self.feed is not None else None)
             if min(rows, FLEET_ROOM) != min(self._fleet.rows, FLEET_ROOM):
                 self._fit_charts()
 
