@@ -39,7 +39,8 @@ async def test_a_tool_call_streamed_in_pieces_arrives_whole_with_its_id():
         sim.argument_piece = 3
         async with OpenAIClient(sim.url) as client:
             chunks = await collect(client, "use the add tool with a=2 b=3", tools=TOOLS)
-        raw = httpx.post(sim.url + "/v1/chat/completions", json=sim.chat_requests()[-1]).text
+        async with httpx.AsyncClient() as http:  # the same request, read raw: how the call was split
+            raw = (await http.post(sim.url + "/v1/chat/completions", json=sim.chat_requests()[-1])).text
     pieces = [json.loads(line[6:])["choices"][0]["delta"]["tool_calls"][0] for line in raw.splitlines()
               if line.startswith("data: {") and '"tool_calls": [' in line]
     assert len(pieces) > 4 and "".join(p["function"]["arguments"] for p in pieces) == '{"a": 2, "b": 3}'
