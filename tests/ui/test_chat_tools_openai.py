@@ -84,3 +84,21 @@ async def test_an_openai_server_that_refuses_tools_is_asked_again_without_and_th
             await send(app, pilot, "use the add tool again", replies_count=2)
             assert ["tools" in b for b in oa.chat_requests()] == [True, False, False]  # remembered
             assert chat(app).session.host == "oa"
+
+
+async def test_arguments_that_are_not_json_are_shown_as_an_error_not_run_and_the_model_is_told(make_app, tmp_path):
+    with Simulator(token_rate=0) as ollama, OpenAISimulator(token_rate=0) as oa:
+        oa.bad_tool_arguments = True
+        app = make_app(ollama.url, config_path=config(tmp_path, ollama.url, oa.url))
+        async with app.run_test(size=(110, 40)) as pilot:
+            await ready(app, pilot)
+            await palette(pilot, app, "Chat on host: oa")
+            await wait_for(pilot, lambda: app.services.hosts.host.name == "oa")
+            await send(app, pilot, "use the add tool with a=2 b=3")
+            await settled(app, pilot, 1)
+            (turn,) = tool_turns(app)
+            assert turn.kind == "error" and "not valid JSON" in turn.result and calls_made(tmp_path) == []
+            sent = oa.chat_requests()[-1]["messages"]
+            assert sent[-1]["role"] == "tool" and "not valid JSON" in sent[-1]["content"]
+            assert sent[-1]["tool_call_id"] == sent[-2]["tool_calls"][0]["id"]
+            assert replies(app)[-1].status == "complete"
