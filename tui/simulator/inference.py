@@ -26,7 +26,7 @@ from tui.simulator.support import (
     token_ids,
     tokenize,
     tool_arguments,
-    tool_rounds_wanted,
+    wants_tools,
 )
 from tui.simulator.wire import Abort, HTTPError, Request
 
@@ -229,20 +229,7 @@ class InferenceMixin(SimulatorBase):
 
     @staticmethod
     def _wants_tools(conv: list[dict]) -> bool:
-        """Call the tools the user's last prompt names: at once, and again after their results
-        while fewer rounds were made than the prompt's `rounds=N` asks (default 1)."""
-        last = conv[-1] if isinstance(conv[-1], dict) else {}
-        if last.get("role") == "user":
-            return True
-        if last.get("role") != "tool":
-            return False
-        rounds = 0
-        for m in reversed(conv):
-            if not isinstance(m, dict) or m.get("role") == "user":
-                break
-            if m.get("role") == "assistant" and m.get("tool_calls"):
-                rounds += 1
-        return rounds < tool_rounds_wanted(last_user_text(conv))
+        return wants_tools(conv)
 
     def _respond(self, resp: Response, *, chat: bool, raw: str, inst: Installed, n: Name, conv: list[dict],
                  options: dict, fmt: Any, think_on: bool, tools: list | None, images: int, load_s: float,

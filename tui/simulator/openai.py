@@ -6,6 +6,12 @@ OpenAI's shape, an API key, and a vLLM-style `/metrics`.
 Knobs: `api_key` (None: no key needed), `models`, `token_rate`, `reply`; `fault` makes the next
 stream misbehave: "drop" (close mid-stream), "no_done" (end without [DONE]), "pings" (a `: ping`
 comment line between chunks), or an HTTP status.
+
+Tools: sent `tools`, a model calls the ones the user's last prompt names (as the Ollama
+simulator's tools model: `name=value` words give arguments, `rounds=N` asks for N rounds), streamed
+as `delta.tool_calls` with the arguments' JSON split over several chunks, then finish_reason
+"tool_calls". `tool_support=False` answers a request with tools 400 as vLLM started without
+--enable-auto-tool-choice does; `bad_tool_arguments=True` streams arguments that are not JSON.
 """
 
 from __future__ import annotations
@@ -18,8 +24,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tui.simulator.exporter import ExporterState, serving_text
+from tui.simulator.support import (
+    last_user_text,
+    pick_tools,
+    tool_arguments,
+    wants_tools,
+)
 
 ReplyFn = Callable[[str, list[dict[str, Any]]], str]
+
+NO_AUTO_TOOL_CHOICE = '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
 
 
 def openai_error(message: str, type_: str, code: str | int | None) -> bytes:
@@ -37,6 +51,9 @@ class OpenAISimulator:
         self.owned_by = owned_by
         self.fault: str | int | None = None
         self.fault_after = 3  # chunks sent before "drop"
+        self.tool_support = True
+        self.bad_tool_arguments = False
+        self.argument_piece = 4  # characters of a tool call's arguments per chunk
         self.requests: list[tuple[str, str, dict[str, Any] | None, str | None]] = []  # + Authorization
         self.hangups = 0
         self.metrics = ExporterState(serving="vllm", node=False)
@@ -46,7 +63,34 @@ class OpenAISimulator:
 
     # -- replies ------------------------------------------------------------------------------
 
+    def tool_calls(self, messages: list[dict[str, Any]], tools: Any) -> list[dict[str, Any]]:
+        """The calls the model makes now (OpenAI's shape, arguments a JSON string), or none."""
+        if not isinstance(tools, list) or not tools or not messages or not wants_tools(messages):
+            return []
+        asked = last_user_text(messages)
+        calls = []
+        turn = sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
+        for index, func in enumerate(pick_tools(tools, asked)):
+            args = json.dumps(tool_arguments(func.get("parameters"), asked))
+            if self.bad_tool_arguments:
+                args = args[:-1] + ', "unfinished'
+            calls.append({"index": index, "id": f"chatcmpl-tool-{turn}-{index}", "type": "function",
+                          "function": {"name": str(func.get("name")), "arguments": args}})
+        return calls
+
     def _text(self, model: str, messages: list[dict[str, Any]]) -> str:
+        last_message = messages[-1] if messages and isinstance(messages[-1], dict) else {}
+        if last_message.get("role") == "tool" and not callable(self.reply):
+            names = {c.get("id"): (c.get("function") or {}).get("name") for m in messages
+                     if isinstance(m, dict) and m.get("role") == "assistant" for c in m.get("tool_calls") or ()
+                     if isinstance(c, dict)}
+            results = []
+            for m in reversed(messages):
+                if not isinstance(m, dict) or m.get("role") != "tool":
+                    break
+                results.append(f"`{names.get(m.get('tool_call_id'), '?')}` ({m.get('tool_call_id')}): "
+                               f"{str(m.get('content', ''))[:200]}")
+            return "The tools returned: " + "; ".join(reversed(results)) + ". That settles it."
         if callable(self.reply):
             return self.reply(model, messages)
         if isinstance(self.reply, str):
@@ -123,23 +167,28 @@ class OpenAISimulator:
                     status, sim.fault = sim.fault, None
                     self._send(status, openai_error(f"simulated failure {status}", "InternalServerError", status))
                     return
+                if body.get("tools") and not sim.tool_support:
+                    self._send(400, openai_error(NO_AUTO_TOOL_CHOICE, "BadRequestError", 400))
+                    return
                 model = body.get("model")
                 if model not in sim.models:
                     self._send(404, openai_error(f"The model `{model}` does not exist.", "NotFoundError", 404))
                     return
-                text = sim._text(model, body["messages"])
+                calls = sim.tool_calls(body["messages"], body.get("tools"))
+                text = "" if calls else sim._text(model, body["messages"])
                 if body.get("max_tokens"):
                     text = "".join(sim.tokens(text)[: int(body["max_tokens"])])
                 if body.get("stream"):
-                    self._stream(model, text, body)
+                    self._stream(model, text, body, calls)
                 else:
                     usage = {"prompt_tokens": 12, "completion_tokens": len(sim.tokens(text)),
                              "total_tokens": 12 + len(sim.tokens(text))}
                     self._send(200, json.dumps({
                         "id": "chatcmpl-sim", "object": "chat.completion", "created": int(time.time()),
                         "model": model, "usage": usage,
-                        "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                     "finish_reason": "stop"}]}).encode())
+                        "choices": [{"index": 0, "message": {"role": "assistant", "content": text or None,
+                                                             **({"tool_calls": calls} if calls else {})},
+                                     "finish_reason": "tool_calls" if calls else "stop"}]}).encode())
 
             def _chunk(self, data: bytes) -> None:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
@@ -148,7 +197,8 @@ class OpenAISimulator:
             def _event(self, obj: Any) -> None:
                 self._chunk(b"data: " + (obj if isinstance(obj, bytes) else json.dumps(obj).encode()) + b"\n\n")
 
-            def _stream(self, model: str, text: str, body: dict[str, Any]) -> None:
+            def _stream(self, model: str, text: str, body: dict[str, Any],
+                        calls: list[dict[str, Any]] = ()) -> None:
                 fault, sim.fault = sim.fault, None
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream; charset=utf-8")
@@ -171,7 +221,18 @@ class OpenAISimulator:
                             time.sleep(delay)
                         self._event({**base, "choices": [{"index": 0, "delta": {"content": token},
                                                           "finish_reason": None}]})
-                    self._event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+                    for call in calls:  # the head (id, name), then the arguments in pieces
+                        args, step = call["function"]["arguments"], max(1, sim.argument_piece)
+                        head = {"index": call["index"], "id": call["id"], "type": "function",
+                                "function": {"name": call["function"]["name"], "arguments": ""}}
+                        self._event({**base, "choices": [{"index": 0, "delta": {"tool_calls": [head]},
+                                                          "finish_reason": None}]})
+                        for at in range(0, len(args), step):
+                            piece = {"index": call["index"], "function": {"arguments": args[at:at + step]}}
+                            self._event({**base, "choices": [{"index": 0, "delta": {"tool_calls": [piece]},
+                                                              "finish_reason": None}]})
+                    self._event({**base, "choices": [{"index": 0, "delta": {},
+                                                      "finish_reason": "tool_calls" if calls else "stop"}]})
                     if (body.get("stream_options") or {}).get("include_usage"):
                         self._event({**base, "choices": [], "usage": {
                             "prompt_tokens": 12, "completion_tokens": len(tokens), "total_tokens": 12 + len(tokens)}})

@@ -429,6 +429,23 @@ def pick_tools(tools: list[Any], user_text: str) -> list[dict]:
     return [f for _, f in sorted(found, key=lambda pair: pair[0])]
 
 
+def wants_tools(conv: list[dict]) -> bool:
+    """Call the tools the user's last prompt names: at once, and again after their results
+    while fewer rounds were made than the prompt's `rounds=N` asks (default 1)."""
+    last = conv[-1] if conv and isinstance(conv[-1], dict) else {}
+    if last.get("role") == "user":
+        return True
+    if last.get("role") != "tool":
+        return False
+    rounds = 0
+    for m in reversed(conv):
+        if not isinstance(m, dict) or m.get("role") == "user":
+            break
+        if m.get("role") == "assistant" and m.get("tool_calls"):
+            rounds += 1
+    return rounds < tool_rounds_wanted(last_user_text(conv))
+
+
 def tool_rounds_wanted(user_text: str) -> int:
     """How many rounds of tool calls the prompt asks for: `rounds=N` (default 1)."""
     match = re.search(r"\brounds=(\d+)", user_text)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from tui.service.ollama.errors import OllamaError, StreamError
 from tui.service.ollama.names import same_model
+from tui.service.untrusted import inert_short
 
 if TYPE_CHECKING:
     from tui.service.ollama.types import ModelInfo, ToolCall
@@ -80,6 +81,14 @@ class ReplyResult:
     error: str | None
     stats: dict[str, Any] | None
     tool_calls: tuple[ToolCall, ...] = ()  # the calls the model asked for (complete replies only)
+    notice: str | None = None  # something the chat says about how the reply was had (tools dropped)
+
+
+def refuses_tools(exc: OllamaError) -> bool:
+    """The server answered 400 because of the `tools` field (vLLM without
+    --enable-auto-tool-choice: '"auto" tool choice requires --enable-auto-tool-choice and
+    --tool-call-parser to be set'; Ollama: 'does not support tools')."""
+    return getattr(exc, "status", None) in (400, 422) and "tool" in (exc.message or "").lower()
 
 
 REFUSED = "The user refused to run this tool call. Do not call it again for this request; answer without it."
@@ -104,6 +113,8 @@ class ChatService:
         self.max_reply_chars = max_reply_chars
         #: (host, model) → the model's capabilities on that host, once known.
         self._capabilities: dict[tuple[str, str], tuple[str, ...]] = {}
+        #: (host, model) pairs whose server refused a request with tools (400): sent none since.
+        self._no_tools: set[tuple[str, str]] = set()
 
     @property
     def client(self) -> Provider:
@@ -166,13 +177,18 @@ class ChatService:
     # -- tools -------------------------------------------------------------------------------
 
     async def tools_for(self, model: str) -> list[dict[str, Any]]:
-        """Ollama's `tools` field for a request to `model`: the tools of the enabled MCP servers
-        (started now if they were not), only when the model has the `tools` capability."""
+        """The `tools` field for a request to `model`: the tools of the enabled MCP servers
+        (started now if they were not), only when the model has the `tools` capability. An
+        OpenAI-compatible server says nothing of capabilities: tools are sent to its models until
+        the server refuses them (stream_reply then retries without and remembers)."""
         if self.tools is None or not self.tools.configured:
             return []
-        capabilities = await self.capabilities(model)
-        if capabilities is None or "tools" not in capabilities:
+        if (self.hosts.key, model) in self._no_tools:
             return []
+        if getattr(self.client, "kind", "ollama") != "openai":
+            capabilities = await self.capabilities(model)
+            if capabilities is None or "tools" not in capabilities:
+                return []
         return [tool.to_ollama() for tool in await self.tools.tools()]
 
     async def answer_tool_call(self, session_id: int, call: ToolCall, *, run: bool, model: str | None = None,
@@ -181,7 +197,9 @@ class ChatService:
         the result, the tool's error, the timeout, or the refusal."""
         from tui.service.tools import ToolOutcome
 
-        if not run:
+        if call.error:  # could not be run as made (arguments not JSON): the model is told why
+            outcome = ToolOutcome(call.error, "error")
+        elif not run:
             outcome = ToolOutcome(REFUSED, "refused")
         elif self.tools is None:
             outcome = ToolOutcome("no tools are configured", "failed")
@@ -272,58 +290,69 @@ class ChatService:
                 reply.id, content=text, thinking=thought, status=status, stats=stats, error=error,
                 tool_calls=[{"name": c.name, "arguments": dict(c.arguments)} for c in made] or None,
             )
-            return ReplyResult(reply.id, text, thought, status, error, stats, made)
+            return ReplyResult(reply.id, text, thought, status, error, stats, made, notice)
 
-        try:
-            stream = self.client.chat(
-                request.model,
-                messages,
-                options=request.options or None,
-                think=request.think,
-                format=request.format or None,
-                keep_alive=request.keep_alive,
-                **({"tools": tools} if tools else {}),
-            )
-            async with aclosing(stream):  # leaving early (too long) closes the HTTP response
-                async for chunk in stream:
-                    piece, thought = chunk.content, chunk.thinking or ""
-                    calls.extend(chunk.tool_calls)
-                    room = self.max_reply_chars - received
-                    if len(piece) + len(thought) > room:
-                        thought = thought[:room]
-                        piece = piece[: room - len(thought)]
-                        overflow = True
-                    received += len(piece) + len(thought)
-                    if piece or thought:
-                        if first_token is None:
-                            first_token = time.perf_counter() - started
-                        if piece:
-                            content.append(piece)
-                        if thought:
-                            thinking.append(thought)
-                        on_delta(piece, thought)
-                    if chunk.done and chunk.stats is not None:
-                        stats = asdict(chunk.stats)
-                        if first_token is not None:
-                            stats["ttft"] = first_token
-                    if overflow:
-                        raise ReplyTooLong
-                    now = time.perf_counter()
-                    if now - last_save >= self.save_interval:
-                        last_save = now
-                        snapshot_save()
-        except ReplyTooLong:
-            # Leaving the loop closes the stream: Ollama stops generating.
-            return await finish("error", f"the reply passed {self.max_reply_chars:,} characters; "
-                                         "stopped there (what came is kept)")
-        except asyncio.CancelledError:
-            # Esc: keep what arrived. Shield the write so the cancellation can't cut it short.
-            await asyncio.shield(finish("stopped", None))
-            raise
-        except StreamError as exc:
-            return await finish("error", exc.message)
-        except OllamaError as exc:
-            return await finish("error", exc.message)
+        offered = None if (self.hosts.key, request.model) in self._no_tools else tools
+        notice: str | None = None
+        while True:
+            try:
+                stream = self.client.chat(
+                    request.model,
+                    messages,
+                    options=request.options or None,
+                    think=request.think,
+                    format=request.format or None,
+                    keep_alive=request.keep_alive,
+                    **({"tools": offered} if offered else {}),
+                )
+                async with aclosing(stream):  # leaving early (too long) closes the HTTP response
+                    async for chunk in stream:
+                        piece, thought = chunk.content, chunk.thinking or ""
+                        calls.extend(chunk.tool_calls)
+                        room = self.max_reply_chars - received
+                        if len(piece) + len(thought) > room:
+                            thought = thought[:room]
+                            piece = piece[: room - len(thought)]
+                            overflow = True
+                        received += len(piece) + len(thought)
+                        if piece or thought:
+                            if first_token is None:
+                                first_token = time.perf_counter() - started
+                            if piece:
+                                content.append(piece)
+                            if thought:
+                                thinking.append(thought)
+                            on_delta(piece, thought)
+                        if chunk.done and chunk.stats is not None:
+                            stats = asdict(chunk.stats)
+                            if first_token is not None:
+                                stats["ttft"] = first_token
+                        if overflow:
+                            raise ReplyTooLong
+                        now = time.perf_counter()
+                        if now - last_save >= self.save_interval:
+                            last_save = now
+                            snapshot_save()
+            except ReplyTooLong:
+                # Leaving the loop closes the stream: Ollama stops generating.
+                return await finish("error", f"the reply passed {self.max_reply_chars:,} characters; "
+                                             "stopped there (what came is kept)")
+            except asyncio.CancelledError:
+                # Esc: keep what arrived. Shield the write so the cancellation can't cut it short.
+                await asyncio.shield(finish("stopped", None))
+                raise
+            except StreamError as exc:
+                return await finish("error", exc.message)
+            except OllamaError as exc:
+                if offered and received == 0 and not calls and refuses_tools(exc):
+                    # The server takes no tools for this model: once more without, remembered.
+                    self._no_tools.add((self.hosts.key, request.model))
+                    offered = None
+                    notice = (f"{request.model} on this server refused tools ({inert_short(exc.message, 200)}); sent again "
+                              "without them, and tools stay off for it this session.")
+                    continue
+                return await finish("error", exc.message)
+            break
         if stats is None and first_token is not None:
             stats = {"ttft": first_token}
         return await finish("complete", None)

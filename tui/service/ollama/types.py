@@ -340,6 +340,8 @@ class ToolCall:
     arguments: Mapping[str, Any] = field(default_factory=dict)
     id: str = ""
     index: int | None = None
+    #: Why the call can't be run (its arguments were not valid JSON): shown and sent as the result.
+    error: str = ""
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> ToolCall:

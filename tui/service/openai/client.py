@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from tui.service.hosts import redact_url
 from tui.service.ollama import errors
 from tui.service.ollama.transport import MAX_BODY_BYTES, _describe_transport_error
-from tui.service.ollama.types import ChatChunk, GenerationStats, ModelInfo, ModelShow
+from tui.service.ollama.types import ChatChunk, GenerationStats, ModelInfo, ModelShow, ToolCall
 from tui.service.providers.protocol import (
     COPY,
     DELETE,
@@ -58,6 +58,96 @@ def _message(m: Mapping[str, Any]) -> dict[str, Any]:
         parts += [{"type": "image_url", "image_url": {"url": f"data:image/png;base64,{b64}"}} for b64 in images]
         out["content"] = parts
     return out
+
+
+def openai_messages(messages: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Ollama-style messages as OpenAI's, tool calls included: an assistant message's calls get
+    ids (the one given, else `call_<n>`, numbered across the request) with their arguments as a
+    JSON string, and each `tool` message answers a call of that assistant message by id (the
+    first unanswered call of the same `tool_name`, else the first unanswered one): results are
+    stored in the order the calls were made, so the pairing is the one that was made."""
+    out: list[dict[str, Any]] = []
+    pending: list[tuple[str, str]] = []  # (id, name) of the calls not yet answered
+    counter = 0
+    for m in messages:
+        role = m.get("role")
+        if role == "assistant" and m.get("tool_calls"):
+            calls = []
+            pending = []
+            for call in m["tool_calls"]:
+                fn = call.get("function") or {}
+                counter += 1
+                call_id = call.get("id") or f"call_{counter}"
+                name = str(fn.get("name", ""))
+                args = fn.get("arguments", {})
+                calls.append({"id": call_id, "type": "function",
+                              "function": {"name": name,
+                                           "arguments": args if isinstance(args, str) else json.dumps(args)}})
+                pending.append((call_id, name))
+            out.append({"role": "assistant", "content": m.get("content") or None, "tool_calls": calls})
+        elif role == "tool":
+            name = m.get("tool_name") or ""
+            match = next((p for p in pending if p[1] == name), pending[0] if pending else None)
+            if match is None:
+                counter += 1
+                call_id = m.get("tool_call_id") or f"call_{counter}"
+            else:
+                pending.remove(match)
+                call_id = match[0]
+            out.append({"role": "tool", "tool_call_id": call_id, "content": m.get("content", "")})
+        else:
+            out.append(_message(m))
+    return out
+
+
+#: The most characters a streamed tool call's arguments may reach (a runaway stream stops there).
+MAX_ARGUMENT_CHARS = 1_000_000
+
+
+class _CallParts:
+    """One streamed tool call being put together from its deltas (by `index`)."""
+
+    __slots__ = ("arguments", "id", "name")
+
+    def __init__(self) -> None:
+        self.id = ""
+        self.name: list[str] = []
+        self.arguments: list[str] = []
+
+    def add(self, delta: Mapping[str, Any]) -> int:
+        if isinstance(delta.get("id"), str) and delta["id"]:
+            self.id = delta["id"]
+        fn = delta.get("function")
+        if not isinstance(fn, dict):
+            return 0
+        name, args = fn.get("name"), fn.get("arguments")
+        if isinstance(name, str):
+            self.name.append(name)
+        if isinstance(args, str):
+            self.arguments.append(args)
+            return len(args)
+        if isinstance(args, dict):  # some servers send the object whole
+            self.arguments.append(json.dumps(args))
+        return 0
+
+    def call(self, index: int) -> ToolCall:
+        """The finished call; arguments that are not a JSON object make a call with an `error`
+        (the chat shows it and sends it to the model as the result, and does not run the tool).
+        The name is inert; the arguments are model output like content, shown through inert()
+        (as on the Ollama path)."""
+        name = inert_short("".join(self.name), 200)
+        raw = "".join(self.arguments)
+        error = ""
+        args: Any = {}
+        if raw.strip():
+            try:
+                args = json.loads(raw)
+            except ValueError:
+                error = f"the arguments were not valid JSON: {inert_short(raw, 120)!r}; the tool was not run"
+        if not error and not isinstance(args, dict):
+            error, args = f"the arguments were not a JSON object: {inert_short(raw, 120)!r}; the tool was not run", {}
+        return ToolCall(name=name, arguments={} if error else args, id=inert_short(self.id, 200),
+                        index=index, error=error)
 
 
 class OpenAIClient:
@@ -224,8 +314,11 @@ class OpenAIClient:
 
     @staticmethod
     def chat_body(model: str, messages: list[dict[str, Any]], options: Mapping[str, Any] | None,
-                  format: str | dict[str, Any] | None, stream: bool = True) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": model, "messages": [_message(m) for m in messages], "stream": stream}
+                  format: str | dict[str, Any] | None, stream: bool = True,
+                  tools: list[Any] | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": model, "messages": openai_messages(messages), "stream": stream}
+        if tools:
+            body["tools"] = list(tools)  # the function shape: the same as Ollama's
         if stream:
             body["stream_options"] = {"include_usage": True}
         for key, value in (options or {}).items():
@@ -245,14 +338,18 @@ class OpenAIClient:
                    ) -> AsyncIterator[ChatChunk]:
         """`POST /v1/chat/completions`, streamed: a chunk per delta, then a `done` chunk with the
         token counts of the `usage` chunk and the times measured here. `think` and `keep_alive`
-        are Ollama's and not sent."""
+        are Ollama's and not sent. `tools` (the function shape) are sent; the calls the model
+        streams (`delta.tool_calls`, arguments in pieces) are put together by index and yielded
+        whole, as ToolCall objects, in a chunk before the done one."""
         import httpx
         from httpx_sse import SSEError
 
         from tui.service.openai.sse import SSETooLarge, bounded_events
 
-        body = self.chat_body(model, messages, options, format)
+        body = self.chat_body(model, messages, options, format, tools=tools)
         text: list[str] = []
+        parts: dict[int, _CallParts] = {}
+        argument_chars = 0
         thinking: list[str] = []
 
         def fail(message: str) -> errors.StreamError:
@@ -291,6 +388,18 @@ class OpenAIClient:
                             reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
                             if choice.get("finish_reason"):
                                 reason = str(choice["finish_reason"])
+                            for piece in delta.get("tool_calls") or ():
+                                if not isinstance(piece, dict):
+                                    continue
+                                index = piece.get("index") if isinstance(piece.get("index"), int) else len(parts)
+                                if index not in parts and len(parts) >= 128:
+                                    raise fail("the model streamed more than 128 tool calls; stopped there")
+                                argument_chars += parts.setdefault(index, _CallParts()).add(piece)
+                                if argument_chars > MAX_ARGUMENT_CHARS:
+                                    raise fail(f"the tool calls' arguments passed {MAX_ARGUMENT_CHARS:,} "
+                                               "characters; stopped there")
+                                last = time.perf_counter()
+                                first = first or last
                             if content or reasoning:
                                 now = time.perf_counter()
                                 first = first or now
@@ -314,6 +423,8 @@ class OpenAIClient:
             raise self._unreachable(exc) from None
         if not done and reason is None:
             raise fail("the stream ended before the reply was done (no [DONE])")
+        if parts:
+            yield ChatChunk(model=model, tool_calls=tuple(parts[i].call(i) for i in sorted(parts)))
         end = time.perf_counter()
         count = int(usage.get("completion_tokens") or len(text))
         stats = GenerationStats(

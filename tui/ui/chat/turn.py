@@ -248,7 +248,9 @@ class TurnRunner:
                 await conversation.mount(widget)
                 conversation.keep_following()
                 note = ""
-                if hub is not None and call.name in hub.allowed:
+                if call.error:  # not runnable as made: shown and sent to the model as the result
+                    answer, note = "refuse", "not run"
+                elif hub is not None and call.name in hub.allowed:
                     answer, note = "run", "always allowed"
                 else:
                     self.asking = widget
@@ -310,6 +312,8 @@ class TurnRunner:
             await turn.finish(result.status, result.stats, result.error, result.message_id)
             if result.tool_calls and not result.content.strip() and not result.thinking.strip():
                 await turn.remove()  # a reply that only calls tools: the calls show it
+            if result.notice:
+                pane.notice("⚠ " + result.notice)
             if result.status == "error":
                 self._offer_fallback(result.error or "")
         finally:
