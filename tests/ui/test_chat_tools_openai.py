@@ -27,6 +27,13 @@ from tui.simulator.openai import NO_AUTO_TOOL_CHOICE, OpenAISimulator
 MODEL = "Qwen/Qwen2.5-7B-Instruct"
 
 
+async def chat_on_oa(app, pilot) -> None:
+    """The app ready, the chat pointed at the OpenAI-compatible host `oa` from the palette."""
+    await ready(app, pilot)
+    await palette(pilot, app, "Chat on host: oa")
+    await wait_for(pilot, lambda: app.services.hosts.host.name == "oa")
+
+
 def config(tmp_path: Path, ollama: str, openai: str) -> Path:
     path = tmp_path / "config.toml"
     lines = ["version = 1", "[server]", f"host = {json.dumps(ollama)}", "[chat]", f"default_model = {json.dumps(MODEL)}",
@@ -41,9 +48,7 @@ async def test_an_openai_host_calls_a_tool_the_user_approves_and_gets_the_result
     with Simulator(token_rate=0) as ollama, OpenAISimulator(token_rate=0) as oa:
         app = make_app(ollama.url, config_path=config(tmp_path, ollama.url, oa.url))
         async with app.run_test(size=(110, 40)) as pilot:
-            await ready(app, pilot)
-            await palette(pilot, app, "Chat on host: oa")
-            await wait_for(pilot, lambda: app.services.hosts.host.name == "oa")
+            await chat_on_oa(app, pilot)
             await send(app, pilot, "use the add tool with a=2 b=3")
             turn = await asking(app, pilot)
             assert "add(a=2, b=3)" in text(app) and calls_made(tmp_path) == []
@@ -72,9 +77,7 @@ async def test_an_openai_server_that_refuses_tools_is_asked_again_without_and_th
         oa.tool_support = False
         app = make_app(ollama.url, config_path=config(tmp_path, ollama.url, oa.url))
         async with app.run_test(size=(110, 40)) as pilot:
-            await ready(app, pilot)
-            await palette(pilot, app, "Chat on host: oa")
-            await wait_for(pilot, lambda: app.services.hosts.host.name == "oa")
+            await chat_on_oa(app, pilot)
             await send(app, pilot, "use the add tool with a=2 b=3", replies_count=1)
             await settled(app, pilot, 1)
             assert ["tools" in b for b in oa.chat_requests()] == [True, False]
@@ -91,9 +94,7 @@ async def test_arguments_that_are_not_json_are_shown_as_an_error_not_run_and_the
         oa.bad_tool_arguments = True
         app = make_app(ollama.url, config_path=config(tmp_path, ollama.url, oa.url))
         async with app.run_test(size=(110, 40)) as pilot:
-            await ready(app, pilot)
-            await palette(pilot, app, "Chat on host: oa")
-            await wait_for(pilot, lambda: app.services.hosts.host.name == "oa")
+            await chat_on_oa(app, pilot)
             await send(app, pilot, "use the add tool with a=2 b=3")
             await settled(app, pilot, 1)
             (turn,) = tool_turns(app)
