@@ -214,6 +214,7 @@ async def test_a_long_session_opens_one_page_and_ctrl_up_loads_more(make_app, tm
         app = make_app(sim.url)
         async with app.run_test(size=(100, 32)) as pilot:
             await ready(app, pilot)
+            await wait_for(pilot, lambda: app.query_one(SessionList).option_count == 1)  # the list is filled
             await pilot.press("ctrl+l", "enter")
 
             await wait_for(pilot, lambda: len(turns(app)) == PAGE)
@@ -243,6 +244,7 @@ async def test_a_session_of_long_replies_opens_only_the_newest_few_screens(make_
         app = make_app(sim.url)
         async with app.run_test(size=(100, 32)) as pilot:
             await ready(app, pilot)
+            await wait_for(pilot, lambda: app.query_one(SessionList).option_count == 1)  # the list is filled
             await pilot.press("ctrl+l", "enter")
 
             await wait_for(pilot, lambda: turns(app) and turns(app)[-1].content.endswith("answer 29"))
