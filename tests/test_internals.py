@@ -15,6 +15,10 @@ Textual
 - `Widget._on_mouse_scroll_up/_down(event)` — tui/ui/chat/conversation.py (a wheel up stops
   following)
 - `TextArea._on_key(event)` (async) — tui/ui/chat/prompt.py (Enter sends, Ctrl+J newline, recall)
+- `Input._on_key` / `TextArea._on_key` (async), `Widget._bindings` (a BindingsMap: `copy`,
+  `apply_keymap`, `key_to_bindings`), `App._keymap`, `Message._stop_propagation`, and the
+  bubbling that runs a focused field's bindings only once the key is back at the App —
+  tui/ui/shell/key_order.py (a field's bound keys run inline, in the order typed; Textual #6605)
 - `textual.keys._character_to_key(character)` — tui/ui/keymap.py (a [keys] value "?" read as
   Textual names the key, "question_mark")
 - `Widget._dirty_regions` — tui/ui/monitor/widgets.py (cleared in render_line, which bypasses
@@ -78,6 +82,28 @@ def test_app_workers_and_exception_handler() -> None:
     _has(App, "_handle_exception", "tui/app.py")
     assert _params(App._handle_exception) == ["self", "error"], \
         "App._handle_exception's signature changed; overridden in tui/app.py"
+
+
+def test_text_fields_bindings_for_key_order() -> None:
+    from textual.app import App
+    from textual.binding import BindingsMap
+    from textual.message import Message
+    from textual.widget import Widget
+    from textual.widgets import Input, TextArea
+
+    where = "tui/ui/shell/key_order.py"
+    for cls in (Input, TextArea):
+        assert inspect.iscoroutinefunction(cls._on_key) and _params(cls._on_key) == ["self", "event"], \
+            f"{cls.__name__}._on_key changed; wrapped in {where}"
+    for name in ("copy", "apply_keymap"):
+        _has(BindingsMap, name, where)
+    assert "key_to_bindings" in inspect.getsource(BindingsMap.__init__), f"BindingsMap.key_to_bindings is gone; {where}"
+    assert "self._bindings" in inspect.getsource(Widget.__init__.__globals__["DOMNode"].__init__), \
+        f"DOMNode._bindings is gone; {where}"
+    assert "self._keymap" in inspect.getsource(App.__init__), f"App._keymap is gone; {where}"
+    assert "_stop_propagation" in Message.__slots__, f"Message._stop_propagation is gone; {where}"
+    assert "_check_bindings(event.key)" in inspect.getsource(App._on_key), \
+        f"App._on_key no longer runs the focus chain's bindings; {where} may now run them twice"
 
 
 def test_character_to_key() -> None:

@@ -29,6 +29,7 @@ from tui.ui.events import ConfigChanged, ConnectionChanged
 from tui.ui.monitor.feed import MonitorFeed
 from tui.ui.shell.banner import ConnectionBanner
 from tui.ui.shell.key_bar import KeyBar
+from tui.ui.shell.key_order import keep_key_order
 from tui.ui.shell.pane_bar import PANES, PaneBar
 from tui.ui.shell.resource_strip import ResourceStrip
 from tui.ui.shell.status_line import StatusLine, steady
@@ -105,6 +106,7 @@ class OllamaTUI(App[None]):
         log_level: str | None = None,
     ) -> None:
         super().__init__()
+        keep_key_order()  # a text field's bound keys (⌫, ←, Ctrl+U, Enter) in the order typed
         # Every worker, whichever pane, screen or dialog starts it, is kept by this one manager:
         # a worker ending on an exception its code did not handle is shown and logged.
         self._workers = ReportingWorkerManager(self)

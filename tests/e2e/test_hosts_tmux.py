@@ -26,11 +26,7 @@ def test_two_hosts_switch_by_palette_send_and_read_the_reply(tmp_path):
         try:
             app.wait_for(lambda s: "connected" in s and "Ollama 0.33.0" in s)
             assert "@ one" in app.screen()
-            app.press("C-p")
-            app.wait_for("Search for commands")
-            app.type("Chat on host: two")
-            app.wait_for("Point the chat at")
-            app.press("Enter")
+            app.run_command("Chat on host: two")
             app.wait_for(lambda s: "@ two" in s and "connected" in s)
             app.type("hello there")
             app.press("Enter")

@@ -76,6 +76,23 @@ class TmuxApp:
             self.pressed.append(key)
             self._tmux("send-keys", key)
 
+    def run_command(self, command: str) -> None:
+        """The palette's `command`: Ctrl+P, its name typed, Enter once the list shows it first.
+
+        The palette filters its list in a worker after each character; Enter before that search
+        is done picks from the list as it was (a user typing fast can see the same)."""
+        self.press("C-p")
+        self.wait_for("Search for commands")
+        self.type(command)
+
+        def filtered(screen: str) -> bool:  # the first entry under the typed query is the command
+            lines = [line.strip() for line in screen.splitlines() if line.strip()]
+            return any(line == f"🔎 {command}" and index + 1 < len(lines) and lines[index + 1].startswith(command)
+                       for index, line in enumerate(lines))
+
+        self.wait_for(filtered)
+        self.press("Enter")
+
     def wait_for(self, needle: str | Callable[[str], bool], timeout: float = 20.0) -> str:
         """The screen once `needle` is on it (or `needle(screen)` holds); fails with the screen."""
         check = needle if callable(needle) else (lambda screen: needle in screen)
