@@ -93,7 +93,7 @@ async def run(url: str) -> None:
 
     async def tags(client: OllamaClient, by_length: bool) -> str:
         try:  # the public call for the chunked body; the length one needs the query string
-            models = await (client._request_json("GET", "/api/tags?length") if by_length else client.tags())
+            models = await (client.transport.request_json("GET", "/api/tags?length") if by_length else client.tags())
         except errors.OllamaError as exc:
             return f"{type(exc).__name__}: {exc}"
         return f"no error ({len(models)})"

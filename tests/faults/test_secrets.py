@@ -69,7 +69,7 @@ async def test_the_token_is_sent_but_never_shown_logged_or_exported(tmp_path, mo
         log_file = log_path()  # the app's log file (under the HOME set above)
         assert not log_file.exists() or SECRET not in log_file.read_text()
         assert not any(SECRET in (line or "") for line in sim.errors)
-        assert app.client._headers["Authorization"] == f"Bearer {SECRET}"  # …yet it is sent
+        assert app.client.transport._headers["Authorization"] == f"Bearer {SECRET}"  # …yet it is sent
         assert stat.S_IMODE(os.stat(tmp_path / "config.toml").st_mode) == 0o600
         assert stat.S_IMODE(os.stat(tmp_path / "history.sqlite3").st_mode) == 0o600
 

@@ -1,6 +1,7 @@
 """HTTP plumbing of the Ollama simulator: server, request handler, response writer, faults.
 
-Stdlib only (no textual). The endpoints live in `sim_registry.py` and `sim_infer.py`; this module knows
+Stdlib only (no textual). The endpoints live in `registry.py` and `inference.py` (routed by
+`ollama.ROUTES`, which the server is given); this module knows
 how to speak HTTP the way Go's net/http + gin do (chunked NDJSON streams, plain-text 404/405,
 `Content-Length` on whole bodies) and how to misbehave on purpose (`inject`).
 """
@@ -17,6 +18,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -35,7 +37,7 @@ from tui.simulator.wire import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from tui.simulator.state import SimulatorBase
+    from tui.simulator.state import SimState
 
 JSON_CT = "application/json; charset=utf-8"
 NDJSON_CT = "application/x-ndjson"
@@ -43,23 +45,10 @@ TEXT_CT = "text/plain; charset=utf-8"
 
 MALFORMED_LINE = b"this is not json {\n"
 
-# path -> {method: Simulator handler attribute}
-ROUTES: dict[str, dict[str, str]] = {
-    "/": {"GET": "_h_root", "HEAD": "_h_root"},
-    "/api/version": {"GET": "_h_version", "HEAD": "_h_version"},
-    "/api/tags": {"GET": "_h_tags", "HEAD": "_h_tags"},
-    "/api/ps": {"GET": "_h_ps"},
-    "/api/pull": {"POST": "_h_pull"},
-    "/api/push": {"POST": "_h_push"},
-    "/api/create": {"POST": "_h_create"},
-    "/api/copy": {"POST": "_h_copy"},
-    "/api/delete": {"DELETE": "_h_delete"},
-    "/api/show": {"POST": "_h_show"},
-    "/api/chat": {"POST": "_h_chat"},
-    "/api/generate": {"POST": "_h_generate"},
-    "/api/embed": {"POST": "_h_embed"},
-    "/api/embeddings": {"POST": "_h_embeddings"},
-}
+#: An endpoint: it answers the request through the Response, or raises HTTPError.
+Handler = Callable[["SimState", Request, "Response"], None]
+#: path -> {method: endpoint}
+Routes = Mapping[str, Mapping[str, Handler]]
 
 
 def dumps(obj: Any) -> bytes:
@@ -313,7 +302,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _dispatch(self) -> None:
-        sim = self.server.sim
+        state = self.server.state
         method = self.command
         path = urlsplit(self.path).path or "/"
         try:
@@ -328,21 +317,21 @@ class Handler(BaseHTTPRequestHandler):
                 body = json.loads(raw)
             except ValueError as e:
                 body_error = f"invalid character in request body: {e}"
-        if sim.hostile:
+        if state.hostile:
             body = clean(body)
-        sim._record(method, path, body)
+        state.record(method, path, body)
 
-        probe = Response(self, None, method == "HEAD", sim.hostile)
+        probe = Response(self, None, method == "HEAD", state.hostile)
         try:
             if not host_allowed(self.headers.get("Host")):
                 probe.empty(403)
                 return
-            route = ROUTES.get(path)
+            route = self.server.routes.get(path)
             if route is None:
                 probe.text(404, "404 page not found")
                 return
-            attr = route.get(method)
-            if attr is None:
+            handler = route.get(method)
+            if handler is None:
                 self.send_response(405)
                 self.send_header("Allow", ", ".join(route))
                 self.send_header("Content-Type", TEXT_CT)
@@ -355,8 +344,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
 
-        fault = sim._take_fault(path)
-        resp = Response(self, fault, method == "HEAD", sim.hostile)
+        fault = state.take_fault(path)
+        resp = Response(self, fault, method == "HEAD", state.hostile)
         try:
             try:
                 if fault is not None and fault.kind in PRE_FAULTS:
@@ -378,7 +367,7 @@ class Handler(BaseHTTPRequestHandler):
                         raise HTTPError(400, body_error)
                     if not isinstance(body, dict):
                         raise HTTPError(400, f"json: cannot unmarshal {_json_type(body)} into Go value")
-                getattr(sim, attr)(Request(method, path, body if isinstance(body, dict) else {}), resp)
+                handler(state, Request(method, path, body if isinstance(body, dict) else {}), resp)
             except HTTPError as e:
                 if resp.started:
                     raise Abort from e
@@ -394,10 +383,10 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         except ValueError as e:
             if "closed file" not in str(e):  # writing after the socket was closed is not a bug
-                sim._record_error(traceback.format_exc())
+                state.record_error(traceback.format_exc())
             self.close_connection = True
         except Exception as e:  # a simulator bug: keep serving, remember it
-            sim._record_error(traceback.format_exc())
+            state.record_error(traceback.format_exc())
             try:
                 if not resp.started:
                     resp.fault = None
@@ -410,22 +399,22 @@ class Handler(BaseHTTPRequestHandler):
     def _hold(self, delay: float) -> None:
         """Send nothing for `delay` seconds (0: until the client hangs up or the simulator
         stops), watching the client: one that hangs up meanwhile (a cancelled request, a
-        client that gave up waiting) is noted in `sim.hangups` and not answered (Abort)."""
-        sim = self.server.sim
+        client that gave up waiting) is noted in `hangups` and not answered (Abort)."""
+        state = self.server.state
         path = urlsplit(self.path).path or "/"
         deadline = time.monotonic() + delay if delay > 0 else None
         while True:
             left = 0.05 if deadline is None else deadline - time.monotonic()
             if left <= 0:
                 return
-            sim._sleep(min(left, 0.05))
+            state.sleep(min(left, 0.05))
             try:
                 readable, _, _ = select.select([self.connection], [], [], 0)
                 gone = bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
             except OSError:
                 gone = True
             if gone:
-                sim._record_hangup(path)
+                state.record_hangup(path)
                 raise Abort
 
     def _abort(self) -> None:
@@ -457,8 +446,9 @@ class SimServer(ThreadingHTTPServer):
     block_on_close = False
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], sim: SimulatorBase) -> None:
-        self.sim = sim
+    def __init__(self, address: tuple[str, int], state: SimState, routes: Routes) -> None:
+        self.state = state
+        self.routes = routes
         self.conns: set[socket.socket] = set()
         self.threads: set[threading.Thread] = set()
         self.track_lock = threading.Lock()
@@ -472,7 +462,7 @@ class SimServer(ThreadingHTTPServer):
         self.server_port = int(port)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        if self.sim._stopping.is_set():
+        if self.state.stopping.is_set():
             self.shutdown_request(request)
             return
         t = threading.Thread(target=self._run, args=(request, client_address), daemon=True,
@@ -480,7 +470,7 @@ class SimServer(ThreadingHTTPServer):
         with self.track_lock:
             self.conns.add(request)
             self.threads.add(t)
-            self.sim.connections += 1
+            self.state.connections += 1
         t.start()
 
     def _run(self, request: Any, client_address: Any) -> None:
@@ -495,7 +485,7 @@ class SimServer(ThreadingHTTPServer):
         exc = sys.exc_info()[1]
         if isinstance(exc, (OSError, ValueError)):
             return
-        self.sim._record_error(traceback.format_exc())
+        self.state.record_error(traceback.format_exc())
 
     def cut_connections(self) -> None:
         with self.track_lock:

@@ -1,22 +1,24 @@
-"""Shared state and helpers of the Ollama simulator (stdlib only, no textual)."""
+"""The state of the Ollama simulator, :class:`SimState`: its knobs, its models (in the registry,
+installed, loaded) and blobs, the faults to inject and what it recorded, behind one lock, with the
+helpers every endpoint uses; and the request-body readers the endpoints share. The endpoints
+(``registry.py``, ``inference.py``) are functions taking a SimState; ``Simulator`` owns one.
+
+Stdlib only, no textual.
+"""
 
 from __future__ import annotations
 
 import json
 import math
-import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from tui.simulator import catalogue as M
 from tui.simulator.support import Name, parse_keep_alive, parse_name
 from tui.simulator.wire import Abort, Fault, HTTPError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from http.server import ThreadingHTTPServer
 
 ReplyFn = Callable[[str, list[dict]], str]
 
@@ -61,160 +63,132 @@ class Remote:
     version: int = 0
 
 
-class SimulatorBase:
-    """State (behind one lock) and the helpers every endpoint uses."""
+class SimState:
+    """What one simulator knows and does between requests (thread-safe behind ``lock``)."""
 
     def __init__(
         self,
         *,
-        port: int,
         token_rate: float,
         pull_rate: float,
         pull_tick: float,
         version: str,
         reply: str | ReplyFn | None,
     ) -> None:
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
         self.token_rate = float(token_rate)
         self.pull_rate = float(pull_rate)
         self.pull_tick = float(pull_tick)
         self.version = version
         self.reply = reply
-        #: Put escapes, bidi overrides and markup into every string sent (see sim_hostile).
+        #: Put escapes, bidi overrides and markup into every string sent (see hostile.py).
         self.hostile = False
         self.requests: list[tuple[str, str, dict | None]] = []
         self.errors: list[str] = []  # tracebacks of simulator bugs (never printed)
         self.hangups: list[str] = []  # paths of requests the client gave up on while held (slow_first_byte, stall)
         self.connections = 0  # TCP connections accepted (a client that keeps its connections makes few)
-        self._lock = threading.RLock()
-        self._stopping = threading.Event()
-        self._faults: list[Fault] = []
-        self._model_rates: dict[str, float] = {}
-        self._load_times: dict[str, float] = {}  # model key -> seconds a (cold) load takes
-        self._server: ThreadingHTTPServer | None = None  # a SimServer (http.py)
-        self._thread: threading.Thread | None = None
-        self._wake: tuple[socket.socket, socket.socket] | None = None
+        self.lock = threading.RLock()
+        self.stopping = threading.Event()
+        self.faults: list[Fault] = []
+        self.model_rates: dict[str, float] = {}
+        self.load_times: dict[str, float] = {}  # model key -> seconds a (cold) load takes
 
         catalogue = M.builtin_catalogue()
         now = time.time()
-        self._remote: dict[str, Remote] = {}
+        self.remote: dict[str, Remote] = {}
         for name, spec in catalogue.items():
             n = parse_name(name)
             assert n is not None
-            self._remote[n.key] = Remote(n.short, spec)
-        self._installed: dict[str, Installed] = {}
-        self._blobs: dict[str, Blob] = {}
+            self.remote[n.key] = Remote(n.short, spec)
+        self.installed: dict[str, Installed] = {}
+        self.blobs: dict[str, Blob] = {}
         for name, age_days in M.INSTALLED_AT_START.items():
             n = parse_name(name)
             assert n is not None
             spec = catalogue[name]
-            self._installed[n.key] = Installed(n.short, spec, now - age_days * 86400)
-            self._mark_complete(spec)
-        self._loaded: dict[str, Loaded] = {}
+            self.installed[n.key] = Installed(n.short, spec, now - age_days * 86400)
+            self.mark_complete(spec)
+        self.loaded: dict[str, Loaded] = {}
 
-    def add_installed(self, name: str, *, size: int, like: str = "llama3.2") -> None:
-        """Install `name` at once as a copy of `like` whose weights take `size` bytes (e.g. a
-        model too big for the machine, for the won't-fit warning)."""
-        base = self._installed[self._name(like).key].spec
-        same = {f.name: getattr(base, f.name) for f in fields(base) if f.name != "layers"}
-        spec = M.make_spec(name, model_size=size, **same)
-        with self._lock:
-            self._installed[self._name(name).key] = Installed(self._name(name).short, spec, time.time())
-            self._mark_complete(spec)
-
-    def install(self, *names: str) -> None:
-        """Install registry models at once, as if pulled `catalogue.LONG_NAMED[name]` days ago
-        (now for any other): e.g. `sim.install(*catalogue.LONG_NAMED)` for long real-world names."""
-        now = time.time()
-        with self._lock:
-            for name in names:
-                n = self._name(name)
-                remote = self._remote.get(n.key)
-                if remote is None:
-                    raise KeyError(f"{name!r} is not in the simulated registry")
-                age_days = M.LONG_NAMED.get(name, 0.0)
-                self._installed[n.key] = Installed(n.short, remote.spec, now - age_days * 86400)
-                self._mark_complete(remote.spec)
-
-    @staticmethod
-    def _name(name: str) -> Name:
-        n = parse_name(name)
-        if n is None:
-            raise ValueError(f"invalid model name: {name!r}")
-        return n
-
-    def _record(self, method: str, path: str, body: Any) -> None:
-        with self._lock:
+    def record(self, method: str, path: str, body: Any) -> None:
+        with self.lock:
             self.requests.append((method, path, body if isinstance(body, dict) else None))
 
-    def _record_hangup(self, path: str) -> None:
-        with self._lock:
+    def record_hangup(self, path: str) -> None:
+        with self.lock:
             self.hangups.append(path)
 
-    def _record_error(self, text: str) -> None:
-        with self._lock:
+    def record_error(self, text: str) -> None:
+        with self.lock:
             self.errors.append(text)
 
-    def _take_fault(self, path: str) -> Fault | None:
-        with self._lock:
-            for i, f in enumerate(self._faults):
+    def take_fault(self, path: str) -> Fault | None:
+        with self.lock:
+            for i, f in enumerate(self.faults):
                 if f.path == path or f.path == "*":
                     if f.times is not None:
                         f.times -= 1
                         if f.times <= 0:
-                            del self._faults[i]
+                            del self.faults[i]
                     return f
         return None
 
-    def _sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float) -> None:
         """Sleep, waking at once (and aborting the response) when the simulator stops."""
-        if seconds > 0 and self._stopping.wait(seconds):
+        if seconds > 0 and self.stopping.wait(seconds):
             raise Abort
-        if self._stopping.is_set():
+        if self.stopping.is_set():
             raise Abort
 
-    def _sleep_until(self, deadline: float) -> None:
-        self._sleep(deadline - time.monotonic())
+    def sleep_until(self, deadline: float) -> None:
+        self.sleep(deadline - time.monotonic())
 
-    def _mark_complete(self, spec: M.ModelSpec) -> None:
+    def mark_complete(self, spec: M.ModelSpec) -> None:
         for layer in spec.layers:
-            blob = self._blobs.setdefault(layer.digest, Blob(layer.size))
+            blob = self.blobs.setdefault(layer.digest, Blob(layer.size))
             blob.completed = blob.total
 
-    def _prune_blobs(self) -> bool:
+    def prune_blobs(self) -> bool:
         """Drop complete blobs no installed model uses; True if any went."""
-        used = {layer.digest for i in self._installed.values() for layer in i.spec.layers}
-        gone = [d for d, b in self._blobs.items() if d not in used and b.owner is None and b.completed >= b.total]
+        used = {layer.digest for i in self.installed.values() for layer in i.spec.layers}
+        gone = [d for d, b in self.blobs.items() if d not in used and b.owner is None and b.completed >= b.total]
         for d in gone:
-            del self._blobs[d]
+            del self.blobs[d]
         return bool(gone)
 
-    def _purge_expired(self) -> None:
+    def purge_expired(self) -> None:
         now = time.time()
-        for key in [k for k, m in self._loaded.items() if m.in_use == 0 and m.expires <= now]:
-            del self._loaded[key]
+        for key in [k for k, m in self.loaded.items() if m.in_use == 0 and m.expires <= now]:
+            del self.loaded[key]
 
-    def _lookup(self, n: Name) -> Installed | None:
-        with self._lock:
-            return self._installed.get(n.key)
+    def lookup(self, n: Name) -> Installed | None:
+        with self.lock:
+            return self.installed.get(n.key)
 
-    @staticmethod
-    def _str(body: dict, key: str) -> str:
-        v = body.get(key)
-        if v is None:
-            return ""
-        if not isinstance(v, str):
-            raise HTTPError(400, f"json: cannot unmarshal {type(v).__name__} into Go struct field .{key} of type string")
-        return v
 
-    @staticmethod
-    def _stream(body: dict) -> bool:
-        return body.get("stream") is not False
+def model_name(name: str) -> Name:
+    """A model name parsed, or ValueError (for the Simulator's knobs: a test's typo)."""
+    n = parse_name(name)
+    if n is None:
+        raise ValueError(f"invalid model name: {name!r}")
+    return n
 
-    def _keep_alive(self, body: dict) -> float | None:
-        try:
-            return parse_keep_alive(body.get("keep_alive"))
-        except ValueError as e:
-            raise HTTPError(400, str(e)) from None
 
+def body_str(body: dict, key: str) -> str:
+    """A string field of a request body ("" when absent); another type is Go's 400."""
+    v = body.get(key)
+    if v is None:
+        return ""
+    if not isinstance(v, str):
+        raise HTTPError(400, f"json: cannot unmarshal {type(v).__name__} into Go struct field .{key} of type string")
+    return v
+
+def wants_stream(body: dict) -> bool:
+    """Whether the request asks for a stream (Ollama streams unless `stream` is false)."""
+    return body.get("stream") is not False
+
+def body_keep_alive(body: dict) -> float | None:
+    """A request's `keep_alive` in seconds (None: not given); a bad one is a 400."""
+    try:
+        return parse_keep_alive(body.get("keep_alive"))
+    except ValueError as e:
+        raise HTTPError(400, str(e)) from None

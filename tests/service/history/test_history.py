@@ -63,7 +63,7 @@ async def test_open_creates_private_file_and_dir(tmp_path):
 
 
 async def test_pragmas(store):
-    db = store._db
+    db = store.database.connection
     assert (await db.execute_fetchall("PRAGMA journal_mode"))[0][0] == "wal"
     assert (await db.execute_fetchall("PRAGMA foreign_keys"))[0][0] == 1
     assert (await db.execute_fetchall("PRAGMA busy_timeout"))[0][0] >= 1000
@@ -117,7 +117,7 @@ async def test_forward_migrations_run_in_order(tmp_path, monkeypatch):
     try:
         assert (await s.get_session(ses.id)).title == "kept"
         assert [m.content for m in await s.messages(ses.id)] == ["survives the upgrade"]
-        cols = {r[1] for r in await s._db.execute_fetchall("PRAGMA table_info(sessions)")}
+        cols = {r[1] for r in await s.database.connection.execute_fetchall("PRAGMA table_info(sessions)")}
         assert "pinned" in cols
     finally:
         await s.close()
@@ -476,7 +476,7 @@ async def test_cascade_delete(store):
     assert await store.attachments(u.id) == []
     assert [h.session_id for h in await store.search("zebra")] == [keep.id]
     for table in ("messages", "attachments"):
-        rows = await store._db.execute_fetchall(f"SELECT COUNT(*) FROM {table}")
+        rows = await store.database.connection.execute_fetchall(f"SELECT COUNT(*) FROM {table}")
         assert rows[0][0] == (1 if table == "messages" else 0)
     assert await store.check_integrity() == []
 
@@ -585,12 +585,12 @@ async def test_mark_interrupted_spares_live_streams(tmp_path):
         # a message whose writer process is gone (dead pid) is interrupted
         proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
         dead_pid = int(proc.stdout)
-        token = a._writer.split("\t")
+        token = a.database.writer.split("\t")
         token[1] = str(dead_pid)
         dead = await a.add_message(ses.id, "assistant", "", status="streaming")
-        await a._db.execute("UPDATE messages SET writer = ? WHERE id = ?", ("\t".join(token), dead.id))
+        await a.database.connection.execute("UPDATE messages SET writer = ? WHERE id = ?", ("\t".join(token), dead.id))
         orphan = await a.add_message(ses.id, "assistant", "", status="streaming")
-        await a._db.execute("UPDATE messages SET writer = NULL WHERE id = ?", (orphan.id,))
+        await a.database.connection.execute("UPDATE messages SET writer = NULL WHERE id = ?", (orphan.id,))
         assert await b.mark_interrupted() == 2
         assert (await b.get_message(m.id)).status == "streaming"
         assert (await b.get_message(dead.id)).status == "stopped"
@@ -616,9 +616,9 @@ async def test_mark_interrupted_when_the_writer_is_a_zombie(tmp_path):
         try:
             ses = await s.create_session(model="m")
             m = await s.add_message(ses.id, "assistant", "half", status="streaming")
-            host = s._writer.split("\t")[0]
+            host = s.database.writer.split("\t")[0]
             token = "\t".join([host, str(child.pid), f"{start:.2f}", "x"])
-            await s._db.execute("UPDATE messages SET writer = ? WHERE id = ?", (token, m.id))
+            await s.database.connection.execute("UPDATE messages SET writer = ? WHERE id = ?", (token, m.id))
             assert await s.mark_interrupted() == 1
             assert (await s.get_message(m.id)).status == "stopped"
         finally:
@@ -688,7 +688,7 @@ async def test_cancelled_write_leaves_no_open_transaction(store):
     assert "cancelled" in outcomes
     m = await store.add_message(ses.id, "user", "after")
     assert (await store.messages(ses.id))[-1] == m
-    assert not store._db.in_transaction
+    assert not store.database.connection.in_transaction
     # every stored message is complete (no half-inserted message without its attachment)
     for msg in await store.messages(ses.id):
         if msg.content == "maybe":

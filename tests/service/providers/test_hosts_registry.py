@@ -87,7 +87,7 @@ async def test_switching_real_clients_keeps_the_headers_and_closes_the_old_pool(
     new = hosts.switch(hosts.host.moved_to("http://127.0.0.1:2"))
     await hosts.aclose_retired()
     assert old.closed and isinstance(new, OllamaClient) and not new.closed
-    assert new.base_url == "http://127.0.0.1:2" and new._headers["Authorization"] == SECRET
+    assert new.base_url == "http://127.0.0.1:2" and new.transport._headers["Authorization"] == SECRET
     await hosts.aclose()
 
 
@@ -190,7 +190,7 @@ async def test_borrowing_another_host_makes_a_client_and_closes_it(tmp_path):
         assert provider is current
     async with services.hosts.borrow(services.hosts.named("big")) as provider:
         assert provider is not current and provider.base_url == "http://10.0.0.2:11434"
-        assert provider._client is None or not provider._client.is_closed
+        assert provider.transport._client is None or not provider.transport._client.is_closed
 
 
 def test_the_host_flag_takes_a_configured_name_before_a_host_name(tmp_path):

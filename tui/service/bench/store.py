@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.service.bench import BenchResult
 from tui.service.bench.stats import Measurement
+
+if TYPE_CHECKING:
+    from tui.service.history import HistoryStore
 
 #: The settings key a run's hosts are saved under: {model reference: {"host", "kind", "model"}}.
 HOSTS_KEY = "hosts"
@@ -30,10 +33,10 @@ class SavedRun:
 
 
 class BenchStore:
-    """Runs in the history database. Shares the HistoryStore's one connection and lock, so its
-    writes queue with the chat's instead of fighting them for the file."""
+    """Runs in the history database. Shares the HistoryStore's one connection and lock (its
+    ``database``), so its writes queue with the chat's instead of fighting them for the file."""
 
-    def __init__(self, history: Any) -> None:
+    def __init__(self, history: HistoryStore) -> None:
         self.history = history
 
     async def save(self, result: BenchResult) -> int:
@@ -42,7 +45,7 @@ class BenchStore:
         settings = {**result.settings, HOSTS_KEY: result.hosts} if result.hosts else result.settings
         row = (result.kind, result.title, result.status, result.created_at, json.dumps(result.models),
                json.dumps(result.prompts), json.dumps(settings, default=str), json.dumps(result.peak_vram))
-        async with self.history._write() as db:
+        async with self.history.database.write() as db:
             if result.id is None:
                 cur = await db.execute(
                     "INSERT INTO bench_runs (kind, title, status, created_at, models, prompts, settings, peak_vram)"
@@ -63,14 +66,14 @@ class BenchStore:
 
     async def list_runs(self, limit: int = 200) -> list[SavedRun]:
         """Newest first."""
-        async with self.history._read() as db:
+        async with self.history.database.read() as db:
             rows = await db.execute_fetchall(
                 "SELECT id, kind, title, status, created_at, models FROM bench_runs"
                 " ORDER BY created_at DESC, id DESC LIMIT ?", (limit,))
         return [SavedRun(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5]))) for r in rows]
 
     async def load(self, run_id: int) -> BenchResult | None:
-        async with self.history._read() as db:
+        async with self.history.database.read() as db:
             runs = list(await db.execute_fetchall(
                 "SELECT kind, title, status, created_at, models, prompts, settings, peak_vram FROM bench_runs"
                 " WHERE id = ?", (run_id,)))
@@ -89,18 +92,18 @@ class BenchStore:
 
     async def delete(self, run_id: int) -> bool:
         """Forget a run (a batch's chat sessions stay in the history)."""
-        async with self.history._write() as db:
+        async with self.history.database.write() as db:
             cur = await db.execute("DELETE FROM bench_runs WHERE id = ?", (run_id,))
             return cur.rowcount > 0
 
     async def link_session(self, run_id: int, session_id: int, prompt_index: int) -> None:
-        async with self.history._write() as db:
+        async with self.history.database.write() as db:
             await db.execute("INSERT INTO bench_batch_sessions (run_id, session_id, prompt_index) VALUES (?, ?, ?)",
                              (run_id, session_id, prompt_index))
 
     async def batch_sessions(self, run_id: int) -> list[int]:
         """The chat sessions a batch wrote, in prompt order."""
-        async with self.history._read() as db:
+        async with self.history.database.read() as db:
             rows = await db.execute_fetchall(
                 "SELECT session_id FROM bench_batch_sessions WHERE run_id = ? ORDER BY prompt_index", (run_id,))
         return [r[0] for r in rows]

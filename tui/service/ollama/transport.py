@@ -1,6 +1,7 @@
-"""The transport under :class:`~tui.service.ollama.OllamaClient`: the pooled httpx client (made
-at the first request), its lifecycle, the mapping of transport failures and HTTP statuses to the
-errors of `errors.py`, retries of idempotent reads, and the NDJSON stream plumbing.
+"""The transport an :class:`~tui.service.ollama.OllamaClient` holds: the pooled httpx client (made
+at the first request), its settings and lifecycle, the mapping of transport failures and HTTP
+statuses to the errors of `errors.py`, retries of idempotent reads, the NDJSON stream plumbing
+and the `show` cache. Its public methods are what the client's endpoints are written with.
 
 Everything a server sends is untrusted: whole bodies are read in pieces and refused past
 MAX_BODY_BYTES (error bodies are cut at MAX_ERROR_BODY_BYTES), and NDJSON lines are split on
@@ -18,7 +19,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -120,7 +121,8 @@ def _skip_absent_sniffio() -> None:
 
 
 class OllamaTransport:
-    """Connection, lifecycle and request plumbing of the client; the endpoints are in mixins."""
+    """Connection, settings, lifecycle and request plumbing for one Ollama server (the
+    endpoints are :class:`~tui.service.ollama.OllamaClient`'s)."""
 
     def __init__(
         self,
@@ -153,14 +155,14 @@ class OllamaTransport:
         self.max_body_bytes = MAX_BODY_BYTES
         self.max_error_body_bytes = MAX_ERROR_BODY_BYTES
         self._headers = {"User-Agent": _USER_AGENT, **(headers or {})}
-        self._show_cache: dict[tuple[str, bool], tuple[str, ModelShow]] = {}
+        self.show_cache: dict[tuple[str, bool], tuple[str, ModelShow]] = {}
         self._open(base_url)
 
     def set_base_url(self, base_url: str) -> None:
         """Point the client at another server (the old pool is closed in the background)."""
         old = self._client
         self._open(base_url)
-        self._show_cache.clear()
+        self.show_cache.clear()
         if old is not None:
             try:
                 asyncio.get_running_loop().create_task(old.aclose())
@@ -169,11 +171,11 @@ class OllamaTransport:
 
     def _open(self, base_url: str) -> None:
         self.base_url = base_url.rstrip("/")
-        self._display_url = redact_url(self.base_url)
+        self.display_url = redact_url(self.base_url)
         try:  # a bad port is refused here; anything else (no scheme, say) fails as unreachable
             urlsplit(self.base_url).port  # noqa: B018 - raises ValueError
         except ValueError as exc:
-            raise ValueError(f"invalid Ollama URL {self._display_url!r}: {exc}") from None
+            raise ValueError(f"invalid Ollama URL {self.display_url!r}: {exc}") from None
         # The HTTP client (and httpx, ~0.1 s of imports) is made at the first request: after
         # the app's first frame, not before it.
         self._client: httpx.AsyncClient | None = None
@@ -207,7 +209,7 @@ class OllamaTransport:
     # -- lifecycle ----------------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        return f"OllamaClient({self._display_url!r})"
+        return f"OllamaTransport({self.display_url!r})"
 
     @property
     def security_warning(self) -> str | None:
@@ -222,16 +224,10 @@ class OllamaTransport:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
     # -- plumbing -----------------------------------------------------------------------------
 
     def _unreachable(self, exc: Exception) -> errors.Unreachable:
-        return errors.Unreachable(f"Ollama not reachable at {self._display_url}: {_describe_transport_error(exc)}")
+        return errors.Unreachable(f"Ollama not reachable at {self.display_url}: {_describe_transport_error(exc)}")
 
     @staticmethod
     def _error_for_status(status: int, body: bytes, path: str) -> errors.OllamaError:
@@ -305,7 +301,7 @@ class OllamaTransport:
     def _too_large(path: str, limit: int) -> errors.ServerError:
         return errors.ServerError(f"the response from Ollama for {path} is larger than {_size(limit)}; stopped reading")
 
-    async def _request(
+    async def request(
         self,
         method: str,
         path: str,
@@ -331,13 +327,14 @@ class OllamaTransport:
         except (httpx.TransportError, httpx.InvalidURL) as exc:
             raise self._unreachable(exc) from None
 
-    async def _request_json(
+    async def request_json(
         self, method: str, path: str, *, json_body: Any = None, timeout: httpx.Timeout | None = None
     ) -> Any:
-        body = await self._request(method, path, json_body=json_body, timeout=timeout)
+        """One request whose answer is JSON (decoded; a body that is not JSON is a ServerError)."""
+        body = await self.request(method, path, json_body=json_body, timeout=timeout)
         return self._decode_json(body, path)
 
-    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
+    async def retrying(self, call: Callable[[], Awaitable[T]]) -> T:
         """Run an idempotent call, retrying on Unreachable/ServerBusy with exponential backoff."""
         attempt = 0
         while True:
@@ -349,15 +346,16 @@ class OllamaTransport:
                 await asyncio.sleep(self.backoff * (2**attempt))
                 attempt += 1
 
-    def _long_timeout(self) -> httpx.Timeout:
+    def long_timeout(self) -> httpx.Timeout:
+        """The timeout of a model-running call (chat, generate, embed, load, pull)."""
         import httpx
 
         # Model-running calls may wait minutes for a load: only the connect phase is bounded.
-        # (Pulls add their own stall limit: see PullMixin.)
+        # (Pulls add their own stall limit: see streams.progress_stream.)
         return httpx.Timeout(connect=self.connect_timeout, read=None, write=self.request_timeout, pool=None)
 
     @asynccontextmanager
-    async def _open_stream(
+    async def open_stream(
         self, path: str, body: dict[str, Any], *, stall: float | None = None
     ) -> AsyncIterator[httpx.Response]:
         """POST a streaming request; yields the 200 response, raises the mapped error otherwise.
@@ -365,7 +363,7 @@ class OllamaTransport:
         import httpx
 
         try:
-            request = self._http.build_request("POST", path, json=body, timeout=self._long_timeout())
+            request = self._http.build_request("POST", path, json=body, timeout=self.long_timeout())
             try:
                 if stall is None:
                     response = await self._http.send(request, stream=True)
@@ -390,7 +388,7 @@ class OllamaTransport:
                 await response.aclose()
         except (httpx.TransportError, httpx.InvalidURL) as exc:
             # Only reached before the body is consumed: failures while reading are turned into
-            # _StreamIncomplete by _lines() inside the with-block.
+            # _StreamIncomplete by lines() inside the with-block.
             raise self._unreachable(exc) from None
 
     @staticmethod
@@ -412,7 +410,7 @@ class OllamaTransport:
                 raise _stalled(seconds or 0) from None
             yield chunk
 
-    async def _lines(
+    async def lines(
         self, response: httpx.Response, *, stall: Callable[[], float | None] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """NDJSON objects as they arrive. An `{"error"}` line raises StreamError (partial=None);
@@ -479,6 +477,7 @@ class OllamaTransport:
 
     # -- show cache ---------------------------------------------------------------------------
 
-    def _forget(self, model: str) -> None:
-        for key in [k for k in self._show_cache if k[0] == model]:
-            del self._show_cache[key]
+    def forget(self, model: str) -> None:
+        """Drop the cached `show` answers of `model` (it was pulled, created, copied over or deleted)."""
+        for key in [k for k in self.show_cache if k[0] == model]:
+            del self.show_cache[key]
