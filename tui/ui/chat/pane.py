@@ -174,7 +174,9 @@ class ChatPane(Horizontal):
         await self.refresh_sessions()
         target = None
         if focus_message is not None:
-            target = next((w for w in self.turn_widgets() if w.message_id == focus_message), None)
+            # A reply that only called tools has no widget of its own: its calls, which follow it, show it.
+            target = next((w for w in self.turn_widgets()
+                           if w.message_id is not None and w.message_id >= focus_message), None)
         if target is not None:
             conversation.follow = False
             conversation.call_after_refresh(conversation.scroll_to_widget, target, animate=False, top=True)
