@@ -88,6 +88,15 @@ class ChatPane(Horizontal):
         self.session_model = tui_app(self).default_model
         self.show_header()
         self.focus_default()
+        hub = services(self).tools
+        if hub is not None:
+            hub.on_state = self._tool_server_changed
+
+    def _tool_server_changed(self, server: Any) -> None:
+        """The hub says a tool server's state changed: one that failed (at its start, or its
+        process ended while it ran, between turns too) is said at once, once."""
+        if server.state == "failed" and self.is_attached:
+            self.call_later(self.turns.report_tool_failures)
 
     def focus_default(self) -> None:
         # At once, not after a refresh (Widget.focus): keys typed ahead over SSH land here.

@@ -220,10 +220,10 @@ class TurnRunner:
         except Exception as exc:  # noqa: BLE001 - tools must never stop a chat
             self.pane.notice(f"✕ Tools unavailable: {exc}", error=True)
             return []
-        self._report_tool_failures()
+        self.report_tool_failures()
         return tools
 
-    def _report_tool_failures(self) -> None:
+    def report_tool_failures(self) -> None:
         hub = services(self.pane).tools
         if hub is None:
             return
@@ -287,7 +287,7 @@ class TurnRunner:
                 await widget.show_outcome(outcome.text, outcome.kind, note)
                 conversation.keep_following()
                 if outcome.kind == "failed":
-                    self._report_tool_failures()
+                    self.report_tool_failures()
         except asyncio.CancelledError:
             from tui.service.chat.turns import STOPPED, STOPPED_RUNNING
             from tui.service.tools import ToolOutcome
