@@ -191,8 +191,11 @@ async def test_search_finds_a_tool_result_and_its_arguments_and_opens_the_call(m
             await asking(app, pilot)
             await pilot.press("y")
             await settled(app, pilot, 1)
+            prompt = pane.query_one("PromptArea")
             for n in range(4):  # later turns, so the call is off screen at the bottom
-                await send(app, pilot, f"tell me a long story number {n} " + "please " * 40)
+                prompt.focus()
+                prompt.text = f"tell me a long story number {n} " + "please " * 40  # (typing it is slow)
+                await pilot.press("enter")
                 await settled(app, pilot, n + 2)
             session_id = pane.session.id
             await pane.action_new_session()
