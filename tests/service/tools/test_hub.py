@@ -79,6 +79,27 @@ async def test_crash_mid_call_fails_the_server_not_the_hub(tmp_path: Path) -> No
         await hub.aclose()
 
 
+async def test_a_server_that_dies_between_calls_is_failed_at_once(tmp_path: Path) -> None:
+    import signal
+
+    from tests.waiting import wait_until
+
+    states: list[str] = []
+    pidfile = tmp_path / "calc.pid"
+    hub = ToolHub({"calc": calc(pidfile=pidfile)}, timeout=5, on_state=lambda s: states.append(s.label))
+    try:
+        await hub.tools()
+        os.kill(int(pidfile.read_text()), signal.SIGKILL)  # no call under way
+        await wait_until(lambda: hub.servers["calc"].state == "failed", timeout=10)
+        assert hub.servers["calc"].label == "failed: stopped" and states[-1] == "failed: stopped"
+        assert (await hub.call("add", {"a": 1, "b": 2})).kind == "failed"
+        assert states.count("failed: stopped") == 1  # said once
+        assert (await hub.restart("calc")).state == "running"
+        assert (await hub.call("add", {"a": 1, "b": 2})).text == "3"
+    finally:
+        await hub.aclose()
+
+
 async def test_a_server_that_cannot_start_says_why(tmp_path: Path) -> None:
     hub = ToolHub({"gone": McpServerConfig(name="gone", command=str(tmp_path / "no-such-program")),
                    "dies": McpServerConfig(name="dies", command=sys.executable,

@@ -93,6 +93,8 @@ def refuses_tools(exc: OllamaError) -> bool:
 
 REFUSED = "The user refused to run this tool call. Do not call it again for this request; answer without it."
 STOPPED = "The user stopped the turn before this tool call ran."
+STOPPED_RUNNING = ("The user stopped the turn while this tool call ran: it may have done part of its work; "
+                   "there is no result.")
 
 
 class ChatService:

@@ -388,7 +388,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="Let thinking models think (shown folded). Ignored for models that cannot."),
         Field("max_tool_rounds", "int", 8, 1, 50,
               help="Rounds of tool calls one turn may make (the model calls, gets the results, "
-                   "may call again); past it the model is told to answer without tools."),
+                   "may call again); the request after the last round offers no tools, so the model "
+                   "answers with what it has."),
         Field("tool_timeout", "float", 30.0, 1, 3600, unit="s",
               help="Seconds a tool call ([mcp.servers]) may take before it is given up; the model "
                    "is told it timed out."),

@@ -4,7 +4,8 @@ timeout, and every server we started stopped on `aclose`.
 
 Each server lives in a task of its own (the SDK's transports are anyio context managers that
 must be left by the task that entered them); a server that cannot start, or stops answering,
-is `failed` with the reason, and the others go on. Tool descriptions and names from a server are
+is `failed` with the reason, and the others go on. A stdio server whose process ends while it
+runs (between turns too) is `failed` at once: its output stream ends, which the hub watches. Tool descriptions and names from a server are
 made inert and bounded here; a tool's result is kept as written (bounded), like model output,
 and made inert by whatever shows it.
 
@@ -72,6 +73,7 @@ class ServerState:
     _stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _ready: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _errlog: Any = field(default=None, repr=False)
+    _calls: int = field(default=0, repr=False)  # calls under way
 
     @property
     def name(self) -> str:
@@ -195,6 +197,8 @@ class ToolHub:
 
             async with contextlib.AsyncExitStack() as stack:
                 read, write = await self._connect(server, stack)
+                lost = asyncio.Event()  # the server's output ended: it stopped (or closed it)
+                read = await _watched(stack, read, lost)
                 session = await stack.enter_async_context(ClientSession(read, write))
                 await session.initialize()
                 listed = await session.list_tools()
@@ -203,7 +207,11 @@ class ToolHub:
                 server.state, server.reason = "running", ""
                 server._ready.set()
                 self._changed(server)
-                await server._stop.wait()
+                await _first(server._stop.wait(), lost.wait())
+                if not server._stop.is_set() and server.state == "running":
+                    why = "stopped during a call" if server._calls else "stopped"
+                    tail = self._stderr_tail(server)
+                    self._fail(server, inert_short(f"{why}{': ' + tail if tail else ''}", 300))
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # noqa: BLE001 - an ExceptionGroup from anyio included
@@ -278,6 +286,7 @@ class ToolHub:
         if server is None or server._session is None:
             return ToolOutcome(f"no running server offers the tool {tool!r}", "failed")
         limit = self.timeout if timeout is None else timeout
+        server._calls += 1
         try:
             result = await asyncio.wait_for(
                 server._session.call_tool(tool, dict(arguments), read_timeout_seconds=timedelta(seconds=limit)),
@@ -290,12 +299,17 @@ class ToolHub:
             text = _describe(exc)
             if "timed out" in text.lower() or "timeout" in text.lower():
                 return ToolOutcome(f"the tool {tool} timed out after {limit:g} s", "timeout")
+            if server.state == "failed":  # its end was seen (the watched output): said once
+                return ToolOutcome(f"the server {server.name} stopped during the call ({server.reason})", "failed")
             if not await self._alive(server):
                 reason = self._reason(server, exc) if text else "the server stopped"
-                self._fail(server, f"stopped during a call: {reason}")
+                if server.state != "failed":
+                    self._fail(server, f"stopped during a call: {reason}")
                 server._stop.set()
                 return ToolOutcome(f"the server {server.name} stopped during the call ({reason})", "failed")
             return ToolOutcome(f"the call failed: {text}", "failed")
+        finally:
+            server._calls -= 1
         text = _result_text(result)
         return ToolOutcome(text, "error" if getattr(result, "isError", False) else "ok")
 
@@ -309,6 +323,40 @@ class ToolHub:
         except BaseException:  # noqa: BLE001
             return False
         return True
+
+
+async def _watched(stack: contextlib.AsyncExitStack, read: Any, lost: asyncio.Event) -> Any:
+    """The transport's read stream passed on through a stream of our own, with `lost` set when
+    it ends (a stdio server's process exited): the SDK's session just stops reading then."""
+    import anyio
+
+    send, receive = anyio.create_memory_object_stream[Any](0)
+
+    async def forward() -> None:
+        try:
+            async with send:
+                async for item in read:
+                    await send.send(item)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            pass
+        finally:
+            lost.set()
+
+    group = await stack.enter_async_context(anyio.create_task_group())
+    stack.callback(group.cancel_scope.cancel)  # left before the group is: the forwarder ends
+    group.start_soon(forward)
+    stack.push_async_callback(receive.aclose)
+    return receive
+
+
+async def _first(*waits: Any) -> None:
+    """Until the first of `waits` (coroutines) is done; the others are cancelled."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 def _tool_info(server: str, tool: Any) -> ToolInfo:

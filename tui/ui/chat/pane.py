@@ -88,6 +88,15 @@ class ChatPane(Horizontal):
         self.session_model = tui_app(self).default_model
         self.show_header()
         self.focus_default()
+        hub = services(self).tools
+        if hub is not None:
+            hub.on_state = self._tool_server_changed
+
+    def _tool_server_changed(self, server: Any) -> None:
+        """The hub says a tool server's state changed: one that failed (at its start, or its
+        process ended while it ran, between turns too) is said at once, once."""
+        if server.state == "failed" and self.is_attached:
+            self.call_later(self.turns.report_tool_failures)
 
     def focus_default(self) -> None:
         # At once, not after a refresh (Widget.focus): keys typed ahead over SSH land here.
@@ -174,7 +183,9 @@ class ChatPane(Horizontal):
         await self.refresh_sessions()
         target = None
         if focus_message is not None:
-            target = next((w for w in self.turn_widgets() if w.message_id == focus_message), None)
+            # A reply that only called tools has no widget of its own: its calls, which follow it, show it.
+            target = next((w for w in self.turn_widgets()
+                           if w.message_id is not None and w.message_id >= focus_message), None)
         if target is not None:
             conversation.follow = False
             conversation.call_after_refresh(conversation.scroll_to_widget, target, animate=False, top=True)

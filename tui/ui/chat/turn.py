@@ -55,12 +55,14 @@ class TurnHost(Protocol):
 
 class TurnRunner:
     """The turn under way in `pane`: `streaming` is the reply being written, `asking` the tool
-    call waiting for y / n / a, `editing` the user message being edited (Enter resends it)."""
+    call waiting for y / n / a, `running` the tool call being run, `editing` the user message
+    being edited (Enter resends it)."""
 
     def __init__(self, pane: TurnHost) -> None:
         self.pane = pane
         self.streaming: AssistantTurn | None = None
         self.asking: ToolCallTurn | None = None
+        self.running: ToolCallTurn | None = None
         self.editing: UserTurn | None = None
         self._reported_failures: dict[str, str] = {}  # tool server → the failure already said
 
@@ -74,12 +76,14 @@ class TurnRunner:
             w.group == REPLY_GROUP and not w.is_finished and w.node is pane for w in pane.app.workers)
 
     def stoppable(self) -> bool:
-        return self.streaming is not None or self.asking is not None or self.editing is not None
+        return (self.streaming is not None or self.asking is not None or self.running is not None
+                or self.editing is not None)
 
     def stop(self) -> None:
-        """Esc: stop the reply (or the tool question), else cancel the edit."""
+        """Esc: stop the reply (or the tool question, or the tool call under way), else cancel
+        the edit."""
         pane = self.pane
-        if self.streaming is not None or self.asking is not None:
+        if self.streaming is not None or self.asking is not None or self.running is not None:
             pane.app.workers.cancel_group(pane, REPLY_GROUP)
         elif self.editing is not None:
             self.editing = None
@@ -216,10 +220,10 @@ class TurnRunner:
         except Exception as exc:  # noqa: BLE001 - tools must never stop a chat
             self.pane.notice(f"✕ Tools unavailable: {exc}", error=True)
             return []
-        self._report_tool_failures()
+        self.report_tool_failures()
         return tools
 
-    def _report_tool_failures(self) -> None:
+    def report_tool_failures(self) -> None:
         hub = services(self.pane).tools
         if hub is None:
             return
@@ -232,8 +236,9 @@ class TurnRunner:
 
     async def _answer_tool_calls(self, calls: Any) -> None:
         """Ask about each call (y / n / a; a tool allowed with `a` runs without asking), run it
-        or refuse it, show and store what came of it. Esc stops the turn: the calls not yet
-        answered are stored as stopped, so the conversation stays well-formed."""
+        or refuse it, show and store what came of it. Esc stops the turn, the call being run
+        included: the calls not yet answered are stored as stopped, so the conversation stays
+        well-formed."""
         pane = self.pane
         conversation = pane.query_one(Conversation)
         service = self._service()
@@ -241,6 +246,7 @@ class TurnRunner:
         timeout = services(pane).config.chat.tool_timeout
         session = pane.session
         pending = list(calls)
+        in_flight: tuple[Any, ToolCallTurn] | None = None  # the call being run, and its widget
         try:
             while pending:
                 call = pending[0]
@@ -266,26 +272,40 @@ class TurnRunner:
                     hub.allowed.add(call.name)
                     note = f"{call.name} now runs without asking this session"
                 if answer != "refuse":
-                    widget.running()
-                outcome = await service.answer_tool_call(session.id, call, run=answer != "refuse",
-                                                         model=session.model, timeout=timeout)
+                    widget.running(" — Esc stops it")
+                    self.running, in_flight = widget, (call, widget)
+                    pane.refresh_bindings()
+                try:
+                    outcome = await service.answer_tool_call(session.id, call, run=answer != "refuse",
+                                                             model=session.model, timeout=timeout)
+                finally:
+                    self.running = None
+                    if pane.is_attached:
+                        pane.refresh_bindings()
                 pending.pop(0)
+                in_flight = None
                 await widget.show_outcome(outcome.text, outcome.kind, note)
                 conversation.keep_following()
                 if outcome.kind == "failed":
-                    self._report_tool_failures()
+                    self.report_tool_failures()
         except asyncio.CancelledError:
-            from tui.service.chat.turns import STOPPED
+            from tui.service.chat.turns import STOPPED, STOPPED_RUNNING
             from tui.service.tools import ToolOutcome
+
+            # A call stopped while it ran may have done part of its work: the model is told so.
+            def said(call: Any) -> str:
+                return STOPPED_RUNNING if in_flight is not None and call is in_flight[0] else STOPPED
 
             async def stopped() -> None:
                 for call in pending:
-                    await service.store_tool_result(session.id, call, ToolOutcome(STOPPED, "refused"), session.model)
+                    await service.store_tool_result(session.id, call, ToolOutcome(said(call), "refused"), session.model)
 
             await asyncio.shield(stopped())
             for widget in conversation.query(ToolCallTurn):
                 if widget.kind is None:
-                    await widget.show_outcome(STOPPED, "refused", "stopped (Esc)")
+                    running = in_flight is not None and widget is in_flight[1]
+                    await widget.show_outcome(STOPPED_RUNNING if running else STOPPED, "refused",
+                                              "stopped while it ran (Esc)" if running else "stopped (Esc)")
             raise
 
     async def _stream_once(self, plan: TurnPlan, tools: list[dict[str, Any]] | None) -> Any:
