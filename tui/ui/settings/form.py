@@ -11,10 +11,10 @@ import asyncio
 import re
 import tomllib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
@@ -35,6 +35,10 @@ from tui.service.config import (
     format_key_path,
 )
 from tui.service.config.schema import KEYS_FIELD_HELP
+from tui.ui.keymap import actions, keys_label, parse_keys
+
+if TYPE_CHECKING:
+    from tui.service.config import ConfigStore
 
 KeyPath = tuple[str, ...]
 SECTIONS = ("server", "chat", "pulls", "monitor", "ui", "keys")
@@ -110,11 +114,12 @@ def option_fields() -> list[Field]:
     return sorted(PRESET_FIELDS, key=lambda spec: rank.get(spec.key, len(rank)))
 
 
-def rows_for(target: Target, config: Config) -> list[tuple[KeyPath, Field] | str]:
-    """The form's rows for `target`: (key path, field) pairs and sub-headings."""
+def rows_for(target: Target, config: Config, app: App) -> list[tuple[KeyPath, Field] | str]:
+    """The form's rows for `target`: (key path, field) pairs and sub-headings (`app`: the
+    running App, whose bindings [keys] rebinds)."""
     rows: list[tuple[KeyPath, Field] | str] = []
     if target == KEYS:
-        rows += key_rows()
+        rows += key_rows(app)
     elif target.kind == "section":
         for spec in FIELDS[target.name]:
             if spec.type == "str_table":  # [server.headers]: one masked row per header
@@ -135,11 +140,8 @@ def rows_for(target: Target, config: Config) -> list[tuple[KeyPath, Field] | str
     return rows
 
 
-def key_rows() -> list[tuple[KeyPath, Field] | str]:
-    """[keys]: a sub-heading per place, a row per action (empty = its default keys)."""
-    from tui.app import OllamaTUI
-    from tui.ui.keymap import actions, keys_label, parse_keys
-
+def key_rows(app: App) -> list[tuple[KeyPath, Field] | str]:
+    """[keys]: a sub-heading per place, a row per action of `app` (empty = its default keys)."""
     def check(text: str) -> str | None:
         try:
             parse_keys(text)
@@ -149,7 +151,7 @@ def key_rows() -> list[tuple[KeyPath, Field] | str]:
 
     rows: list[tuple[KeyPath, Field] | str] = []
     where = None
-    for action in actions(OllamaTUI):
+    for action in actions(app):
         if action.where != where:
             rows.append(where := action.where)
         rows.append((("keys", action.id), Field(
@@ -228,7 +230,7 @@ class SettingsForm(Horizontal):
     class Edited(Message):
         """The document changed, or a row became (in)valid."""
 
-    def __init__(self, store: Any, **kwargs: Any) -> None:
+    def __init__(self, store: ConfigStore, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.store = store
         self.target: Target | None = None
@@ -328,7 +330,7 @@ class SettingsForm(Horizontal):
         self._rows_for = target
         config = self.store.config
         widgets: list[Widget] = [Static(self._heading(target), classes="form-heading")]
-        for row in rows_for(target, config):
+        for row in rows_for(target, config, self.app):
             if isinstance(row, str):
                 widgets.append(Static(Content(row), classes="form-subheading"))
                 continue
