@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.service.bench import BenchResult
 from tui.service.bench.stats import Measurement
+
+if TYPE_CHECKING:
+    from tui.service.history import HistoryStore
 
 #: The settings key a run's hosts are saved under: {model reference: {"host", "kind", "model"}}.
 HOSTS_KEY = "hosts"
@@ -33,7 +36,7 @@ class BenchStore:
     """Runs in the history database. Shares the HistoryStore's one connection and lock, so its
     writes queue with the chat's instead of fighting them for the file."""
 
-    def __init__(self, history: Any) -> None:
+    def __init__(self, history: HistoryStore) -> None:
         self.history = history
 
     async def save(self, result: BenchResult) -> int:

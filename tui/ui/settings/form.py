@@ -30,12 +30,13 @@ from tui.service.config import (
     PRESET_FIELDS,
     SECTION_HELP,
     Config,
+    ConfigIssue,
     Field,
     field_for,
     format_key_path,
 )
 from tui.service.config.schema import KEYS_FIELD_HELP
-from tui.ui.keymap import actions, keys_label, parse_keys
+from tui.ui.keymap import actions, keys_label, parse_keys, resolve_keymap
 
 if TYPE_CHECKING:
     from tui.service.config import ConfigStore
@@ -237,7 +238,7 @@ class SettingsForm(Horizontal):
         self.pending: dict[KeyPath, tuple[str, str]] = {}  # key path → (typed text, why invalid)
         self._rows_for: Target | None = None
         self._building = asyncio.Lock()
-        self._key_issues_of: tuple[Config, list[Any]] | None = None
+        self._key_issues_of: tuple[Config, list[ConfigIssue]] | None = None
 
     def compose(self) -> ComposeResult:
         yield SettingsNav(id="settings-nav")
@@ -375,19 +376,17 @@ class SettingsForm(Horizontal):
             text = text.replace("\n", "⏎")
         return FieldRow(parts, spec, text, suggestions=suggestions, read_only=multi_line)
 
-    def _file_issue(self, parts: KeyPath) -> Any:
+    def _file_issue(self, parts: KeyPath) -> ConfigIssue | None:
         key = format_key_path(parts)
         issues = self.store.issues
         if parts[0] == "keys" and self.store.config.keys:
             issues = [*issues, *self._key_issues()]
         return next((i for i in issues if i.key == key), None)
 
-    def _key_issues(self) -> list[Any]:
+    def _key_issues(self) -> list[ConfigIssue]:
         """What the app reports of [keys] (unknown actions, keys taken), for the config as it is."""
         config = self.store.config
         if self._key_issues_of is None or self._key_issues_of[0] is not config:
-            from tui.ui.keymap import resolve_keymap
-
             self._key_issues_of = (config, resolve_keymap(config.keys, config.key_lines, self.app)[1])
         return self._key_issues_of[1]
 
