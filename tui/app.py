@@ -85,15 +85,20 @@ class OllamaTUI(App[None]):
 
     @classmethod
     def key_scopes(cls) -> list[tuple[str, type]]:
-        """(where, class) of every set of bindings, for the help screen and the README."""
+        """(where, class) of every set of bindings, for the help screen and the README: each
+        pane, then the widgets inside it with keys of their own."""
         from tui.ui.chat.toolcall import ToolCallTurn
         from tui.ui.compare.screen import BenchScreen
+        from tui.ui.models.library import FilterInput
+        from tui.ui.models.pull_rows import PullList
+        from tui.ui.settings.form import FieldInput
         from tui.ui.tools.screen import ToolsScreen
 
         lazy = [_pane_class(pane_id) for pane_id in cls.LAZY_PANES]
         return [("Chat", ChatPane), ("Chat: session list", SessionList), ("Chat: prompt", PromptArea),
                 ("Chat: a tool call asking", ToolCallTurn), ("Tools view", ToolsScreen),
-                ("Models", lazy[0]), ("Monitor", lazy[1]), ("Settings", lazy[2]),
+                ("Models", lazy[0]), ("Models: filter", FilterInput), ("Models: pull list", PullList),
+                ("Monitor", lazy[1]), ("Settings", lazy[2]), ("Settings: a value", FieldInput),
                 ("Compare & bench", BenchScreen)]
 
     def __init__(

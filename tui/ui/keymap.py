@@ -60,28 +60,11 @@ class Action:
     priority: bool
 
 
-def inner_scopes() -> list[tuple[str, type]]:
-    """Widgets inside a pane with keys of their own, listed after the pane's keys."""
-    from tui.ui.models.library import FilterInput
-    from tui.ui.models.pull_rows import PullList
-    from tui.ui.settings.form import FieldInput
-
-    return [("Models: filter", FilterInput), ("Models: pull list", PullList), ("Settings: a value", FieldInput)]
-
-
 def scopes(app_class: type[App]) -> list[tuple[str, list[BindingType]]]:
-    """(where, bindings) for the app (its class: a TuiApp), every class its `key_scopes()`
-    names and the inner widgets of those panes (`inner_scopes`), each after its pane."""
-    declared = list(cast("type[TuiApp]", app_class).key_scopes())
-    for inner in inner_scopes():
-        pane = inner[0].split(":")[0]
-        last = max((i for i, (where, _) in enumerate(declared) if where.split(":")[0] == pane),
-                   default=len(declared) - 1)
-        declared.insert(last + 1, inner)
-    result = [("Everywhere", list(app_class.BINDINGS))]
-    for where, cls in declared:
-        result.append((where, list(cls.BINDINGS)))
-    return result
+    """(where, bindings) for the app (its class: a TuiApp) and every class its `key_scopes()`
+    names (the panes, and the widgets inside them with keys of their own), in that order."""
+    declared = cast("type[TuiApp]", app_class).key_scopes()
+    return [("Everywhere", list(app_class.BINDINGS)), *((where, list(cls.BINDINGS)) for where, cls in declared)]
 
 
 def actions(app: App | type[App]) -> list[Action]:
