@@ -507,7 +507,7 @@ def _title(prompt: str, limit: int = 60) -> str:
 
 def vram_in_use(report: GpuReport | None) -> int | None:
     """GPU memory in use summed over the GPUs of a GpuReport that report it (None: no GPU)."""
-    if report is None or not getattr(report, "available", False):
+    if report is None or not report.available:
         return None
     used = [g.mem_used for g in report.gpus if g.mem_used is not None]
     return sum(used) if used else None

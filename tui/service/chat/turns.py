@@ -255,7 +255,7 @@ class ChatService:
                                        for c in message.tool_calls]
             if message.role == "tool":
                 entry["tool_name"] = message.tool_name or ""
-            if message.role == "user" and getattr(message, "has_images", True):
+            if message.role == "user" and message.has_images:
                 attachments = await self.store.attachments(message.id)
                 if attachments:
                     entry["images"] = [base64.b64encode(a.data).decode("ascii") for a in attachments]
