@@ -2,9 +2,12 @@
 
 - `wait_for(pilot, condition)`: let a Textual app run until `condition()` holds.
 - `wait_until(predicate)`: the same on a bare event loop (services, no app).
-- `wait_sync(predicate)`: the same from plain threads (the simulator's own tests).
+- `wait_sync(predicate)`: the same from plain threads (the simulator's own tests, a process
+  started by the test).
 
-All three are bounded and fail the test loudly, naming the condition, instead of hoping.
+All three are bounded and fail the test loudly, naming the condition (`what`, else the
+predicate), instead of hoping; each returns the predicate's first true value (a scan's result,
+say). A predicate may also fail the test itself, at once (the process it waits on died).
 (tests/e2e/tmux.py waits on a real terminal's screen: a different thing, kept there.)
 """
 
@@ -13,35 +16,41 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
-def _met(predicate: Callable[[], Any], deadline: float, timeout: float) -> bool:
-    if predicate():
-        return True
+def _met(predicate: Callable[[], T], deadline: float, timeout: float, what: str | None) -> T | None:
+    value = predicate()
+    if value:
+        return value
     if time.monotonic() > deadline:
-        raise AssertionError(f"condition not met within {timeout} s: {predicate}")
-    return False
+        raise AssertionError(f"condition not met within {timeout} s: {what or predicate}")
+    return None
 
 
-async def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.005, *,
-                     pause: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+async def wait_until(predicate: Callable[[], T], timeout: float = 5.0, interval: float = 0.005, *,
+                     pause: Callable[[float], Awaitable[Any]] = asyncio.sleep, what: str | None = None) -> T:
     """Poll `predicate` on the event loop until true; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
-    while not _met(predicate, deadline, timeout):
+    while not (value := _met(predicate, deadline, timeout, what)):
         await pause(interval)
+    return value
 
 
-async def wait_for(pilot: Any, condition: Callable[[], Any], timeout: float = 10.0) -> None:
+async def wait_for(pilot: Any, condition: Callable[[], T], timeout: float = 10.0, *, what: str | None = None) -> T:
     """Let the app run (`pilot.pause`) until `condition()` holds; fail after `timeout` seconds."""
-    await wait_until(condition, timeout, 0.02, pause=pilot.pause)
+    return await wait_until(condition, timeout, 0.02, pause=pilot.pause, what=what)
 
 
-def wait_sync(predicate: Callable[[], Any], timeout: float = 3.0, interval: float = 0.002) -> None:
+def wait_sync(predicate: Callable[[], T], timeout: float = 3.0, interval: float = 0.002, *,
+              what: str | None = None) -> T:
     """Poll `predicate` from a plain thread (sleeping) until true; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
-    while not _met(predicate, deadline, timeout):
+    while not (value := _met(predicate, deadline, timeout, what)):
         time.sleep(interval)
+    return value
 
 
 async def type_text(pilot: Any, text: str) -> None:

@@ -39,6 +39,7 @@ from tui.ui.themes import builtin_theme_dir, load_themes
 if TYPE_CHECKING:
     from tui.service.config import Config, ConfigIssue, ConfigStore
     from tui.service.history import HistoryStore
+    from tui.simulator import Simulator
     from tui.ui.monitor.fleet import FleetFeed
 
 log = logging.getLogger(__name__)
@@ -85,15 +86,20 @@ class OllamaTUI(App[None]):
 
     @classmethod
     def key_scopes(cls) -> list[tuple[str, type]]:
-        """(where, class) of every set of bindings, for the help screen and the README."""
+        """(where, class) of every set of bindings, for the help screen and the README: each
+        pane, then the widgets inside it with keys of their own."""
         from tui.ui.chat.toolcall import ToolCallTurn
         from tui.ui.compare.screen import BenchScreen
+        from tui.ui.models.library import FilterInput
+        from tui.ui.models.pull_rows import PullList
+        from tui.ui.settings.form import FieldInput
         from tui.ui.tools.screen import ToolsScreen
 
         lazy = [_pane_class(pane_id) for pane_id in cls.LAZY_PANES]
         return [("Chat", ChatPane), ("Chat: session list", SessionList), ("Chat: prompt", PromptArea),
                 ("Chat: a tool call asking", ToolCallTurn), ("Tools view", ToolsScreen),
-                ("Models", lazy[0]), ("Monitor", lazy[1]), ("Settings", lazy[2]),
+                ("Models", lazy[0]), ("Models: filter", FilterInput), ("Models: pull list", PullList),
+                ("Monitor", lazy[1]), ("Settings", lazy[2]), ("Settings: a value", FieldInput),
                 ("Compare & bench", BenchScreen)]
 
     def __init__(
@@ -114,7 +120,7 @@ class OllamaTUI(App[None]):
         self._services = services
         self.default_model = services.default_model or self.config.chat.default_model
         self.demo = demo
-        self._demo_simulator: Any = None  # the simulator D started (a first run with no server)
+        self._demo_simulator: Simulator | None = None  # the simulator D started (a first run with no server)
         self.config_issues = list(config_issues)
         self.key_overrides: dict[str, str] = {}  # [keys] as applied: action id → keys
         self.connection = ConnectionMonitor(self.client, self._on_connection_change)
@@ -442,14 +448,15 @@ class OllamaTUI(App[None]):
 
     def apply_config(self) -> None:
         """Use the config store's values now (after Settings saved): the panes built so far
-        get ConfigChanged (one not built yet reads the config when it is); the monitor, the
-        log and the theme follow here."""
+        and the resource strip get ConfigChanged (a pane not built yet reads the config when it
+        is); the monitor, the log and the theme follow here."""
         config = self.config
         self._services.apply_hosts()  # hosts added or changed apply now; the current one is kept
         self._show_host_name()
         for pane in self.query("#panes > *"):
             pane.post_message(ConfigChanged(config))
-        self.monitor.apply_config(config)  # the sampler and the strip, built or not
+        self.query_one(ResourceStrip).post_message(ConfigChanged(config))  # [ui] resource_strip
+        self.monitor.apply_config(config)  # the sampler, sampling already or not
         if self._fleet is not None or config.hosts:
             self.fleet.apply_config(config)  # [hosts] added, changed or removed: no restart
         self._report_keys()

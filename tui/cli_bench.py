@@ -8,7 +8,14 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui.service.bench import BenchPlan, BenchResult
+    from tui.service.bench.runner import VramProbe
+    from tui.service.bench.stats import Measurement
+    from tui.service.config import Config
+    from tui.service.providers import HostRegistry
 
 PROG = "ollama-tui bench"
 
@@ -81,7 +88,7 @@ def main(argv: list[str]) -> int:
         return 130
 
 
-def _registry(config: Any, host: str) -> Any:
+def _registry(config: Config, host: str) -> HostRegistry:
     """The hosts the config names, `host` (a URL or one of those names) current."""
     from tui.service.providers import Host, HostRegistry, provider_factory
     from tui.service.services import configured_hosts
@@ -95,7 +102,7 @@ def _registry(config: Any, host: str) -> Any:
     return HostRegistry(start, factory, known=known)
 
 
-def _ref(model: str, registry: Any) -> str:
+def _ref(model: str, registry: HostRegistry) -> str:
     """`name@host` (a configured host) as the run's reference; any other name as it is."""
     from tui.service.bench.hosts import model_ref, split_ref
 
@@ -104,7 +111,7 @@ def _ref(model: str, registry: Any) -> str:
     return model_ref(name, host, current)
 
 
-async def _bench(args: argparse.Namespace, registry: Any, plan: Any) -> int:
+async def _bench(args: argparse.Namespace, registry: HostRegistry, plan: BenchPlan) -> int:
     from tui.service.bench import BenchmarkRun, missing_models
     from tui.service.bench.hosts import ModelHosts
     from tui.service.ollama.errors import OllamaError
@@ -134,7 +141,7 @@ async def _bench(args: argparse.Namespace, registry: Any, plan: Any) -> int:
         def progress(done: int, total: int, label: str) -> None:
             print(f"[{done}/{total}] {label}", file=sys.stderr, flush=True)
 
-        def measured(_index: int, m: Any) -> None:
+        def measured(_index: int, m: Measurement) -> None:
             rate = f"{m.tokens_per_s:.1f} tok/s" if m.tokens_per_s is not None else m.status
             ttft = f", first token {m.ttft_s:.2f} s" if m.ttft_s is not None else ""
             error = f": {m.error}" if m.error else ""
@@ -158,7 +165,7 @@ async def _bench(args: argparse.Namespace, registry: Any, plan: Any) -> int:
     return await _report(args, result)
 
 
-async def _report(args: argparse.Namespace, result: Any) -> int:
+async def _report(args: argparse.Namespace, result: BenchResult) -> int:
     from tui.service.bench.export import text_table, write_export
 
     await _save(args, result)
@@ -178,7 +185,7 @@ async def _report(args: argparse.Namespace, result: Any) -> int:
     return 0
 
 
-async def _save(args: argparse.Namespace, result: Any) -> None:
+async def _save(args: argparse.Namespace, result: BenchResult) -> None:
     from tui.service.bench.store import BenchStore
     from tui.service.history import HistoryError, HistoryStore
     from tui.service.paths import default_db_path
@@ -195,7 +202,7 @@ async def _save(args: argparse.Namespace, result: Any) -> None:
         await history.close()
 
 
-def _nvml_probe() -> Any:
+def _nvml_probe() -> VramProbe:
     """Reads used VRAM through NVML in a thread; None when there is no NVIDIA GPU."""
     from tui.service.bench import vram_in_use
     from tui.service.monitor.gpu import NvmlBackend

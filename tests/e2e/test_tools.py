@@ -9,12 +9,12 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.tmux import TmuxApp, needs_tmux
+from tests.waiting import wait_sync
 
 SERVER = str(Path(__file__).resolve().parents[1] / "tools" / "mcp_server.py")
 
@@ -60,10 +60,7 @@ def test_approve_one_tool_call(tmp_path, sim_process):
         pid = int(pidfile.read_text())
         assert alive(pid)
         app.press("C-q")
-        deadline = time.monotonic() + 15
-        while alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not alive(pid)  # the app stopped the server it started
+        wait_sync(lambda: not alive(pid), 15, 0.1, what="the app to stop the server it started")
     finally:
         app.close()
     db = tmp_path / ".local/share/ollama-tui/history.sqlite3"

@@ -7,9 +7,9 @@ import os
 import re
 import signal
 import sqlite3
-import time
 
 from tests.e2e.tmux import TmuxApp, needs_tmux
+from tests.waiting import wait_sync
 from tui.simulator import Simulator
 
 REPLY = " ".join(f"w{i}" for i in range(4000))
@@ -23,17 +23,6 @@ def rows(db) -> list[tuple]:
         return []
     finally:
         con.close()
-
-
-def wait(predicate, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {timeout} s")
-        time.sleep(0.05)
 
 
 def last_word(text: str) -> int:
@@ -53,12 +42,13 @@ def test_11_sigkill_mid_reply_then_restart_keeps_the_question_and_the_saved_repl
             app.type("count slowly")
             app.press("Enter")
             # wait until the reply has been saved at least twice while streaming
-            wait(lambda: len(rows(db)) == 2 and last_word(rows(db)[1][1]) >= 40, what="a periodic save")
+            wait_sync(lambda: len(rows(db)) == 2 and last_word(rows(db)[1][1]) >= 40, 20.0, 0.05,
+                      what="a periodic save")
             shown = last_word(app.screen())
             pid = int(app._tmux("list-panes", "-F", "#{pane_pid}").split()[0])
             os.kill(pid, signal.SIGKILL)
-            wait(lambda: "count slowly" not in app.screen() or "[exited]" in app.screen() or _gone(pid),
-                 what="the app to die")
+            wait_sync(lambda: "count slowly" not in app.screen() or "[exited]" in app.screen() or _gone(pid),
+                      20.0, 0.05, what="the app to die")
         finally:
             app.close()
         (user, question, user_status), (role, saved, status) = rows(db)

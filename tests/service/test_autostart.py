@@ -7,10 +7,10 @@ import os
 import socket
 import stat
 import sys
-import time
 
 import httpx
 
+from tests.waiting import wait_sync
 from tui.service.autostart import can_auto_start, start_server
 
 
@@ -50,15 +50,14 @@ def test_started_server_answers_and_is_stopped(tmp_path, monkeypatch):
     url = f"http://127.0.0.1:{port}"
     server = start_server(exe, url)
     try:
-        deadline = time.monotonic() + 15
-        while True:
+        def answers() -> bool:
             try:
-                assert httpx.get(url + "/api/version").json()["version"]
-                break
+                return bool(httpx.get(url + "/api/version").json()["version"])
             except httpx.TransportError:
                 assert server.running(), "the fake ollama exited early"
-                assert time.monotonic() < deadline, "server never answered"
-                time.sleep(0.05)
+                return False
+
+        wait_sync(answers, 15, 0.05, what="the started server to answer")
     finally:
         server.stop()
     assert not server.running()

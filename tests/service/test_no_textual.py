@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import ast
+import importlib
+import pkgutil
 from pathlib import Path
+
+import pytest
 
 import tui.service
 import tui.simulator
@@ -11,7 +15,8 @@ import tui.simulator
 FORBIDDEN = {"textual", "rich"}
 SERVICE_DIR = Path(tui.service.__file__).parent
 SIMULATOR_DIR = Path(tui.simulator.__file__).parent
-PACKAGES = ("ollama", "history", "config", "monitor", "pulls", "bench", "chat", "providers")
+#: Every package of the service layer (found, not listed: a new one is checked too).
+PACKAGES = sorted(info.name for info in pkgutil.walk_packages(tui.service.__path__, "tui.service.") if info.ispkg)
 
 
 def _imported_roots(tree: ast.AST) -> set[str]:
@@ -35,15 +40,31 @@ def _imported_roots(tree: ast.AST) -> set[str]:
     return roots
 
 
-def test_every_service_package_has_a_public_face() -> None:
-    """Each package says what it offers (`__all__`), and every name there can be had."""
-    import importlib
+def test_the_service_packages_are_all_found() -> None:
+    assert {"tui.service.bench", "tui.service.chat", "tui.service.config", "tui.service.history",
+            "tui.service.metrics", "tui.service.monitor", "tui.service.ollama", "tui.service.openai",
+            "tui.service.providers", "tui.service.pulls", "tui.service.tools"} <= set(PACKAGES)
+    on_disk = {f"tui.service.{p.parent.name}" for p in SERVICE_DIR.glob("*/__init__.py")}
+    assert on_disk <= set(PACKAGES)
 
-    for name in PACKAGES:
-        package = importlib.import_module(f"tui.service.{name}")
-        assert (SERVICE_DIR / name / "__init__.py").exists()
-        for exported in getattr(package, "__all__", ()):
-            assert getattr(package, exported) is not None, f"tui.service.{name}.{exported}"
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_every_service_package_has_a_public_face(name: str) -> None:
+    """Each package says what it offers (`__all__`), and every name there can be had."""
+    package = importlib.import_module(name)
+    exported = package.__dict__.get("__all__")
+    assert exported, f"{name} has no __all__ (what it offers)"
+    assert len(set(exported)) == len(exported), f"{name}.__all__ names something twice"
+    missing = []
+    for attr in exported:
+        try:
+            getattr(package, attr)
+        except AttributeError:
+            missing.append(attr)
+    assert not missing, f"{name}.__all__ names what it does not have: {missing}"
+
+
+def test_the_simulator_has_a_public_face() -> None:
     assert tui.simulator.Simulator.__name__ == "Simulator"
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import replace
 from typing import Any
 
 import pynvml
@@ -340,14 +339,15 @@ async def test_per_core_cpu_on_demand(sim, make_app):
         await wait_for(pilot, lambda: "#0 " not in screen_text(app))
 
 
-async def test_apply_config_changes_interval_window_and_levels(sim, make_app):
+async def test_saved_settings_change_interval_window_and_levels(sim, make_app):
     backend = FakeGpuBackend([gpu(used=12 * GiB)])  # 50 % VRAM
     app = fast_app(make_app, sim.url, backend)
     async with app.run_test(size=(80, 24)) as pilot:
         p = await show_monitor(pilot, app)
-        config = app.config
-        new = replace(config, monitor=replace(config.monitor, interval=0.5, window=60, vram_warn=40.0))
-        p.apply_config(new)
+        for key, value in (("monitor.interval", 0.5), ("monitor.window", 60), ("monitor.vram_warn", 40.0)):
+            assert app.config_store.set(key, value) == [], key
+        app.config_store.save()
+        app.apply_config()  # what Settings does after saving
         assert app.sampler.interval == 0.5 and app.sampler.window == 60
         await wait_for(pilot, lambda: p.query_one(GpuCard).has_class("-warn"))
         await pilot.pause()

@@ -101,6 +101,29 @@ async def test_config_can_start_with_the_strip_off(sim, make_app, tmp_path):
         await wait_for(pilot, lambda: "VRAM 25%" in strip_row(app))
 
 
+async def test_saving_the_setting_hides_and_shows_the_strip_and_f7_still_wins(sim, make_app):
+    app = fast_app(make_app, sim.url, FakeGpuBackend([gpu()]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        strip = await sampled(pilot, app)
+        assert strip.display and "VRAM 25%" in strip_row(app)
+        app.config_store.set("ui.resource_strip", False)
+        app.config_store.save()
+        app.apply_config()  # what Settings does after saving
+        await wait_for(pilot, lambda: not strip.display and "VRAM 25%" not in screen_text(app))
+        await pilot.press("f7")  # F7 shows it again; saving other settings leaves it so
+        await wait_for(pilot, lambda: "VRAM 25%" in strip_row(app))
+        app.config_store.set("monitor.cpu_warn", 95.0)
+        app.config_store.save()
+        app.apply_config()
+        await pilot.pause()
+        assert strip.display and "VRAM 25%" in strip_row(app)
+        app.config_store.set("ui.resource_strip", True)  # changed again: the setting applies
+        app.config_store.save()
+        app.apply_config()
+        await pilot.pause()
+        assert strip.display and "VRAM 25%" in strip_row(app)
+
+
 async def test_small_moves_do_not_repaint_the_strip_big_ones_do(sim, make_app):
     backend = FakeGpuBackend([gpu(util=37.0)])
     app = fast_app(make_app, sim.url, backend)

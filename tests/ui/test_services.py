@@ -90,8 +90,8 @@ def test_the_app_offers_what_the_panes_ask_of_it():
     from tui.ui.access import TuiApp
 
     wanted = [n for n in dir(TuiApp) if not n.startswith("_")] + list(TuiApp.__annotations__)
-    instance_attrs = {"default_model", "connection", "monitor", "sampler"}  # set in __init__
+    instance_attrs = {"default_model", "connection", "monitor", "sampler", "key_overrides"}  # set in __init__
     missing = [n for n in wanted if n not in instance_attrs and not hasattr(OllamaTUI, n)]
     assert not missing
     source = __import__("inspect").getsource(OllamaTUI.__init__)
-    assert [n for n in instance_attrs if f"self.{n} =" not in source] == []
+    assert [n for n in instance_attrs if f"self.{n} =" not in source and f"self.{n}:" not in source] == []

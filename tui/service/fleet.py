@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from tui.service.metrics.box import BoxMetrics, read_box
@@ -28,6 +28,7 @@ from tui.service.ollama.types import RunningModel
 
 if TYPE_CHECKING:
     from tui.service.config.model import HostConfig
+    from tui.service.providers.protocol import Provider
 
 #: Samples of history kept per GPU (one per exporter read: at the default pace, four minutes).
 HISTORY = 60
@@ -47,6 +48,7 @@ class FleetClient(Protocol):
 
     async def version(self) -> str: ...
     async def ps(self) -> list[RunningModel]: ...
+    async def aclose(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +279,7 @@ CONNECT_TIMEOUT = 2.0
 REQUEST_TIMEOUT = 5.0
 
 
-def make_client(host: HostConfig) -> Any:
+def make_client(host: HostConfig) -> Provider:
     """The client a [hosts.<name>] table asks for: OllamaClient for "ollama", OpenAIClient for
     "openai" (its API key as a bearer token); the table's headers go with every request."""
     if host.kind == "openai":
@@ -310,7 +312,7 @@ class FleetHosts:
     whose table did not change keeps its client (and its row's history); a changed or removed one's
     client is handed back by `update` for closing."""
 
-    def __init__(self, factory: Callable[[HostConfig], Any] = make_client) -> None:
+    def __init__(self, factory: Callable[[HostConfig], Provider] = make_client) -> None:
         self.factory = factory
         self._made: dict[str, tuple[HostConfig, FleetHost]] = {}
 
@@ -318,9 +320,9 @@ class FleetHosts:
     def hosts(self) -> list[FleetHost]:
         return [host for _config, host in self._made.values()]
 
-    def update(self, tables: Mapping[str, HostConfig]) -> list[Any]:
+    def update(self, tables: Mapping[str, HostConfig]) -> list[FleetClient]:
         """Follow `tables`; returns the clients no longer used (close them)."""
-        stale: list[Any] = []
+        stale: list[FleetClient] = []
         made: dict[str, tuple[HostConfig, FleetHost]] = {}
         for name, config in tables.items():
             old = self._made.pop(name, None)

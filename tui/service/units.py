@@ -26,7 +26,7 @@ def _missing(value: float | None) -> bool:
 
 
 def _scaled(value: float, base: float, units: tuple[str, ...], precision: int,
-            whole_from: float | None, unit: str | None) -> str:
+            whole_from: float | None, unit: str | None, drop_zeros: bool = False) -> str:
     sign = "-" if value < 0 else ""
     value = abs(float(value))
     index = 0
@@ -45,16 +45,21 @@ def _scaled(value: float, base: float, units: tuple[str, ...], precision: int,
         value /= base
         index += 1
         digits = 0 if whole_from is not None and value >= whole_from else precision
-    return f"{sign}{value:.{digits}f} {units[index]}"
+    number = f"{value:.{digits}f}"
+    if drop_zeros and "." in number and not number.rstrip("0").endswith(tuple("123456789")):
+        number = number.partition(".")[0]  # "24.0" -> "24"
+    return f"{sign}{number} {units[index]}"
 
 
 def format_bytes(value: float | None, *, precision: int = 1, si: bool = False, unit: str | None = None,
-                 whole_from: float | None = None, na: str = NA) -> str:
+                 whole_from: float | None = None, drop_zeros: bool = False, na: str = NA) -> str:
     """A size: ``3435973837 -> "3.2 GiB"`` (powers of 1024, for memory).
 
     ``si=True``: powers of 1000 (``"3.4 GB"``), as Ollama prints model sizes. ``unit``: always
     that unit (``unit="GB"`` -> ``"40.0 GB"``; a decimal unit implies ``si``). ``whole_from``:
     no decimals once the number reaches it (``whole_from=100`` -> ``"640 MB"``, ``"4.9 GB"``).
+    ``drop_zeros``: a number that rounds to a whole one is shown without its decimals
+    (``"24 GiB"``, ``"16 MiB"``, not ``"24.0 GiB"``: a chart's axis, a limit in a message).
     """
     if _missing(value):
         return na
@@ -62,8 +67,8 @@ def format_bytes(value: float | None, *, precision: int = 1, si: bool = False, u
     if unit is not None and unit in _SI_UNITS:
         si = True
     if si:
-        return _scaled(value, 1000.0, _SI_UNITS, precision, whole_from, unit)
-    return _scaled(value, 1024.0, _BINARY_UNITS, precision, whole_from, unit)
+        return _scaled(value, 1000.0, _SI_UNITS, precision, whole_from, unit, drop_zeros)
+    return _scaled(value, 1024.0, _BINARY_UNITS, precision, whole_from, unit, drop_zeros)
 
 
 def format_size(value: float | None, *, na: str = NA) -> str:

@@ -26,6 +26,7 @@ class TuiApp(Protocol):
 
     services: Services
     default_model: str
+    key_overrides: dict[str, str]  # the [keys] in use: action id → keys (empty: the defaults)
     connection: ConnectionMonitor
     monitor: MonitorFeed
     fleet: FleetFeed
@@ -36,6 +37,12 @@ class TuiApp(Protocol):
 
     @property
     def config(self) -> Config: ...
+
+    @property
+    def current_pane(self) -> str: ...
+
+    @classmethod
+    def key_scopes(cls) -> list[tuple[str, type]]: ...
 
     async def request_pull(self, name: str) -> None: ...
     def chat_on_host(self, name: str, *, reason: str = "") -> bool: ...

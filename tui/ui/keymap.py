@@ -7,13 +7,19 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.keys import Keys, _character_to_key, key_to_character
+from textual.types import NoActiveAppError
 
 from tui.service.config.schema import ConfigIssue
+from tui.ui.access import tui_app
+
+if TYPE_CHECKING:
+    from tui.ui.access import TuiApp
 
 # Keys are shown the way a user types them.
 _KEY_NAMES = {"question_mark": "?", "escape": "Esc", "enter": "Enter", "tab": "Tab", "delete": "Del",
@@ -54,28 +60,11 @@ class Action:
     priority: bool
 
 
-def inner_scopes() -> list[tuple[str, type]]:
-    """Widgets inside a pane with keys of their own, listed after the pane's keys."""
-    from tui.ui.models.library import FilterInput
-    from tui.ui.models.pull_rows import PullList
-    from tui.ui.settings.form import FieldInput
-
-    return [("Models: filter", FilterInput), ("Models: pull list", PullList), ("Settings: a value", FieldInput)]
-
-
 def scopes(app_class: type[App]) -> list[tuple[str, list[BindingType]]]:
-    """(where, bindings) for the app, every class its `key_scopes()` names and the inner
-    widgets of those panes (`inner_scopes`), each after its pane."""
-    declared = list(app_class.key_scopes()) if hasattr(app_class, "key_scopes") else []
-    for inner in inner_scopes():
-        pane = inner[0].split(":")[0]
-        last = max((i for i, (where, _) in enumerate(declared) if where.split(":")[0] == pane),
-                   default=len(declared) - 1)
-        declared.insert(last + 1, inner)
-    result = [("Everywhere", list(app_class.BINDINGS))]
-    for where, cls in declared:
-        result.append((where, list(cls.BINDINGS)))
-    return result
+    """(where, bindings) for the app (its class: a TuiApp) and every class its `key_scopes()`
+    names (the panes, and the widgets inside them with keys of their own), in that order."""
+    declared = cast("type[TuiApp]", app_class).key_scopes()
+    return [("Everywhere", list(app_class.BINDINGS)), *((where, list(cls.BINDINGS)) for where, cls in declared)]
 
 
 def actions(app: App | type[App]) -> list[Action]:
@@ -89,15 +78,15 @@ def actions(app: App | type[App]) -> list[Action]:
 def binding_rows(app: App | type[App]) -> list[tuple[str, str, str, str]]:
     """(where, keys, action name, description) of every binding; the keys those in use when
     `app` is a running app (its [keys]), the defaults for the class."""
-    overrides: Mapping[str, str] = {} if isinstance(app, type) else getattr(app, "key_overrides", {})
+    overrides: Mapping[str, str] = {} if isinstance(app, type) else cast("TuiApp", app).key_overrides
     return [(a.where, keys_label(overrides.get(a.id, a.keys)), a.id, a.description) for a in actions(app)]
 
 
-def bound_keys(node: Any, action_id: str, default: str) -> tuple[str, ...]:
+def bound_keys(node: DOMNode, action_id: str, default: str) -> tuple[str, ...]:
     """The keys `action_id` has in `node`'s app now ([keys] or `default`, Textual's notation)."""
     try:
-        overrides = getattr(node.app, "key_overrides", {})
-    except Exception:  # noqa: BLE001 - no app (a widget made outside one): the defaults
+        overrides: Mapping[str, str] = tui_app(node).key_overrides
+    except NoActiveAppError:  # a widget made outside an app: the defaults
         overrides = {}
     return tuple(k.strip() for k in overrides.get(action_id, default).split(","))
 

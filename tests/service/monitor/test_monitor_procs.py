@@ -16,10 +16,12 @@ from typing import Any
 
 import pytest
 
+from tests.waiting import wait_sync
 from tui.service.monitor.gpu import GpuProcess, GpuSample
 from tui.service.monitor.procs import (
     NO_OLLAMA,
     OllamaMatch,
+    OllamaProcs,
     ProcessScanner,
     ProcRecord,
     local_port_from_host,
@@ -466,11 +468,12 @@ def test_scanner_against_real_processes(tmp_path: Path) -> None:
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
         scanner = ProcessScanner(port)
-        deadline = time.monotonic() + 10
-        result = scanner.scan()
-        while not result.runners and time.monotonic() < deadline:
-            time.sleep(0.05)
+
+        def found_runners() -> OllamaProcs | None:
             result = scanner.scan()
+            return result if result.runners else None
+
+        result = wait_sync(found_runners, 10, 0.05, what="a scan that finds the runner")
         assert result.server is not None and result.server.pid == server.pid
         assert result.method in ("port", "name")
         assert len(result.runners) == 1

@@ -185,6 +185,18 @@ def test_format_bytes_whole_from_and_format_size() -> None:
     assert format_size(None) == "N/A"
 
 
+def test_format_bytes_drop_zeros() -> None:
+    """A chart's axis and a limit in a message: a whole number shows no decimals."""
+    assert format_bytes(24 * 2**30, drop_zeros=True) == "24 GiB"
+    assert format_bytes(16 * 2**20, drop_zeros=True) == "16 MiB"
+    assert format_bytes(int(7.6 * 2**30), drop_zeros=True) == "7.6 GiB"
+    assert format_bytes(int(7.97 * 2**30), drop_zeros=True) == "8 GiB"  # rounds to a whole one
+    assert format_bytes(1000, drop_zeros=True) == "1000 B"
+    assert format_bytes(-2 * 2**30, drop_zeros=True) == "-2 GiB"
+    assert format_bytes(3 * 2**20, precision=2, drop_zeros=True) == "3 MiB"
+    assert format_bytes(int(2.5 * 2**30), precision=2, drop_zeros=True) == "2.50 GiB"  # not a whole one: kept
+
+
 def test_format_rate_percent_temp_power() -> None:
     assert format_rate(1.2 * 2**20) == "1.2 MiB/s"
     assert format_rate(0) == "0 B/s"

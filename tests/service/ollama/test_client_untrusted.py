@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 
 from tests.loopback import LoopbackServer
+from tests.waiting import wait_until
 from tui.service.ollama import OllamaClient
 from tui.service.ollama import errors as errors
 from tui.service.ollama.transport import (
@@ -247,13 +248,6 @@ async def test_a_huge_error_body_is_cut_and_its_status_still_reported(server, pa
 
 
 # ------------------------------------------------------------------ a pull that stalls
-
-
-async def wait_until(condition, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 async def test_a_pull_on_a_half_open_connection_gives_up_and_a_new_pull_resumes() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import wait_sync
 from tui.service.config.model import McpServerConfig
 from tui.service.tools import ToolHub
 
@@ -151,21 +152,20 @@ def test_the_sdk_is_not_imported_until_a_server_starts(tmp_path: Path) -> None:
 async def test_a_url_server_over_streamable_http_with_headers(tmp_path: Path) -> None:
     import socket
     import subprocess
-    import time
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([sys.executable, SERVER, "http", str(port)], stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 20
-        while True:
+        def listening() -> bool:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
             except OSError:
-                assert time.monotonic() < deadline, "the HTTP MCP server did not come up"
-                time.sleep(0.1)
+                return False
+            return True
+
+        wait_sync(listening, 20, 0.1, what="the HTTP MCP server to come up")
         hub = ToolHub({"web": McpServerConfig(name="web", url=f"http://127.0.0.1:{port}/mcp",
                                               headers={"Authorization": "Bearer T0KEN"})}, timeout=5)
         try:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import AsyncExitStack
-from typing import Any, Self
+from typing import TYPE_CHECKING, Self
 
 from tui.service.providers.registry import Host, HostRegistry
+
+if TYPE_CHECKING:
+    from tui.service.providers.protocol import Provider
 
 __all__ = ["SEP", "ModelHosts", "model_ref", "split_ref"]
 
@@ -52,7 +55,7 @@ class ModelHosts:
         for ref in refs:
             host, model = split_ref(ref, known, self.current.name, sep)
             self._targets[ref] = (known[host], model)
-        self._providers: dict[str, Any] = {}
+        self._providers: dict[str, Provider] = {}
         self._stack = AsyncExitStack()
 
     @property
@@ -86,7 +89,7 @@ class ModelHosts:
         """Close the providers borrowed for the run (the current host's stays open)."""
         await self._stack.aclose()
 
-    def __call__(self, ref: str) -> tuple[Any, str]:
+    def __call__(self, ref: str) -> tuple[Provider, str]:
         """The provider `ref` runs on and the model name sent there."""
         host, model = self._targets[ref]
         return self._providers[host.name], model

@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tui.service.bench.stats import (
     COLD,
@@ -37,11 +37,17 @@ from tui.service.ollama.types import GenerationStats
 from tui.service.providers.protocol import LOAD
 from tui.service.providers.registry import HostRegistry
 
+if TYPE_CHECKING:
+    from tui.service.config import Config
+    from tui.service.history import HistoryStore
+    from tui.service.monitor.gpu import GpuReport
+    from tui.service.providers.protocol import Provider
+
 DeltaCallback = Callable[[int, str], None]  # (column / model index, text piece)
 MeasurementCallback = Callable[[int, Measurement], None]
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, what runs now)
 VramProbe = Callable[[], Awaitable[int | None]]  # bytes of GPU memory in use now, None = unknown
-ProviderFor = Callable[[str], tuple[Any, str]]  # model reference -> (provider, model name sent)
+ProviderFor = Callable[[str], tuple["Provider", str]]  # model reference -> (provider, model name sent)
 
 DEFAULT_SEED = 42
 
@@ -88,7 +94,7 @@ def measurement_from_stats(
     )
 
 
-def client_timed(provider: Any) -> bool:
+def client_timed(provider: Provider) -> bool:
     """The provider's server reports no durations: its replies are timed on this side."""
     return getattr(provider, "timings", "server") == "client"
 
@@ -137,7 +143,7 @@ class ReplyStream:
         self._first: float | None = None
         self._last: float | None = None
 
-    async def run(self, client: Any, options: dict[str, Any] | None,
+    async def run(self, client: Provider, options: dict[str, Any] | None,
                   on_delta: Callable[[str], None] | None = None) -> None:
         self.client_timed = client_timed(client)
         self._started = time.perf_counter()
@@ -211,7 +217,7 @@ class VramWatch:
 class Run:
     """What every kind of run shares: the result, progress, and a cancel that stops all at once."""
 
-    def __init__(self, client: Any, result: BenchResult, *, on_delta: DeltaCallback | None = None,
+    def __init__(self, client: Provider, result: BenchResult, *, on_delta: DeltaCallback | None = None,
                  on_measurement: MeasurementCallback | None = None,
                  on_progress: ProgressCallback | None = None, vram_probe: VramProbe | None = None,
                  provider_for: ProviderFor | None = None) -> None:
@@ -234,7 +240,7 @@ class Run:
     def cancelled(self) -> bool:
         return self._cancelled
 
-    def resolve(self, model: str) -> tuple[Any, str]:
+    def resolve(self, model: str) -> tuple[Provider, str]:
         """The provider `model` (a reference) runs on and the name sent there."""
         return self.provider_for(model) if self.provider_for is not None else (self.client, model)
 
@@ -302,7 +308,7 @@ class Run:
 class CompareRun(Run):
     """One prompt, several models; replies stream side by side (one after another by default)."""
 
-    def __init__(self, client: Any, models: Sequence[str], prompt: str, *, options: dict[str, Any] | None = None,
+    def __init__(self, client: Provider, models: Sequence[str], prompt: str, *, options: dict[str, Any] | None = None,
                  concurrent: bool = False, preset: str | None = None, **callbacks: Any) -> None:
         result = BenchResult("compare", list(models), [prompt],
                              settings={"concurrent": concurrent, "preset": preset, "options": dict(options or {})},
@@ -349,7 +355,7 @@ class BenchmarkRun(Run):
     """Each model in turn: unload, a warm-up (the cold-load measurement, not counted), then N
     repeats of every prompt. Models run one after another: one GPU, comparable numbers."""
 
-    def __init__(self, client: Any, plan: BenchPlan, **callbacks: Any) -> None:
+    def __init__(self, client: Provider, plan: BenchPlan, **callbacks: Any) -> None:
         if plan.repeats < 1:
             raise ValueError("repeats must be at least 1")
         if not plan.models or not plan.prompts:
@@ -383,13 +389,13 @@ class BenchmarkRun(Run):
         return self._finish()
 
 
-def _can(provider: Any, feature: str) -> bool:
+def _can(provider: Provider, feature: str) -> bool:
     """The provider offers `feature` (one that cannot say is taken to: Ollama's client)."""
     supports = getattr(provider, "supports", None)
     return supports(feature) if callable(supports) else True
 
 
-def preset_options(config: Any, preset: str | None, seed: int | None = DEFAULT_SEED) -> dict[str, Any]:
+def preset_options(config: Config, preset: str | None, seed: int | None = DEFAULT_SEED) -> dict[str, Any]:
     """The preset's options (the config's default preset when None) with a fixed seed."""
     name = preset or config.chat.default_preset
     chosen = config.presets.get(name)
@@ -401,13 +407,13 @@ def preset_options(config: Any, preset: str | None, seed: int | None = DEFAULT_S
     return options
 
 
-async def missing_models(client: Any, models: Sequence[str]) -> list[str]:
+async def missing_models(client: Provider, models: Sequence[str]) -> list[str]:
     """The names in `models` that the server does not have installed (raises Unreachable)."""
     installed = {normalize_model_name(m.name) for m in await client.tags()}
     return [m for m in models if normalize_model_name(m) not in installed]
 
 
-async def turn_request(client: Any, config: Any, model: str, preset: str | None) -> TurnRequest:
+async def turn_request(client: Provider, config: Config, model: str, preset: str | None) -> TurnRequest:
     """The request a new chat with `model` and `preset` would send (think only if the model can)."""
     try:
         capabilities: tuple[str, ...] | None = (await client.show(model)).capabilities or None
@@ -418,11 +424,19 @@ async def turn_request(client: Any, config: Any, model: str, preset: str | None)
     return build_request(config, session, capabilities)
 
 
+class RunStore(Protocol):
+    """Where a batch run is saved as it goes (tui/service/bench/store.py's BenchStore, which
+    imports this module)."""
+
+    async def save(self, result: BenchResult) -> int: ...
+    async def link_session(self, run_id: int, session_id: int, prompt_index: int) -> None: ...
+
+
 class BatchRun(Run):
     """A prompt file against one model, `concurrency` at a time; each reply is a chat session of
     its own in the history, tagged with the batch (bench_batch_sessions)."""
 
-    def __init__(self, client: Any, history: Any, store: Any, request: TurnRequest, prompts: Sequence[str], *,
+    def __init__(self, client: Provider, history: HistoryStore, store: RunStore, request: TurnRequest, prompts: Sequence[str], *,
                  concurrency: int = 2, source: str = "", **callbacks: Any) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -491,9 +505,9 @@ def _title(prompt: str, limit: int = 60) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def vram_in_use(report: Any) -> int | None:
+def vram_in_use(report: GpuReport | None) -> int | None:
     """GPU memory in use summed over the GPUs of a GpuReport that report it (None: no GPU)."""
-    if report is None or not getattr(report, "available", False):
+    if report is None or not report.available:
         return None
     used = [g.mem_used for g in report.gpus if g.mem_used is not None]
     return sum(used) if used else None

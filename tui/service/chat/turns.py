@@ -8,13 +8,15 @@ import time
 from collections.abc import Awaitable, Sequence
 from contextlib import aclosing
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol
 
 from tui.service.ollama.errors import OllamaError, StreamError
 from tui.service.ollama.names import same_model
 from tui.service.untrusted import inert_short
 
 if TYPE_CHECKING:
+    from tui.service.config import Config
+    from tui.service.history import HistoryStore, Message, Session
     from tui.service.ollama.types import ModelInfo, ToolCall
     from tui.service.providers.protocol import Provider
     from tui.service.providers.registry import HostRegistry
@@ -53,6 +55,24 @@ class TurnPlan:
     request: TurnRequest
     model: ModelInfo | None = None
     fit_warning: str | None = None
+
+
+class TurnSettings(Protocol):
+    """What `build_request` reads of a session: a stored `Session`, or a new chat's choices
+    (the bench's, before any session is stored)."""
+
+    @property
+    def model(self) -> str: ...
+    @property
+    def preset(self) -> str | None: ...
+    @property
+    def options(self) -> dict[str, Any]: ...
+    @property
+    def think(self) -> bool | str | None: ...
+    @property
+    def system_prompt(self) -> str | None: ...
+    @property
+    def keep_alive(self) -> str | int | float | None: ...
 
 
 Reason = Literal["no_model", "not_installed", "capability"]
@@ -106,7 +126,7 @@ class ChatService:
     stream ends — complete, stopped (cancelled) or error.
     """
 
-    def __init__(self, hosts: HostRegistry, store: Any, *, save_interval: float = 1.0,
+    def __init__(self, hosts: HostRegistry, store: HistoryStore, *, save_interval: float = 1.0,
                  max_reply_chars: int = MAX_REPLY_CHARS, tools: ToolHub | None = None) -> None:
         self.hosts = hosts
         self.store = store
@@ -158,7 +178,7 @@ class ChatService:
         info = next((m for m in tags if same_model(model, m.name)), None)
         return False if info is None else info
 
-    async def prepare(self, session: Any, config: Any, *, needs: Sequence[str] = (),
+    async def prepare(self, session: Session, config: Config, *, needs: Sequence[str] = (),
                       fit_check: FitCheck | None = None) -> TurnPlan | NotSent:
         """What `session`'s next turn sends, or why it is not sent (see NotSent). `needs`:
         capabilities the turn requires ("vision" with images); `fit_check` judges whether the
@@ -211,7 +231,7 @@ class ChatService:
         return outcome
 
     async def store_tool_result(self, session_id: int, call: ToolCall, outcome: ToolOutcome,
-                                model: str | None = None) -> Any:
+                                model: str | None = None) -> Message:
         return await self.store.add_message(
             session_id, "tool", outcome.text, model=model, tool_name=call.name,
             tool_calls=[{"name": call.name, "arguments": dict(call.arguments)}],
@@ -237,7 +257,7 @@ class ChatService:
                                        for c in message.tool_calls]
             if message.role == "tool":
                 entry["tool_name"] = message.tool_name or ""
-            if message.role == "user" and getattr(message, "has_images", True):
+            if message.role == "user" and message.has_images:
                 attachments = await self.store.attachments(message.id)
                 if attachments:
                     entry["images"] = [base64.b64encode(a.data).decode("ascii") for a in attachments]
@@ -246,7 +266,7 @@ class ChatService:
 
     async def add_user_message(
         self, session_id: int, text: str, model: str, images: list[tuple[str, str, bytes]] = ()
-    ) -> Any:
+    ) -> Message:
         return await self.store.add_message(session_id, "user", text, model=model, images=list(images))
 
     async def stream_reply(
@@ -360,7 +380,7 @@ class ChatService:
         return await finish("complete", None)
 
 
-def build_request(config: Any, session: Any, capabilities: tuple[str, ...] | None) -> TurnRequest:
+def build_request(config: Config, session: TurnSettings, capabilities: tuple[str, ...] | None) -> TurnRequest:
     """The request for `session`'s next turn, every layer resolved.
 
     Preset: the session's explicit pick (`session.preset`; None = not picked) > the model's

@@ -22,6 +22,7 @@ from tui.service.metrics.exposition import (
     parse_lines,
     sample_lines,
 )
+from tui.service.units import format_bytes
 from tui.service.untrusted import inert_short
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ class MetricsReader:
                 async for chunk in response.aiter_bytes():
                     body += chunk
                     if len(body) > self.max_body:
-                        raise MetricsError(f"{shown}: more than {self.max_body // (1024 * 1024)} MiB; not read")
+                        raise MetricsError(f"{shown}: more than {format_bytes(self.max_body, drop_zeros=True)}; not read")
                 if response.status_code >= 400:
                     text = bytes(body[:300]).decode("utf-8", "replace").strip()
                     raise MetricsError(f"{shown}: HTTP {response.status_code}" + (f" {text}" if text else ""))

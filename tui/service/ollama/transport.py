@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 from tui.service.hosts import cleartext_secret_warning, is_loopback, redact_url
 from tui.service.ollama import errors as errors
 from tui.service.ollama.types import ModelShow
+from tui.service.units import format_bytes
 
 T = TypeVar("T")
 
@@ -48,14 +49,6 @@ MAX_ERROR_BODY_BYTES = 1 * _MiB
 #: progress every ~60 ms while downloading, so silence means a dead or half-open connection).
 #: The `[server] pull_stall_timeout` config key sets it.
 PULL_STALL_SECONDS = 60.0
-
-
-def _size(limit: int) -> str:
-    """A byte limit in words: "16 MiB", "512 KiB", "100 bytes"."""
-    for unit, scale in (("MiB", _MiB), ("KiB", 1024)):
-        if limit >= scale and limit % scale == 0:
-            return f"{limit // scale} {unit}"
-    return f"{limit} bytes"
 
 
 def _short(text: str, limit: int = 200) -> str:
@@ -299,7 +292,7 @@ class OllamaTransport:
 
     @staticmethod
     def _too_large(path: str, limit: int) -> errors.ServerError:
-        return errors.ServerError(f"the response from Ollama for {path} is larger than {_size(limit)}; stopped reading")
+        return errors.ServerError(f"the response from Ollama for {path} is larger than {format_bytes(limit, drop_zeros=True)}; stopped reading")
 
     async def request(
         self,
@@ -459,7 +452,7 @@ class OllamaTransport:
 
     @staticmethod
     def _line_too_long(limit: int) -> _StreamIncomplete:
-        return _StreamIncomplete(f"the server sent a line longer than {_size(limit)}; stopped reading")
+        return _StreamIncomplete(f"the server sent a line longer than {format_bytes(limit, drop_zeros=True)}; stopped reading")
 
     @staticmethod
     def _parse_line(line: bytes) -> dict[str, Any]:

@@ -18,12 +18,15 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tui.service.ollama.errors import InvalidModelName, OllamaError
 from tui.service.ollama.names import normalize_model_name, validate_model_name
 from tui.service.pulls.progress import LayerProgress, PullProgress, Stage
 from tui.service.units import format_size
+
+if TYPE_CHECKING:
+    from tui.service.providers.protocol import Provider
 
 __all__ = [
     "JobState",
@@ -167,7 +170,7 @@ class PullManager:
 
     def __init__(
         self,
-        client: Any,
+        client: Provider,
         *,
         concurrent: int = 2,
         clock: Callable[[], float] = time.monotonic,
@@ -193,7 +196,7 @@ class PullManager:
 
     # -- public API ----------------------------------------------------------------------------
 
-    def set_client(self, client: Any) -> None:
+    def set_client(self, client: Provider) -> None:
         """Later pulls go to `client` (the app switched hosts); running ones keep theirs."""
         self._client = client
 

@@ -20,9 +20,14 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from tui.service.untrusted import inert_deep, inert_short
+
+if TYPE_CHECKING:
+    from mcp import ClientSession
+
+    from tui.service.config.model import McpServerConfig
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +68,16 @@ class ToolOutcome:
 class ServerState:
     """One configured server, as the Tools view shows it."""
 
-    config: Any  # McpServerConfig
+    config: McpServerConfig
     state: State = "not started"
     reason: str = ""
     tools: list[ToolInfo] = field(default_factory=list)
     off: bool = False  # switched off for the session (the Tools view)
-    _session: Any = field(default=None, repr=False)
+    _session: ClientSession | None = field(default=None, repr=False)
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _ready: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
-    _errlog: Any = field(default=None, repr=False)
+    _errlog: IO[str] | None = field(default=None, repr=False)
     _calls: int = field(default=0, repr=False)  # calls under way
 
     @property

@@ -15,6 +15,7 @@ from tui.service.untrusted import inert, inert_short
 
 if TYPE_CHECKING:
     from tui.service.config import Config
+    from tui.service.history import Session
 
 
 SYSTEM_SHOWN = 32  # characters of the session's own system prompt shown in the header
@@ -39,7 +40,7 @@ class ChatHeader(Static):
 
     _shown: tuple[list[Any], str, list[Any]] | None = None
 
-    def show(self, config: Config, session: Any, model: str | None, *, editing: bool = False,
+    def show(self, config: Config, session: Session | None, model: str | None, *, editing: bool = False,
              attachments: Sequence[str] = (), host: str | None = None) -> None:
         """`session`: the open one (None: a new chat on `model`); `attachments`: file names;
         `host`: the host's name when there are several to tell apart."""

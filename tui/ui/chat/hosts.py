@@ -7,16 +7,31 @@ session-open points.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tui.service.untrusted import inert
 from tui.ui.access import services, tui_app
 from tui.ui.widgets.dialogs import PickDialog
 
 if TYPE_CHECKING:
+    from textual.app import App
+
+    from tui.service.history import HistoryStore, Session
     from tui.service.providers.listing import HostModels
 
-ChatPane = Any  # tui.ui.chat.pane.ChatPane, which imports this module
+
+class SessionPane(Protocol):
+    """What these functions need of the chat pane (tui.ui.chat.pane.ChatPane, which imports
+    this module; naming it here would tie the two in a cycle)."""
+
+    app: App[Any]
+    session: Session | None  # the open one (None: a new chat not yet stored)
+    store: HistoryStore | None  # None until the history is open
+    session_model: str | None
+
+    def notify(self, message: str, **kwargs: Any) -> None: ...
+    def show_header(self) -> None: ...
+    async def set_model(self, name: str) -> None: ...
 
 #: How long the picker waits for each host (all asked at once).
 LIST_TIMEOUT = 2.0
@@ -24,19 +39,19 @@ _ANY = "*"
 _SEP = "\t"
 
 
-def session_host(pane: ChatPane) -> str | None:
+def session_host(pane: SessionPane) -> str | None:
     """The host name a new session records: the current host's, when several are known."""
     hosts = services(pane).hosts
     return hosts.host.name if hosts.fleet else None
 
 
-async def follow_session_host(pane: ChatPane) -> None:
+async def follow_session_host(pane: SessionPane) -> None:
     """A session was opened: chat on its host again when that host is configured (a toast says
     so); when it is not any more, say so and stay on the current host."""
     session = pane.session
     hosts = services(pane).hosts
-    wanted = getattr(session, "host", None)
-    if session is None or not wanted or wanted == hosts.host.name:
+    wanted = session.host if session is not None else None
+    if not wanted or wanted == hosts.host.name:
         return
     if hosts.named(wanted) is None:
         pane.notify(f"This session was on host {wanted}, which is not configured any more; "
@@ -45,7 +60,7 @@ async def follow_session_host(pane: ChatPane) -> None:
     tui_app(pane).chat_on_host(wanted, reason="this session's host")
 
 
-async def record_host(pane: ChatPane) -> None:
+async def record_host(pane: SessionPane) -> None:
     """The chat moved to another host: the open session is on it from now on."""
     name = session_host(pane)
     if pane.session is not None and pane.store is not None and pane.session.host != name and name:
@@ -73,7 +88,7 @@ def _items(listing: list[HostModels]) -> list[tuple[str, str]]:
     return items
 
 
-async def pick_model_everywhere(pane: ChatPane) -> None:
+async def pick_model_everywhere(pane: SessionPane) -> None:
     """Ctrl+O over a fleet: every reachable host's models as `model @ host` (the current host
     first); an unreachable one is named in the dialog's title and skipped."""
     from tui.service.providers.listing import list_everywhere, prefer_loaded
@@ -105,7 +120,7 @@ async def pick_model_everywhere(pane: ChatPane) -> None:
     pane.app.push_screen(PickDialog(title, _items(listing), current=current), chosen)
 
 
-def header_host(pane: Any) -> str | None:
+def header_host(pane: SessionPane) -> str | None:
     """The host name the chat header shows (None: one host only, nothing to tell apart)."""
     hosts = services(pane).hosts
     return hosts.host.name if hosts.fleet else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -38,6 +38,9 @@ from tui.ui.chat.turn import TurnRunner
 from tui.ui.events import ConfigChanged
 from tui.ui.widgets.dialogs import PickDialog, TextDialog
 
+if TYPE_CHECKING:
+    from tui.service.history import HistoryStore, Session
+
 THINK_CYCLE: tuple[Any, ...] = (None, True, False, "low", "medium", "high")
 _CODE_BLOCK = re.compile(r"```[^\n]*\n(.*?)```", re.S)
 #: Below this many columns the session list hides until Ctrl+L shows it over the conversation.
@@ -65,9 +68,9 @@ class ChatPane(Horizontal):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.store: Any = None  # the HistoryStore, once open
+        self.store: HistoryStore | None = None  # once open
         self.service: ChatService | None = None
-        self.session: Any = None  # the open Session (None = a new chat not yet stored)
+        self.session: Session | None = None  # the open one (None = a new chat not yet stored)
         self.session_model: str | None = None
         self.turns = TurnRunner(self)  # the turn under way: sending, streaming, tools, edit
         self.attachments: list[tuple[str, str, bytes]] = []

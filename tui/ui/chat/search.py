@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -17,6 +17,9 @@ from textual.widgets.option_list import Option
 from tui.service.untrusted import inert
 from tui.ui.widgets.dialogs import DIALOG_CSS
 
+if TYPE_CHECKING:
+    from tui.service.history import HistoryStore
+
 
 class SearchScreen(ModalScreen[tuple[int, int] | None]):
     """Returns (session_id, message_id) of the chosen hit, or None."""
@@ -27,7 +30,7 @@ class SearchScreen(ModalScreen[tuple[int, int] | None]):
     SearchScreen OptionList { max-height: 20; }
     """
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: HistoryStore) -> None:
         super().__init__()
         self.store = store
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.content import Content
@@ -17,6 +17,9 @@ from tui.service.untrusted import inert
 from tui.ui.access import services
 from tui.ui.chat.paths import PathSuggester
 from tui.ui.widgets.dialogs import ConfirmDialog, TextDialog
+
+if TYPE_CHECKING:
+    from tui.service.history import Session
 
 
 def ellipsize(text: str, width: int) -> str:
@@ -41,7 +44,7 @@ class SessionList(OptionList):
     class Renamed(Message):
         """A session got a new title (`session`: as stored now)."""
 
-        def __init__(self, session: Any) -> None:
+        def __init__(self, session: Session) -> None:
             super().__init__()
             self.session = session
 
@@ -52,7 +55,7 @@ class SessionList(OptionList):
             super().__init__()
             self.session_id = session_id
 
-    _listed: tuple[list[Any], int | None] | None = None  # what show_sessions was last given
+    _listed: tuple[list[Session], int | None] | None = None  # what show_sessions was last given
     _label_width = 0  # ... and the width its labels were cut to
 
     def on_resize(self) -> None:
@@ -72,7 +75,7 @@ class SessionList(OptionList):
     def action_new_session(self) -> None:
         self.post_message(self.NewSession())
 
-    async def highlighted_session(self) -> Any:
+    async def highlighted_session(self) -> Session | None:
         """The highlighted session as stored (None, said, when there is none)."""
         history = services(self).history
         if history is None or self.highlighted is None:
@@ -133,7 +136,7 @@ class SessionList(OptionList):
         self.app.push_screen(TextDialog(f"Export “{inert(session.title)}” as {fmt.upper()} to", default,
                                         suggester=PathSuggester()), done)
 
-    def show_sessions(self, sessions: list[Any], current_id: int | None) -> None:
+    def show_sessions(self, sessions: list[Session], current_id: int | None) -> None:
         highlighted = None
         options = []
         # Two lines per session, never wrapped: long titles and model names end in "…".

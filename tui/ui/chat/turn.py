@@ -8,12 +8,12 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tui.service.chat.turns import ChatService, NotSent, TurnPlan
+from tui.service.chat.turns import ChatService, NotSent, ReplyResult, TurnPlan
 from tui.service.ollama.names import same_model
 from tui.service.untrusted import inert
 from tui.ui.access import services, tui_app
 from tui.ui.chat.conversation import Conversation
-from tui.ui.chat.hosts import session_host
+from tui.ui.chat.hosts import SessionPane, session_host
 from tui.ui.chat.messages import AssistantTurn, UserTurn
 from tui.ui.chat.pages import PAGE
 from tui.ui.chat.prompt import PromptArea
@@ -21,36 +21,31 @@ from tui.ui.chat.toolcall import ToolCallTurn
 from tui.ui.widgets.dialogs import ConfirmDialog
 
 if TYPE_CHECKING:
-    from textual.app import App
+    from collections.abc import Sequence
+
+    from tui.service.ollama.types import ToolCall
 
 REPLY_GROUP = "reply"  # the pane's workers for a turn: exclusive, Esc cancels the group
 
 
-class TurnHost(Protocol):
+class TurnHost(SessionPane, Protocol):
     """What a turn needs of the chat pane that owns it (ChatPane is the one implementation).
     The pane imports the runner; naming the pane here would tie the two modules in a cycle."""
 
-    app: App[Any]
-    session: Any  # the open Session (None: a new chat not yet stored)
-    store: Any  # the HistoryStore
     service: ChatService | None
     store_ready: asyncio.Event
     attachments: list[tuple[str, str, bytes]]
-    session_model: str | None
 
     @property
     def is_attached(self) -> bool: ...
     def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
-    def notify(self, message: str, **kwargs: Any) -> None: ...
     def run_worker(self, work: Any, **kwargs: Any) -> Any: ...
     def refresh_bindings(self) -> None: ...
     def focus_default(self) -> None: ...
     def notice(self, text: str, *, error: bool = False) -> None: ...
-    def show_header(self) -> None: ...
     def turn_widgets(self) -> list[Any]: ...
     async def refresh_sessions(self) -> None: ...
     async def show_latest(self) -> None: ...
-    async def set_model(self, name: str) -> None: ...
 
 
 class TurnRunner:
@@ -234,7 +229,7 @@ class TurnRunner:
                 self.pane.notify(inert(text), title="Tools", severity="error", timeout=8)
                 self.pane.notice("✕ " + text, error=True)
 
-    async def _answer_tool_calls(self, calls: Any) -> None:
+    async def _answer_tool_calls(self, calls: Sequence[ToolCall]) -> None:
         """Ask about each call (y / n / a; a tool allowed with `a` runs without asking), run it
         or refuse it, show and store what came of it. Esc stops the turn, the call being run
         included: the calls not yet answered are stored as stopped, so the conversation stays
@@ -308,7 +303,7 @@ class TurnRunner:
                                               "stopped while it ran (Esc)" if running else "stopped (Esc)")
             raise
 
-    async def _stream_once(self, plan: TurnPlan, tools: list[dict[str, Any]] | None) -> Any:
+    async def _stream_once(self, plan: TurnPlan, tools: list[dict[str, Any]] | None) -> ReplyResult | None:
         pane = self.pane
         conversation = pane.query_one(Conversation)
         session = pane.session

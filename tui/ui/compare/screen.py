@@ -431,7 +431,7 @@ class BenchScreen(Screen[None]):
         model = session.model
         selection = self.query_one("#compare-models", SelectionList)
         hosts = services(self).hosts
-        host = getattr(session, "host", None) or hosts.host.name  # the session's host, when it has one
+        host = session.host or hosts.host.name  # the session's host, when it has one
         wanted = normalize_model_name(model) if model else None  # "llama3.2" is "llama3.2:latest"
         for ref in self.models:
             on, name = split_ref(ref, hosts.known, hosts.host.name)

@@ -119,10 +119,10 @@ class ModelActions:
     def load(self, name: str, size: int | None) -> None:
         """Load `name` and keep it loaded (keep_alive from the config); asks first when the
         monitor says it may not fit in memory (`size`: its size on disk, when known)."""
-        keep_alive: Any = services(self.owner).config.chat_settings(name).keep_alive
+        keep_alive = services(self.owner).config.chat_settings(name).keep_alive
         self._run(self._load(name, size, keep_alive), "load a model")
 
-    async def _load(self, name: str, size: int | None, keep_alive: Any) -> None:
+    async def _load(self, name: str, size: int | None, keep_alive: str | float) -> None:
         warning = await tui_app(self.owner).monitor.fit_warning(name, size)
         if warning is not None and not await self.app.push_screen_wait(ConfirmDialog(
                 f"⚠ {inert(warning)}.\n\nLoading it may swap or fail. Load anyway?")):

@@ -35,7 +35,7 @@ from tui.service.providers.protocol import (
     feature_label,
 )
 from tui.service.untrusted import inert
-from tui.ui.access import services
+from tui.ui.access import services, tui_app
 from tui.ui.events import ConfigChanged, ConnectionChanged
 from tui.ui.models.details import ModelDetails
 from tui.ui.models.library import (
@@ -180,8 +180,7 @@ class ModelsPane(Vertical):
     def visible(self) -> bool:
         if not self.is_attached or not self.display:
             return False
-        current = getattr(self.app, "current_pane", None)
-        return current is None or current == self.id
+        return tui_app(self).current_pane == self.id
 
     def focus_default(self) -> None:
         if self.has_class("-details-full"):

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from rich.cells import cell_len
 
+from tui.service.units import format_bytes
 from tui.ui.monitor.text import MUTED, Line, fit
 
 GLYPHS = " ▁▂▃▄▅▆▇█"  # a cell filled 0..8 eighths from the bottom
@@ -55,22 +56,13 @@ class Axis:
 PERCENT = Axis("100%", "0%", "50%")
 
 
-def size_label(n_bytes: float) -> str:
-    """A compact byte size for an axis: "24 GiB", "7.6 GiB", "512 MiB", "0"."""
-    if n_bytes <= 0:
-        return "0"
-    for unit, scale in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
-        if n_bytes >= scale:
-            x = n_bytes / scale
-            return f"{x:.0f} {unit}" if x >= 100 or abs(x - round(x)) < 0.05 else f"{x:.1f} {unit}"
-    return f"{n_bytes:.0f} B"
-
-
 def bytes_axis(total: int | None) -> Axis:
-    """0 to ``total`` bytes (the series itself is in percent of it); percent without a total."""
+    """0 to ``total`` bytes (the series itself is in percent of it); percent without a total.
+    The labels are compact: "24 GiB", "7.6 GiB", "512 MiB"."""
     if not total:
         return PERCENT
-    return Axis(size_label(total), "0", size_label(total / 2))
+    top, middle = (format_bytes(n, whole_from=100, drop_zeros=True) for n in (total, total / 2))
+    return Axis(top, "0", middle)
 
 
 def bucket_size(capacity: int, width: int) -> int:

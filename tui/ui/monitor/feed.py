@@ -13,10 +13,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.message import Message
-from textual.widget import Widget
 
 from tui.service.monitor import Sampler, Snapshot
 from tui.service.monitor.gpu import GpuBackend, NvmlBackend
@@ -27,6 +26,9 @@ from tui.service.untrusted import inert
 
 if TYPE_CHECKING:
     from textual.app import App
+
+    from tui.service.config import Config, MonitorConfig
+    from tui.service.ollama.types import RunningModel
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,18 @@ class ModelsNotAsked(Exception):
     """/api/ps is only asked while someone looks at the loaded models."""
 
 
-def warn_levels(monitor_config: Any) -> dict[str, float | None]:
+class Subscriber(Protocol):
+    """A widget the feed sends its snapshots to (the Monitor pane, the resource strip)."""
+
+    def post_message(self, message: Message) -> bool: ...
+
+    @property
+    def wants_models(self) -> bool:
+        """Whether the loaded models are on screen now (the feed then asks /api/ps)."""
+        ...
+
+
+def warn_levels(monitor_config: MonitorConfig) -> dict[str, float | None]:
     return {
         "cpu": monitor_config.cpu_warn,
         "ram": monitor_config.ram_warn,
@@ -63,9 +76,10 @@ def warn_levels(monitor_config: Any) -> dict[str, float | None]:
 class MonitorFeed:
     """Owns the sampler for the app; see the module docstring.
 
-    ``subscribe(widget)``: the widget receives :class:`Sampled` messages. A subscriber with a
-    true ``wants_models`` attribute makes the feed ask Ollama's ``/api/ps`` with each sample;
-    without one, the last answer is reused (no request per second for a hidden pane).
+    ``subscribe(widget)``: the widget (a :class:`Subscriber`) receives :class:`Sampled`
+    messages. While a subscriber's ``wants_models`` is true the feed asks Ollama's ``/api/ps``
+    with each sample; otherwise the last answer is reused (no request per second for a hidden
+    pane).
     """
 
     def __init__(self, app: App[Any], gpu_backend: GpuBackend | None = None) -> None:
@@ -84,14 +98,13 @@ class MonitorFeed:
             thresholds=self.thresholds,
             process_scanner=self.scanner,
         )
-        self._subscribers: list[Widget] = []
-        self._ps_cache: Any = None
+        self._subscribers: list[Subscriber] = []
+        self._ps_cache: list[RunningModel] | None = None
         self._ps_at = float("-inf")  # monotonic time of the last /api/ps answer
         self._ps_host = app.client.base_url
         self.ps_latency: float | None = None  # last /api/ps round trip, seconds
         self.alerts_shown = 0
         self._pending: dict[str, tuple[Alert, int]] = {}  # alert key -> (alert, seq it was raised at)
-        self._strip_setting = bool(config.ui.resource_strip)
 
     # -- lifecycle
     def start(self) -> None:
@@ -117,13 +130,13 @@ class MonitorFeed:
             log.exception("closing the resource sampler failed")
 
     # -- subscribers
-    def subscribe(self, widget: Widget) -> None:
+    def subscribe(self, widget: Subscriber) -> None:
         if widget not in self._subscribers:
             self._subscribers.append(widget)
         if self.sampler.last is not None:
             widget.post_message(Sampled(self.sampler.last, self.paused))
 
-    def unsubscribe(self, widget: Widget) -> None:
+    def unsubscribe(self, widget: Subscriber) -> None:
         if widget in self._subscribers:
             self._subscribers.remove(widget)
 
@@ -175,19 +188,14 @@ class MonitorFeed:
     def local_port(self) -> int | None:
         return self.scanner.port
 
-    def apply_config(self, config: Any) -> None:
-        """Take new [monitor] settings (interval, window, warning levels) and [ui]
-        resource_strip at once; the Settings pane calls this after saving."""
+    def apply_config(self, config: Config) -> None:
+        """Take new [monitor] settings (interval, window, warning levels) at once; the App
+        calls this after Settings saved (the resource strip hears of [ui] resource_strip
+        itself, by ConfigChanged)."""
         monitor = config.monitor
         self.sampler.set_interval(monitor.interval)
         self.sampler.set_window(monitor.window)
         self.thresholds.set_levels(warn_levels(monitor))
-        strip = bool(config.ui.resource_strip)
-        if strip != self._strip_setting:  # only a changed setting overrides the F7 toggle
-            self._strip_setting = strip
-            for widget in self._subscribers:
-                if hasattr(widget, "set_shown"):
-                    widget.set_shown(strip)
         if self.sampler.last is not None:
             self._publish(self.sampler.last)
 
@@ -197,8 +205,8 @@ class MonitorFeed:
         (less the configured margin), or None: it fits, it is loaded already, or nothing has
         been sampled yet to judge by."""
         snapshot = self.sampler.last
-        host = getattr(snapshot, "host", None)
-        if not size or host is None or host.ram_available is None:
+        host = snapshot.host if snapshot is not None else None
+        if not size or snapshot is None or host is None or host.ram_available is None:
             return None
         try:
             if any(same_model(name, m.name) for m in await self.app.client.ps()):
@@ -207,14 +215,14 @@ class MonitorFeed:
             return None
         gpu = snapshot.gpu
         free_vram = sum(g.mem_free or 0 for g in gpu.gpus) if gpu.available and gpu.gpus else None
-        margin = float(getattr(self.app.config.monitor, "fit_margin", 0.1))
+        margin = self.app.config.monitor.fit_margin
         return fit_warning(size, free_vram, host.ram_available, margin, name=name)
 
     # -- /api/ps
     def _models_wanted(self) -> bool:
-        return any(getattr(w, "wants_models", False) for w in self._subscribers)
+        return any(w.wants_models for w in self._subscribers)
 
-    async def _fetch_ps(self) -> Any:
+    async def _fetch_ps(self) -> list[RunningModel]:
         client = self.app.client
         if client.base_url != self._ps_host:  # the host was changed in the app
             self._ps_host = client.base_url

@@ -33,6 +33,8 @@ from tui.ui.monitor.text import Levels, Line
 if TYPE_CHECKING:
     from textual.app import App
 
+    from tui.service.config import Config
+
 log = logging.getLogger(__name__)
 
 VISIBLE_INTERVAL = 2.0  # seconds between probes of a host while the Monitor is shown
@@ -67,7 +69,7 @@ class FleetFeed:
         self.published = 0  # FleetUpdated messages posted (tests, benchmarks)
         self._subscribers: list[Widget] = []
         self._flush: Timer | None = None
-        self._config = app.config
+        self._config: Config = app.config
 
     @property
     def configured(self) -> bool:
@@ -125,7 +127,7 @@ class FleetFeed:
                             exit_on_error=False, description="watch the [hosts] fleet")
         self._publish()
 
-    def apply_config(self, config: Any) -> None:
+    def apply_config(self, config: Config) -> None:
         """Follow the config's [hosts] and [monitor] prometheus (Settings saved, the file changed)."""
         self._config = config
         if self.watcher is None:

@@ -224,7 +224,3 @@ class MonitorPane(VerticalScroll, can_focus=True):
         else:
             self._fit_charts()
 
-    def apply_config(self, config: Any) -> None:
-        """New [monitor] interval/window/warning levels (and [ui] resource_strip) from Settings."""
-        if self.feed is not None:
-            self.feed.apply_config(config)

@@ -11,10 +11,10 @@ import asyncio
 import re
 import tomllib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
@@ -30,11 +30,16 @@ from tui.service.config import (
     PRESET_FIELDS,
     SECTION_HELP,
     Config,
+    ConfigIssue,
     Field,
     field_for,
     format_key_path,
 )
 from tui.service.config.schema import KEYS_FIELD_HELP
+from tui.ui.keymap import actions, keys_label, parse_keys, resolve_keymap
+
+if TYPE_CHECKING:
+    from tui.service.config import ConfigStore
 
 KeyPath = tuple[str, ...]
 SECTIONS = ("server", "chat", "pulls", "monitor", "ui", "keys")
@@ -110,11 +115,12 @@ def option_fields() -> list[Field]:
     return sorted(PRESET_FIELDS, key=lambda spec: rank.get(spec.key, len(rank)))
 
 
-def rows_for(target: Target, config: Config) -> list[tuple[KeyPath, Field] | str]:
-    """The form's rows for `target`: (key path, field) pairs and sub-headings."""
+def rows_for(target: Target, config: Config, app: App) -> list[tuple[KeyPath, Field] | str]:
+    """The form's rows for `target`: (key path, field) pairs and sub-headings (`app`: the
+    running App, whose bindings [keys] rebinds)."""
     rows: list[tuple[KeyPath, Field] | str] = []
     if target == KEYS:
-        rows += key_rows()
+        rows += key_rows(app)
     elif target.kind == "section":
         for spec in FIELDS[target.name]:
             if spec.type == "str_table":  # [server.headers]: one masked row per header
@@ -135,11 +141,8 @@ def rows_for(target: Target, config: Config) -> list[tuple[KeyPath, Field] | str
     return rows
 
 
-def key_rows() -> list[tuple[KeyPath, Field] | str]:
-    """[keys]: a sub-heading per place, a row per action (empty = its default keys)."""
-    from tui.app import OllamaTUI
-    from tui.ui.keymap import actions, keys_label, parse_keys
-
+def key_rows(app: App) -> list[tuple[KeyPath, Field] | str]:
+    """[keys]: a sub-heading per place, a row per action of `app` (empty = its default keys)."""
     def check(text: str) -> str | None:
         try:
             parse_keys(text)
@@ -149,7 +152,7 @@ def key_rows() -> list[tuple[KeyPath, Field] | str]:
 
     rows: list[tuple[KeyPath, Field] | str] = []
     where = None
-    for action in actions(OllamaTUI):
+    for action in actions(app):
         if action.where != where:
             rows.append(where := action.where)
         rows.append((("keys", action.id), Field(
@@ -228,14 +231,14 @@ class SettingsForm(Horizontal):
     class Edited(Message):
         """The document changed, or a row became (in)valid."""
 
-    def __init__(self, store: Any, **kwargs: Any) -> None:
+    def __init__(self, store: ConfigStore, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.store = store
         self.target: Target | None = None
         self.pending: dict[KeyPath, tuple[str, str]] = {}  # key path → (typed text, why invalid)
         self._rows_for: Target | None = None
         self._building = asyncio.Lock()
-        self._key_issues_of: tuple[Config, list[Any]] | None = None
+        self._key_issues_of: tuple[Config, list[ConfigIssue]] | None = None
 
     def compose(self) -> ComposeResult:
         yield SettingsNav(id="settings-nav")
@@ -328,7 +331,7 @@ class SettingsForm(Horizontal):
         self._rows_for = target
         config = self.store.config
         widgets: list[Widget] = [Static(self._heading(target), classes="form-heading")]
-        for row in rows_for(target, config):
+        for row in rows_for(target, config, self.app):
             if isinstance(row, str):
                 widgets.append(Static(Content(row), classes="form-subheading"))
                 continue
@@ -373,19 +376,17 @@ class SettingsForm(Horizontal):
             text = text.replace("\n", "⏎")
         return FieldRow(parts, spec, text, suggestions=suggestions, read_only=multi_line)
 
-    def _file_issue(self, parts: KeyPath) -> Any:
+    def _file_issue(self, parts: KeyPath) -> ConfigIssue | None:
         key = format_key_path(parts)
         issues = self.store.issues
         if parts[0] == "keys" and self.store.config.keys:
             issues = [*issues, *self._key_issues()]
         return next((i for i in issues if i.key == key), None)
 
-    def _key_issues(self) -> list[Any]:
+    def _key_issues(self) -> list[ConfigIssue]:
         """What the app reports of [keys] (unknown actions, keys taken), for the config as it is."""
         config = self.store.config
         if self._key_issues_of is None or self._key_issues_of[0] is not config:
-            from tui.ui.keymap import resolve_keymap
-
             self._key_issues_of = (config, resolve_keymap(config.keys, config.key_lines, self.app)[1])
         return self._key_issues_of[1]
 

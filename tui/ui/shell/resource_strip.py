@@ -8,6 +8,7 @@ from typing import Any
 from textual import on
 
 from tui.ui.access import tui_app
+from tui.ui.events import ConfigChanged
 from tui.ui.monitor import text as t
 from tui.ui.monitor.feed import MonitorFeed, Sampled
 from tui.ui.monitor.widgets import Rows
@@ -26,17 +27,28 @@ class ResourceStrip(Rows):
     ResourceStrip { height: 1; width: 1fr; background: $panel; color: $foreground; padding: 0 1; }
     """
 
+    wants_models = False  # the strip shows no model: the feed need not ask /api/ps for it
+
     def __init__(self, *, id: str | None = "resource-strip") -> None:
         super().__init__((("resources: waiting for the first sample…", t.MUTED),), id=id)
         self.feed: MonitorFeed | None = None
         self._latest: Sampled | None = None
         self._shown: dict[str, tuple[float, Any]] = {}
+        self._setting = True  # [ui] resource_strip as last read
 
     def on_mount(self) -> None:
         app = tui_app(self)
-        self.display = bool(app.config.ui.resource_strip)
+        self._setting = bool(app.config.ui.resource_strip)
+        self.display = self._setting
         self.feed = app.monitor
         self.feed.subscribe(self)
+
+    def on_config_changed(self, event: ConfigChanged) -> None:
+        """Settings saved: only a changed [ui] resource_strip overrides the F7 toggle."""
+        setting = bool(event.config.ui.resource_strip)
+        if setting != self._setting:
+            self._setting = setting
+            self.set_shown(setting)
 
     def on_unmount(self) -> None:
         if self.feed is not None:
