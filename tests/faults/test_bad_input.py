@@ -1,7 +1,7 @@
 """User input: a 1 MB paste, out-of-range options, an image path that is not UTF-8 → handled or
 refused in plain words, never a traceback. Model output: a 10,000-line code block is shown
-whole, as text. (Empty prompts: tests/ui/test_chat_content.py; invalid model names:
-tests/ui/test_models_pane_pulls.py; escapes in a real terminal: test_untrusted_output.py.)"""
+whole, as text. (Empty prompts: tests/ui/chat/test_chat_content.py; invalid model names:
+tests/ui/models/test_models_pane_pulls.py; escapes in a real terminal: test_untrusted_output.py.)"""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import re
 from textual import events
 
 from tests.ui.conftest import wait_for
-from tests.ui.test_chat_support import (
+from tests.ui.chat.test_chat_support import (
     chat_requests,
     messages,
     ready,

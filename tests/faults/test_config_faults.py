@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.ui.conftest import wait_for
-from tests.ui.test_chat_support import ready, replies, send, text, toasts
+from tests.ui.chat.test_chat_support import ready, replies, send, text, toasts
 from tui.simulator import Simulator
 
 BROKEN = b'# my notes\n[chat\ndefault_model = "qwen3:8b"\n'

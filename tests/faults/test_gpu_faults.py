@@ -10,7 +10,7 @@ import pynvml
 from tests.screen import screen_text
 from tests.service.monitor.test_gpu import Err, FakeNvml, device
 from tests.ui.conftest import wait_for
-from tests.ui.test_monitor_pane import fast_app, pane
+from tests.ui.monitor.test_monitor_pane import fast_app, pane
 from tui.service.monitor.gpu import NvmlBackend
 from tui.simulator import Simulator
 from tui.ui.shell.resource_strip import ResourceStrip

@@ -5,9 +5,10 @@ from __future__ import annotations
 import sqlite3
 
 from tests.e2e.tmux import TmuxApp, needs_tmux
-from tests.faults.test_kill import rows, wait
+from tests.faults.test_kill import rows
+from tests.waiting import wait_sync
 from tests.ui.conftest import wait_for
-from tests.ui.test_chat_support import messages, ready, replies, send, text, toasts
+from tests.ui.chat.test_chat_support import messages, ready, replies, send, text, toasts
 from tui.service.history import HistoryStore
 from tui.simulator import Simulator
 from tui.ui.widgets.dialogs import ConfirmDialog
@@ -33,9 +34,10 @@ def test_7_two_app_instances_on_one_database_both_work(tmp_path):
                 for name, app in zip("ab", apps):
                     app.wait_for(f"echo {name} says {i}")
                     # finished (its stats line drawn) before the next prompt goes in
-                    wait(lambda: app.screen().count("tok/s") == i + 1, what=f"{name}'s reply {i} done")
-            wait(lambda: len(rows(db)) == 12 and all(r[2] == "complete" for r in rows(db)),
-                 what="all twelve messages complete")
+                    wait_sync(lambda: app.screen().count("tok/s") == i + 1, 20.0, 0.05,
+                              what=f"{name}'s reply {i} done")
+            wait_sync(lambda: len(rows(db)) == 12 and all(r[2] == "complete" for r in rows(db)), 20.0, 0.05,
+                      what="all twelve messages complete")
             for app in apps:
                 assert "locked" not in app.screen() and "Traceback" not in app.screen()
         finally:

@@ -14,8 +14,8 @@ import pytest
 from tests.e2e.tmux import TmuxApp, needs_tmux
 from tests.faults.conftest import fast_reconnect, free_port
 from tests.ui.conftest import wait_for
-from tests.ui.test_chat_support import ready, replies, send, text, toasts
-from tests.ui.test_models_pane_support import open_models, row_for, row_text
+from tests.ui.chat.test_chat_support import ready, replies, send, text, toasts
+from tests.ui.models.test_models_pane_support import open_models, row_for, row_text
 from tests.waiting import type_text
 from tui.service.ollama import OllamaClient
 from tui.service.ollama import errors as errors

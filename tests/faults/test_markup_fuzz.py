@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.ui.conftest import wait_for
-from tests.ui.test_chat_support import ready, send, text, toasts
-from tests.ui.test_models_pane_support import open_models
+from tests.ui.chat.test_chat_support import ready, send, text, toasts
+from tests.ui.models.test_models_pane_support import open_models
 from tui.simulator import Simulator
 from tui.ui.chat.session_options import SessionOptionsDialog
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.ui.conftest import wait_for
-from tests.ui.test_chat_support import text
-from tests.ui.test_models_pane_support import names, open_models, row_for, row_text
+from tests.ui.chat.test_chat_support import text
+from tests.ui.models.test_models_pane_support import names, open_models, row_for, row_text
 from tui.simulator import Simulator
 
 

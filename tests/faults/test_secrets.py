@@ -13,8 +13,8 @@ import psutil
 import pytest
 
 from tests.ui.conftest import wait_for
-from tests.ui.test_chat_support import ready, send, text, toasts
-from tests.ui.test_settings_raw import line_of, open_raw, replace_line
+from tests.ui.chat.test_chat_support import ready, send, text, toasts
+from tests.ui.settings.test_settings_raw import line_of, open_raw, replace_line
 from tui.app import OllamaTUI
 from tui.service.chat.export import export_session
 from tui.service.config import ConfigStore

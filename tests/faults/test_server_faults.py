@@ -8,7 +8,7 @@ import pytest
 
 from tests.faults.conftest import fast_reconnect, free_port
 from tests.ui.conftest import wait_for
-from tests.ui.test_chat_support import (
+from tests.ui.chat.test_chat_support import (
     chat_requests,
     messages,
     ready,
@@ -18,7 +18,7 @@ from tests.ui.test_chat_support import (
     toasts,
     wait_idle,
 )
-from tests.ui.test_models_pane_support import names, open_models, row_for, select
+from tests.ui.models.test_models_pane_support import names, open_models, row_for, select
 from tests.waiting import type_text
 from tui.simulator import Simulator
 from tui.ui.chat.prompt import PromptArea

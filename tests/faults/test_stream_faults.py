@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.ui.conftest import wait_for
-from tests.ui.test_chat_support import messages, ready, replies, send, text
-from tests.ui.test_models_pane_support import names, open_models
+from tests.ui.chat.test_chat_support import messages, ready, replies, send, text
+from tests.ui.models.test_models_pane_support import names, open_models
 from tui.service.chat.turns import MAX_REPLY_CHARS
 from tui.simulator import Simulator
 

@@ -1,12 +1,13 @@
 """Model output in a real terminal (tmux, clipboard on): escape sequences, markup, control and
 bidi characters, a very long line are shown as text and never act on the terminal: no
 clipboard write (OSC 52), no title change, no screen clear. (Pilot-level checks of the same:
-tests/ui/test_chat_content.py.)"""
+tests/ui/chat/test_chat_content.py.)"""
 
 from __future__ import annotations
 
 from tests.e2e.tmux import TmuxApp, needs_tmux
-from tests.faults.test_kill import rows, wait
+from tests.faults.test_kill import rows
+from tests.waiting import wait_sync
 from tui.simulator import Simulator
 
 HOSTILE = ("L" * 3000 + "\n\nSTART [bold red]markup[/] \x1b]52;c;cHduZWQ=\x07 \x1b]0;pwned-title\x07 "
@@ -35,7 +36,7 @@ def test_hostile_model_output_is_text_and_the_terminal_state_is_unchanged(tmp_pa
                 assert sequence not in written, sequence
             assert app._tmux("list-buffers").strip() == ""  # no clipboard write reached tmux
             assert app._tmux("display-message", "-p", "#{pane_title}") == title
-            wait(lambda: len(rows(tmp_path / "h.sqlite3")) == 2)
+            wait_sync(lambda: len(rows(tmp_path / "h.sqlite3")) == 2, 20.0, 0.05, what="both messages stored")
         finally:
             app.close()
     assert rows(tmp_path / "h.sqlite3")[1][1] == HOSTILE  # stored exactly as received

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.ui.conftest import wait_for
-from tests.ui.test_chat_support import ready, send
-from tests.ui.test_models_pane_support import names, open_models
+from tests.ui.chat.test_chat_support import ready, send
+from tests.ui.models.test_models_pane_support import names, open_models
 from tui.ui.chat.prompt import PromptArea
 from tui.ui.chat.sessions import SessionList
 

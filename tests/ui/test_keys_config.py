@@ -140,7 +140,7 @@ async def test_the_newline_keys_by_default_and_enter_for_newlines_once_send_move
 
 async def test_settings_lists_keys_checks_a_taken_key_and_a_saved_key_applies_without_a_restart(
         sim, make_app, tmp_path):
-    from tests.ui.test_settings_support import form, go_to, open_settings, row
+    from tests.ui.settings.test_settings_support import form, go_to, open_settings, row
 
     app = make_app(sim.url)
     async with app.run_test(size=(120, 40)) as pilot:
