@@ -6,9 +6,9 @@ import sqlite3
 
 from tests.e2e.tmux import TmuxApp, needs_tmux
 from tests.faults.test_kill import rows
-from tests.waiting import wait_sync
-from tests.ui.conftest import wait_for
 from tests.ui.chat.test_chat_support import messages, ready, replies, send, text, toasts
+from tests.ui.conftest import wait_for
+from tests.waiting import wait_sync
 from tui.service.history import HistoryStore
 from tui.simulator import Simulator
 from tui.ui.widgets.dialogs import ConfirmDialog
