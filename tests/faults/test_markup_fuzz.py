@@ -8,6 +8,8 @@ string into each field."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -31,7 +33,8 @@ MARKUPISH = (st.lists(st.sampled_from(PIECES) | st.text(alphabet="ab[]/=@ ", min
              .filter(lambda value: value != "" and "[" in value))
 #: Pilot apps per generated test (each a few seconds).
 #: No shrinking: each step is an app run; a failure names the strings it typed (`until`).
-GENERATED = settings(max_examples=4, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+#: MARKUP_FUZZ_EXAMPLES=50 runs more of them.
+GENERATED = settings(max_examples=int(os.environ.get("MARKUP_FUZZ_EXAMPLES", "4")), deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
                      suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
@@ -102,10 +105,16 @@ async def typed_everywhere_is_text(make_app, markup: str) -> None:
             app.screen.query("Input").first().value = markup
             await pilot.press("f10")
             assert app.is_running and app.return_code is None
+            assert not any("went wrong" in t for t in toasts(app)), toasts(app)  # no worker failed
+
+
+def toml_string(markup: str) -> str:
+    """`markup` inside a TOML basic string, as written in the file."""
+    return markup.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def write_config(tmp_path, markup: str) -> None:
-    q = markup.replace("\\", "\\\\").replace('"', '\\"')
+    q = toml_string(markup)
     (tmp_path / "config.toml").write_text(f'''
 [server]
 host = "{q}"
@@ -142,7 +151,8 @@ async def config_strings_are_text(make_app, tmp_path, markup: str) -> None:
         app = make_app(sim.url, config_path=tmp_path / "config.toml")
         async with app.run_test(size=(120, 40)) as pilot:
             await ready(app, pilot)
-            await wait_for(pilot, lambda: any(markup in t for t in toasts(app)))  # a problem, named as written
+            # a problem, naming the value as written (in the file, where a backslash is doubled)
+            await wait_for(pilot, lambda: any(markup in t or toml_string(markup) in t for t in toasts(app)))
             await pilot.press("f4")
             await wait_for(pilot, lambda: "Sections" in text(app))
             for _ in range(12):  # every section, preset and model in the list
@@ -158,6 +168,7 @@ async def config_strings_are_text(make_app, tmp_path, markup: str) -> None:
             await wait_for(pilot, lambda: markup in text(app))
             await pilot.press("escape")
             assert app.is_running and app.return_code is None
+            assert not any("went wrong" in t for t in toasts(app)), toasts(app)  # no worker failed
 
 
 @pytest.mark.parametrize("markup", SAMPLES)
@@ -245,6 +256,7 @@ async def typed_into_forms_is_text(make_app, tmp_path, typed: list[str]) -> None
             await pilot.press("f5")
             await until(lambda: len(toasts(app)) > before, "F5: a toast")
             assert app.is_running and app.return_code is None
+            assert not any("went wrong" in t for t in toasts(app)), toasts(app)  # no worker failed
 
 
 async def test_markup_typed_into_the_forms_is_text(make_app, tmp_path):
