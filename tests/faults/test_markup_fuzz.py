@@ -34,8 +34,16 @@ MARKUPISH = (st.lists(st.sampled_from(PIECES) | st.text(alphabet="ab[]/=@ ", min
 #: Pilot apps per generated test (each a few seconds).
 #: No shrinking: each step is an app run; a failure names the strings it typed (`until`).
 #: MARKUP_FUZZ_EXAMPLES=50 runs more of them.
-GENERATED = settings(max_examples=int(os.environ.get("MARKUP_FUZZ_EXAMPLES", "4")), deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+GENERATED = settings(max_examples=int(os.environ.get("MARKUP_FUZZ_EXAMPLES", "4")), deadline=None,
+                     phases=[Phase.explicit, Phase.reuse, Phase.generate],
                      suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def region_text(app, widget) -> str:
+    """What the screen shows inside `widget`'s region (its lines cut out of the screen's text)."""
+    region = widget.region
+    lines = text(app).split("\n")
+    return "\n".join(line[region.x:region.right] for line in lines[region.y:region.bottom])
 
 
 async def dialog_input(pilot, app, value: str) -> None:
@@ -194,8 +202,10 @@ async def typed_into_forms_is_text(make_app, tmp_path, typed: list[str]) -> None
     from tui.ui.models.create_form import CreateModelDialog
     from tui.ui.settings.form import FieldInput
 
-    def shown(value: str) -> bool:
-        return value in text(app)
+    def shown(value: str, widget=None) -> bool:
+        """`value`, as typed, inside the field that has focus (or `widget`)."""
+        widget = widget or app.focused
+        return widget is not None and value in region_text(app, widget)
 
     async def until(condition, what: str) -> None:
         """wait_for, failing with what was awaited and the screen (a generated case reads back)."""
@@ -212,10 +222,13 @@ async def typed_into_forms_is_text(make_app, tmp_path, typed: list[str]) -> None
             await open_models(app, pilot)
             await pilot.press("n")
             await until(lambda: isinstance(app.screen, CreateModelDialog), "the create form")
-            for value in typed[0:4]:  # name, base (emptied first), system, parameters
-                await pilot.press("ctrl+u") if isinstance(app.focused, Input) else None
+            for field, value in zip(("create-name", "create-from", "create-system", "create-parameters"),
+                                    typed[0:4], strict=True):
+                assert app.focused is not None and app.focused.id == field
+                if field == "create-from":
+                    await pilot.press("ctrl+u")  # the selected model's name is filled in
                 await type_text(pilot, value)
-                await until(lambda v=value: shown(v), f"{value!r} shown")
+                await until(lambda v=value: shown(v), f"{value!r} shown in #{field}")
                 await pilot.press("tab")
             await pilot.press("ctrl+s")
             await until(lambda: "✕" in text(app), "the form's refusal")  # a name with "[" is refused
@@ -236,7 +249,7 @@ async def typed_into_forms_is_text(make_app, tmp_path, typed: list[str]) -> None
                 screen.query_one(field, Input).focus()
                 before = len(toasts(app))
                 await type_text(pilot, value)
-                await until(lambda v=value: shown(v), f"{value!r} shown")
+                await until(lambda v=value, f=field: shown(v, screen.query_one(f, Input)), f"{value!r} shown in {field}")
                 await pilot.press("ctrl+r")
                 await until(lambda b=before: len(toasts(app)) > b, f"{field}: a toast")
                 assert any(w in toasts(app)[-1] for w in ("no prompt file", "cannot read", "holds no prompts"))
@@ -248,10 +261,10 @@ async def typed_into_forms_is_text(make_app, tmp_path, typed: list[str]) -> None
             await pilot.press("enter")
             await until(lambda: isinstance(app.focused, FieldInput), "a Settings field focused")
             await type_text(pilot, typed[6])
-            await until(lambda: shown(typed[6]), f"{typed[6]!r} shown")
+            await until(lambda: shown(typed[6]), f"{typed[6]!r} shown in the field")
             await pilot.press("down", "down")
             await type_text(pilot, typed[7])
-            await until(lambda: shown(typed[7]), f"{typed[7]!r} shown")
+            await until(lambda: shown(typed[7]), f"{typed[7]!r} shown in the field")
             before = len(toasts(app))
             await pilot.press("f5")
             await until(lambda: len(toasts(app)) > before, "F5: a toast")
