@@ -31,12 +31,19 @@ MARKUPISH = (st.lists(st.sampled_from(PIECES) | st.text(alphabet="ab[]/=@ ", min
                       min_size=1, max_size=5)
              .map(lambda parts: "".join(parts)[:24].strip())
              .filter(lambda value: value != "" and "[" in value))
-#: Pilot apps per generated test (each a few seconds).
-#: No shrinking: each step is an app run; a failure names the strings it typed (`until`).
-#: MARKUP_FUZZ_EXAMPLES=50 runs more of them.
-GENERATED = settings(max_examples=int(os.environ.get("MARKUP_FUZZ_EXAMPLES", "4")), deadline=None,
-                     phases=[Phase.explicit, Phase.reuse, Phase.generate],
-                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+#: Pilot apps per generated test (a few seconds each); MARKUP_FUZZ_EXAMPLES=50 runs more.
+EXAMPLES = int(os.environ.get("MARKUP_FUZZ_EXAMPLES", "4"))
+
+
+def generated(examples: int):
+    """Hypothesis settings for a Pilot test: no deadline, no shrinking (each step is an app run;
+    a failure names the strings it typed)."""
+    return settings(max_examples=max(1, examples), deadline=None,
+                    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+GENERATED = generated(EXAMPLES)
 
 
 def region_text(app, widget) -> str:
@@ -278,7 +285,7 @@ async def test_markup_typed_into_the_forms_is_text(make_app, tmp_path):
         "x[/]", "[bold]b[/bold] [/]", "[/]", "[link=https://e.invalid]l"])
 
 
-@GENERATED
+@generated(EXAMPLES // 2)  # each run types eight strings, in three screens
 @given(typed=st.lists(MARKUPISH, min_size=8, max_size=8))
 async def test_generated_markup_typed_into_the_forms_is_text(make_app, tmp_path, typed):
     await typed_into_forms_is_text(make_app, tmp_path, typed)
