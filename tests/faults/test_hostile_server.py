@@ -17,14 +17,13 @@ from tests.ui.conftest import wait_for
 from tests.ui.chat.test_chat_support import ready, replies, send, text, toasts
 from tests.ui.models.test_models_pane_support import open_models, row_for, row_text
 from tests.waiting import type_text
-from tui.service.ollama import OllamaClient
-from tui.service.ollama import errors as errors
+from tui.service.ollama import OllamaClient, errors
 from tui.service.untrusted import inert
 from tui.simulator import Simulator
 from tui.simulator.hostile import HOSTILE
 
 SHOWN = inert(HOSTILE)  # what a user must read instead: ␛]52;c;…␇ … ⟨U+202E⟩[/][bold]…
-RAW = ("\x1b", "\x07", "\u202e", "\x9b")
+RAW = ("\x1b", "\x07", "\u202e", "\x9b", "\x9c", "\x9d")  # C0 ESC/BEL, bidi, 8-bit CSI/ST/OSC
 
 
 def strings(value: Any) -> list[str]:
@@ -97,7 +96,9 @@ async def test_every_pane_and_dialog_shows_a_hostile_server_as_text(make_app):
             await wait_for(pilot, lambda: "llama3.2:latest␛]52;c;ZWNob" in text(app))
             await pilot.press("enter")
             await send(app, pilot, "hello", replies_count=1)
-            await wait_for(pilot, lambda: "fine␛]52;c;" in text(app) and "[/][bold][link=https://example.invalid]x" in text(app))
+            # (the reply wraps at this width: the C1 controls' symbols and the markup are on one line)
+            await wait_for(pilot, lambda: "fine␛]52;c;" in text(app)
+                           and "⟨U+009B⟩H⟨U+009D⟩0;pwned-c1-title⟨U+009C⟩[/][bold][link=https://example.inval" in text(app))
             assert replies(app)[0].status == "complete"
             # Models: table, details, loaded models, a pull that fails with the server's words.
             pane = await open_models(app, pilot)
@@ -136,7 +137,7 @@ async def test_a_server_that_comes_back_with_markup_in_its_version_is_announced_
         await wait_for(pilot, lambda: "not reachable" in text(app))
         with Simulator(port=port, version="0.9 [/]\x1b]0;pwned\x07\u202e"):
             await wait_for(pilot, lambda: any("Connected to" in t for t in toasts(app)), timeout=15)
-            back = [t for t in toasts(app) if "Connected to" in t][0]
+            back = next(t for t in toasts(app) if "Connected to" in t)
             assert back.endswith("(Ollama 0.9 [/]␛]0;pwned␇⟨U+202E⟩)")
             await wait_for(pilot, lambda: "Ollama 0.9 [/]␛]0;pwned␇" in text(app))  # the status line
             assert all(not n.markup for n in app._notifications)  # drawn as text, whatever it holds
@@ -169,19 +170,26 @@ def test_a_hostile_server_in_a_real_terminal_leaves_clipboard_and_title_alone(tm
             app.press("F3")
             app.wait_for("1 model loaded")
             app.press("F10")
-            app.wait_for("Saved runs")
+            app.wait_for("qwen3:8b␛]52;c;")  # the models listed: the screen is up and takes its keys
             app.press("F10")
+            app.wait_gone("Saved runs")
             app.press("F1")
             app.run_command("Change host")
             app.wait_for("Ollama host")
-            app.press("C-u")
-            app.type("x[/]")
+            for _ in range(3):  # under load a key typed as the dialog takes focus, or its echo, may be
+                app.press("C-u")  # lost (the field then shows "  [/]"): clear and type again
+                app.type("x[/]")
+                try:
+                    app.wait_for("x[/]", timeout=5)
+                    break
+                except AssertionError:
+                    continue
             app.press("Enter")
             app.wait_for("invalid host 'x[/]'")
             app.press("Escape")
             written = app.bytes_written()
             for sequence in (b"\x1b]52;", b"\x1b]0;pwned", b"\x1b]2;pwned", b"\x1b[2J\x1b[H\xe2\x80\xae",
-                             b"\xe2\x80\xae"):
+                             b"\xe2\x80\xae", b"\xc2\x9b", b"\xc2\x9d", b"\xc2\x9c"):  # C1 as UTF-8
                 assert sequence not in written, sequence
             assert app._tmux("list-buffers").strip() == ""  # no clipboard write reached tmux
             assert app._tmux("display-message", "-p", "#{pane_title}") == title
@@ -202,7 +210,35 @@ def test_ollama_tui_bench_prints_a_hostile_server_as_text(tmp_path):
         result = subprocess.run(
             [sys.executable, "-m", "tui", "bench", "--host", sim.url, "--models", "llama3.2",
              "--prompts", str(prompts), "--repeats", "1", "--db", str(tmp_path / "h.db")],
-            capture_output=True, text=True, timeout=60, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+            check=False, capture_output=True, text=True, timeout=60,
+            env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
     out = result.stdout + result.stderr
     assert result.returncode != 0 and "boom␛]52;c;" in out  # the server's words are there, as text
     assert not any(ch in out for ch in RAW), out
+
+
+def test_ollama_tui_bench_success_prints_a_hostile_server_as_text(tmp_path):
+    """The success path: the table on stdout, the progress (one run's hostile error among them)
+    on stderr — the model name as the client lists it, the server's words as text, no escape."""
+    import subprocess
+    import sys
+
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("Why is the sky blue?\n")
+    name = "llama3.2:latest" + SHOWN  # the name as `ollama-tui` shows the server's list
+    with Simulator(token_rate=0, reply="ok", hostile=True) as sim:
+        # the unload before the cold run (its error ignored) and the cold run fail; the next run works
+        sim.inject("/api/chat", "status", status=500, message="boom", times=2)
+        result = subprocess.run(
+            [sys.executable, "-m", "tui", "bench", "--host", sim.url, "--models", name,
+             "--prompts", str(prompts), "--repeats", "1", "--db", str(tmp_path / "h.db")],
+            check=False, capture_output=True, text=True, timeout=60,
+            env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    table = result.stdout.splitlines()
+    assert table[0].startswith("Model") and table[2].startswith(name + "  1  ")  # one good run, in the table
+    assert f"[1/2] {name} · cold prompt 1 repeat 1: error: boom{SHOWN}" in result.stderr  # the failed run, as text
+    assert "[2/2] " + name in result.stderr and "saved as run #1" in result.stderr
+    for out in (result.stdout, result.stderr):
+        assert not any(ch in out for ch in RAW), out
+        assert "\u2028" not in out and "\u2029" not in out and "\x85" not in out

@@ -69,3 +69,25 @@ async def test_4_a_10_mb_model_list_is_read(make_app):
             pane = await open_models(app, pilot)
             assert len(names(pane)) == 4 and pane.list_error is None
             await wait_for(pilot, lambda: "llama3.2:latest" in text(app))
+
+
+async def test_4_a_chat_line_past_16_mib_is_an_error_keeping_the_reply_so_far(make_app, tmp_path):
+    """One NDJSON line of 17 MiB (the client reads at most 16 MiB of a line, then stops): the
+    user reads why, and the words that came before it stay, on screen and in the history."""
+    db = tmp_path / "history.sqlite3"
+    with Simulator(token_rate=0, reply=REPLY) as sim:
+        sim.inject("/api/chat", "huge", after=3, size=17 * 1024 * 1024)
+        app = make_app(sim.url)
+        async with app.run_test(size=(120, 32)) as pilot:
+            await ready(app, pilot)
+            await send(app, pilot, "talk a lot", replies_count=1)
+            reply = replies(app)[0]
+            await wait_for(pilot, lambda: reply.status == "error")
+            await wait_for(pilot, lambda: "the server sent a line longer than 16 MiB; stopped reading" in text(app))
+            assert reply.content and REPLY.startswith(reply.content) and reply.content != REPLY  # 3 lines' words
+            assert reply.content.split()[0] in text(app)
+            stored = messages(db)[-1]
+            assert (stored["status"], stored["content"]) == ("error", reply.content)
+            assert "longer than 16 MiB" in stored["error"]
+            await send(app, pilot, "again", replies_count=2)  # the next one is whole
+            assert replies(app)[1].status == "complete" and replies(app)[1].content == REPLY

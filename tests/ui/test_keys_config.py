@@ -164,3 +164,19 @@ async def test_settings_lists_keys_checks_a_taken_key_and_a_saved_key_applies_wi
         assert app.is_running
         await pilot.press("ctrl+w")
         await wait_for(pilot, lambda: not app.is_running)
+
+
+
+async def test_a_pane_key_that_looks_like_markup_is_shown_as_typed_and_still_clicks(sim, make_app, tmp_path):
+    """The pane bar's key labels come from [keys]: "ctrl+[" opens a markup tag; it is text."""
+    from tui.ui.shell.pane_bar import PaneBar
+
+    _config(tmp_path, 'show_models = "ctrl+["\n')
+    app = make_app(sim.url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: "Ctrl+[ Models" in screen_text(app))
+        bar = screen_text(app).splitlines()[0]
+        assert "[/]" not in bar  # the closing tag was not left over as text
+        await pilot.click(PaneBar, offset=(bar.index("Models"), 0))  # the label is still the link
+        await wait_for(pilot, lambda: app.current_pane == "models")
+        assert _toasts(app) == []

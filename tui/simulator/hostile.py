@@ -12,9 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 #: OSC 52 clipboard writes ended by ST and by BEL, OSC 0/2 title changes, a CSI clear and cursor
-#: home, a right-to-left override, and Rich markup that crashes a parser ([/]) or links.
+#: home, a right-to-left override, the same in 8-bit C1 form (CSI U+009B clear and home, an OSC
+#: U+009D title change ended by ST U+009C: terminals that take 8-bit controls act on them), and
+#: Rich markup that crashes a parser ([/]) or links.
 HOSTILE = ("\x1b]52;c;ZWNobyBwd25lZAo=\x1b\\\x1b]52;c;ZWNobyBwd25lZAo=\x07\x1b]0;pwned-title\x07"
-           "\x1b]2;pwned-title\x1b\\\x1b[2J\x1b[H\u202e[/][bold][link=https://example.invalid]x")
+           "\x1b]2;pwned-title\x1b\\\x1b[2J\x1b[H\u202e\x9b2J\x9bH\x9d0;pwned-c1-title\x9c"
+           "[/][bold][link=https://example.invalid]x")
 
 # Fields the client reads as a fixed vocabulary or a time; spoiling them tests nothing more than
 # a missing field does, and would stop the simulator's own flows (a pull ends on "success").

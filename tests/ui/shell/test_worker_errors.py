@@ -105,16 +105,118 @@ async def _request_pull(app, pilot, monkeypatch) -> None:
     app.request_pull("llama3.2")
 
 
-async def _nothing(app, pilot, monkeypatch) -> None:
-    pass
+class _Unlistable:
+    """What a provider's ps() returns here: iterating over it raises (outside the worker's own
+    `except` around the request)."""
+
+    def __iter__(self) -> Any:
+        raise ValueError(MESSAGE)
+
+
+async def _status_ps(app, pilot, monkeypatch) -> None:
+    async def unlistable(*_args: Any, **_kwargs: Any) -> Any:
+        return _Unlistable()
+
+    monkeypatch.setattr(app.client, "ps", unlistable)
+    app.query_one(StatusLine).refresh_loaded()  # what a new connection or host starts
+
+
+async def _model_action(app, pilot, monkeypatch) -> None:
+    from tests.ui.models.test_models_pane_support import open_models
+
+    models = await open_models(app, pilot)
+    monkeypatch.setattr(app.client, "unload", aboom)
+    models.model_actions.unload("llama3.2:latest")  # what k does on a loaded model
+
+
+async def _remote_pull(app, pilot, monkeypatch) -> None:
+    from tests.ui.models.test_models_pane_support import open_models
+    from tui.ui.models.pull_panel import PullPanel
+
+    await open_models(app, pilot)
+    monkeypatch.setattr(app.services.hosts, "named", boom)
+    app.query_one(PullPanel).pull_on_host("llama3.2", "other")  # what the pull dialog starts
+
+
+async def _compare_screen(app, pilot) -> Any:
+    from tui.ui.compare.screen import BenchScreen
+
+    await pilot.press("f10")
+    await wait_for(pilot, lambda: isinstance(app.screen, BenchScreen))
+    return app.screen
+
+
+def _before_bench_saved(app, monkeypatch) -> None:
+    from tui.service.bench.store import BenchStore
+
+    monkeypatch.setattr(BenchStore, "list_runs", aboom)
+
+
+async def _bench_saved(app, pilot, monkeypatch) -> None:
+    await pilot.press("f10")  # the saved runs are listed when the screen opens
+
+
+async def _bench_run(app, pilot, monkeypatch) -> None:
+    screen = await _compare_screen(app, pilot)
+    monkeypatch.setattr(screen, "_new_columns", aboom)
+    screen._run_compare(["llama3.2:latest"], "hello", {}, False)  # what F5 on the Compare tab starts
+
+
+async def _bench_misc(app, pilot, monkeypatch) -> None:
+    from tui.service.bench.store import BenchStore
+
+    screen = await _compare_screen(app, pilot)
+    monkeypatch.setattr(BenchStore, "delete", aboom)
+    screen._delete(1)  # what d on the Saved tab starts
+
+
+def _before_fleet(app, monkeypatch) -> None:
+    from tui.ui.monitor import fleet
+
+    monkeypatch.setattr(fleet.FleetWatcher, "run", aboom)
+
+
+async def _fleet(app, pilot, monkeypatch) -> None:
+    await pilot.press("f3")  # the watch starts when the Monitor is first shown
+
+
+def _before_tools(app, monkeypatch) -> None:
+    from tui.ui.tools.screen import ToolsScreen
+
+    monkeypatch.setattr(ToolsScreen, "show", lambda self: None)  # the list (and its timer) left out
+    monkeypatch.setattr(ToolsScreen, "_hub", boom)
+
+
+async def _tools(app, pilot, monkeypatch) -> None:
+    from tui.ui.tools.screen import ToolsScreen
+
+    app.push_screen(ToolsScreen())
+    await wait_for(pilot, lambda: isinstance(app.screen, ToolsScreen))
+    app.screen._start("calc")  # what s on a server starts
+
+
+def _before_connection(app, monkeypatch) -> None:
+    monkeypatch.setattr(app.connection, "run", aboom)
+
+
+def _before_start(app, monkeypatch) -> None:
+    monkeypatch.setattr(app, "_import_services", boom)
+
+
+def _before_warm(app, monkeypatch) -> None:
+    import tui.app
+
+    monkeypatch.setattr(tui.app, "_import_markdown", boom)
 
 
 def _before_monitor(app, monkeypatch) -> None:
     monkeypatch.setattr(app.sampler, "run", aboom)
 
 
-GROUPS: dict[str, tuple[Callable | None, Callable, str]] = {
-    "history": (_before_history, _nothing, "open the chat history failed"),
+# group → (patch before the app runs, what to do once it is ready — None: nothing, the failure
+# comes as the app starts —, what the toast says). The worker groups of tui/ (group=… or name=…).
+GROUPS: dict[str, tuple[Callable | None, Callable | None, str]] = {
+    "history": (_before_history, None, "open the chat history failed"),
     "send": (None, _send, "send a prompt failed"),
     "search": (None, _search, "search history failed"),
     "models-tags": (None, _models_tags, "list installed models failed"),
@@ -123,17 +225,33 @@ GROUPS: dict[str, tuple[Callable | None, Callable, str]] = {
     "compare-screen": (None, _compare_models, "list the installed models failed"),
     "palette": (None, _palette, "run 'Models: refresh' failed"),
     "request-pull": (None, _request_pull, "hand a pull to the Models pane failed"),
+    "status-ps": (None, _status_ps, "ask what is loaded failed"),
+    "model-action": (None, _model_action, "unload a model failed"),
+    "remote-pull": (None, _remote_pull, "pull a model on another host failed"),
+    "bench-saved": (_before_bench_saved, _bench_saved, "list the saved runs failed"),
+    "bench-run": (None, _bench_run, "compare the models failed"),
+    "bench-misc": (None, _bench_misc, "delete the saved run failed"),
+    "fleet": (_before_fleet, _fleet, "watch the [hosts] fleet failed"),
+    "tools": (_before_tools, _tools, "start a tool server failed"),
+    "connection": (_before_connection, None, "watch the Ollama server failed"),
+    "start": (_before_start, None, "start the history, server watch and sampler failed"),
+    "warm": (_before_warm, None, "load markdown and highlighting failed"),
 }
+
+# The groups that need a config: the fleet watch runs only with a [hosts] table.
+CONFIGS = {"fleet": '[hosts."other"]\nurl = "http://127.0.0.1:9"\nkind = "ollama"\n'}
 
 
 @pytest.mark.parametrize("group", list(GROUPS))
-async def test_a_failing_worker_is_a_toast_and_a_logged_traceback(sim, make_app, monkeypatch, group):
+async def test_a_failing_worker_is_a_toast_and_a_logged_traceback(sim, make_app, monkeypatch, tmp_path, group):
     before, trigger, what = GROUPS[group]
+    if group in CONFIGS:
+        (tmp_path / "config.toml").write_text(CONFIGS[group], encoding="utf-8")
     app = make_app(sim.url)
     if before is not None:
         before(app, monkeypatch)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        if group == "history":
+        if trigger is None:
             await wait_for(pilot, lambda: any(what in t for t in toasts(app)))
         else:
             await ready(app, pilot)

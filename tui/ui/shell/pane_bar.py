@@ -32,5 +32,6 @@ class PaneBar(Static):
                 # Shown by a marker and reverse video, not by colour alone.
                 items.append(Content.styled(f"▸{label}", "bold reverse $text-primary"))
             else:
-                items.append(Content.from_markup(f"[@click=app.show_pane('{pane_id}')] {label}[/]"))
+                # Built, not parsed: the key's label comes from [keys] ("ctrl+[" opens a tag).
+                items.append(Content(f" {label}").stylize(f"@click=app.show_pane('{pane_id}')"))
         return Content(" ").join(items)
