@@ -52,7 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str, code: int = 1) -> int:
-    print(f"{PROG}: {message}", file=sys.stderr)
+    """Every message to the terminal inert: it may quote a server's words or a name typed with escapes."""
+    from tui.service.untrusted import inert
+
+    print(f"{PROG}: {inert(message)}", file=sys.stderr)
     return code
 
 

@@ -64,6 +64,13 @@ def test_a_missing_model_fails_with_a_clear_message(sim, tmp_path, files):
     assert not [p for _m, p, _b in sim.requests if p == "/api/chat"]  # nothing was run
 
 
+def test_a_model_name_with_escapes_is_echoed_as_text(sim, tmp_path, files):
+    result = bench("--host", sim.url, "--models", "x\x1b]0;pwned\x07\u202e", "--db", files["db"], home=tmp_path)
+    assert result.returncode == 1 and "not installed" in result.stderr
+    assert "x␛]0;pwned␇⟨U+202E⟩" in result.stderr
+    assert not any(ch in result.stderr for ch in "\x1b\x07\u202e")
+
+
 def test_a_server_that_is_down_fails_with_a_clear_message(tmp_path, files):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
