@@ -23,7 +23,7 @@ from tests.ui.chat.test_chat_support import (
 from tui.simulator import Simulator
 from tui.ui.chat.toolcall import ToolCallTurn
 
-SERVER = str(Path(__file__).resolve().parents[1] / "tools" / "mcp_server.py")
+SERVER = str(Path(__file__).resolve().parents[2] / "tools" / "mcp_server.py")
 
 
 def config(tmp_path: Path, **chat: object) -> Path:
