@@ -11,6 +11,7 @@ import pyte
 import pytest
 
 from tests.e2e.tmux import TmuxApp, needs_tmux
+from tests.waiting import wait_sync
 from tui.simulator import Simulator
 
 pytestmark = [needs_tmux, pytest.mark.timeout(120)]
@@ -55,8 +56,20 @@ def conversation(screen: str, styled: str) -> list[list[tuple]]:
     return [row[left:] for row in cells(styled)[2:bottom]]
 
 
-def text_of(rows: list[list[tuple]]) -> list[str]:
-    return ["".join(c[0] for c in row) for row in rows]
+def settled(app: TmuxApp) -> tuple[str, str]:
+    """The screen (text, styled) once its conversation, colours included, is the same in two
+    captures 0.2 s apart: a history page's first paint can come before its code blocks' colours,
+    and the status line, the resource strip's CPU % and the key bar go on changing outside it."""
+    last: list = []
+
+    def same_twice() -> tuple[str, str] | None:
+        text, styled = app.screen(), app.screen(styled=True)
+        now = conversation(text, styled)
+        found = (text, styled) if last and last[-1] == now else None
+        last.append(now)
+        return found
+
+    return wait_sync(same_twice, 20.0, 0.2, what="the conversation settled")
 
 
 def test_a_streamed_reply_leaves_the_screen_history_draws(tmp_path):
@@ -67,18 +80,14 @@ def test_a_streamed_reply_leaves_the_screen_history_draws(tmp_path):
             app.wait_for("Ollama 0.33.0")
             app.type("Tell me about caches")
             app.press("Enter")
-            streamed = app.wait_for(lambda s: re.search(r"\d+ tokens ·", s) is not None, timeout=60)
+            app.wait_for(lambda s: re.search(r"\d+ tokens ·", s) is not None, timeout=60)
+            streamed, streamed_styled = settled(app)
             assert "STREAMDONE" in streamed  # followed to the end: the newest text is on screen
-            streamed_styled = app.screen(styled=True)
             app.press("C-l")  # the session list
             app.press("Enter")  # open the session: drawn from history
             # Drawn again from history once its stats line lacks "· ctx" (see below).
-            reopened = app.wait_for(lambda s: "STREAMDONE" in s and re.search(r"tokens ·.*ctx", s) is None)
-            reopened_styled = app.screen(styled=True)
-            # Settled: the conversation drawn again reads the same (the status line, the resource
-            # strip's CPU % and the key bar, outside it, go on changing).
-            again = app.screen()
-            assert text_of(conversation(again, again)) == text_of(conversation(reopened, reopened))
+            app.wait_for(lambda s: "STREAMDONE" in s and re.search(r"tokens ·.*ctx", s) is None)
+            reopened, reopened_styled = settled(app)
         finally:
             app.close()
     before, after = conversation(streamed, streamed_styled), conversation(reopened, reopened_styled)
@@ -90,9 +99,9 @@ def test_a_streamed_reply_leaves_the_screen_history_draws(tmp_path):
     assert after[stats][:cut] == before[stats][:cut]
     assert "".join(c[0] for c in after[stats][cut:]).strip() == ""
     before[stats] = after[stats] = []
-    diff = [(y, "".join(c[0] for c in a), "".join(c[0] for c in b))
+    diff = [(y, [(x, c, d) for x, (c, d) in enumerate(zip(a, b)) if c != d])
             for y, (a, b) in enumerate(zip(before, after)) if a != b]
-    assert diff == []
+    assert diff == [], diff  # row, then each differing cell: column, streamed, from history
     written = app.bytes_written()
     assert b"M\x1b[r" in written  # the reply's lines came up by terminal scrolls (DECSTBM + DL)
     assert re.search(rb"\x1b\[\d+X", written)  # and blank runs were erased (xterm-256color has bce)

@@ -24,7 +24,10 @@ def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     def factory(url: str, **kwargs) -> OllamaTUI:
         store = ConfigStore(kwargs.pop("config_path", tmp_path / "config.toml"))
         _config, issues = store.load()
-        client = OllamaClient(url, connect_timeout=0.5, retries=0)
+        # The app's own connect timeout (3 s): a loopback connect is instant, but a Pilot app on a
+        # loaded CI machine can be late to see it, and 0.5 s once failed a compare run there
+        # ("connection timed out"). A stopped server refuses at once whatever the timeout.
+        client = OllamaClient(url, retries=0)
         services = Services.build(store, provider=client,
                                   db_path=kwargs.pop("db_path", tmp_path / "history.sqlite3"),
                                   default_model=kwargs.pop("default_model", None),

@@ -42,7 +42,7 @@ class RoomForAll:
 class ActionsApp(App):
     def __init__(self, url: str, folder) -> None:
         super().__init__()
-        self.client = OllamaClient(url, connect_timeout=0.5, retries=0)
+        self.client = OllamaClient(url, retries=0)  # the app's connect timeout (tests/ui/conftest.py)
         self.services = Services.build(ConfigStore(folder / "config.toml"), url, db_path=":memory:",
                                        provider=self.client)
         self.monitor = RoomForAll()
