@@ -32,6 +32,17 @@ async def test_a_streamed_reply_arrives_in_pieces_and_ends_with_its_token_counts
     assert sim.requests[-1][3] == "Bearer sk-test"
 
 
+async def test_the_rate_counts_the_tokens_generated_between_the_first_and_the_last():
+    """Six tokens at 50 tok/s: five are generated between the first and the last seen, so the
+    rate is at most 50 (dividing six by that window read ~60)."""
+    with OpenAISimulator(token_rate=50, reply="one two three four five six") as sim:
+        async with OpenAIClient(sim.url + "/v1/") as client:
+            chunks = await collect(client)
+    stats = chunks[-1].stats
+    assert stats.eval_count == len(OpenAISimulator.tokens("one two three four five six")) == 6
+    assert 25 < stats.tokens_per_second <= 50 * 1.02  # slower only by this machine's own delays
+
+
 async def test_models_are_listed_from_v1_models():
     with OpenAISimulator(token_rate=0) as sim:
         async with OpenAIClient(sim.url) as client:

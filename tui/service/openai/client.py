@@ -432,6 +432,17 @@ class OpenAIClient:
             prompt_eval_count=int(usage.get("prompt_tokens") or 0),
             prompt_eval_duration=int(((first or end) - started) * 1e9),
             eval_count=count,
-            eval_duration=int(((last or end) - (first or end)) * 1e9),
+            eval_duration=_generation_ns(first, last, count),
         )
         yield ChatChunk(done=True, done_reason=reason or "stop", model=model, stats=stats)
+
+
+def _generation_ns(first: float | None, last: float | None, count: int) -> int:
+    """How long generating `count` tokens took, on this side's clock.
+
+    The first token is seen at `first` and the last at `last`: that window holds count − 1
+    tokens' generation, not count (Ollama's own eval_duration covers all of them). So the
+    window is scaled to `count` tokens, and count / duration is the rate the window shows."""
+    if first is None or last is None or count < 2 or last <= first:
+        return 0
+    return int((last - first) / (count - 1) * count * 1e9)
