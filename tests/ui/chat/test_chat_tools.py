@@ -8,7 +8,6 @@ import json
 import sys
 from pathlib import Path
 
-from tests.ui.conftest import wait_for
 from tests.ui.chat.test_chat_support import (
     chat,
     chat_requests,
@@ -20,6 +19,7 @@ from tests.ui.chat.test_chat_support import (
     text,
     toasts,
 )
+from tests.ui.conftest import wait_for
 from tui.simulator import Simulator
 from tui.ui.chat.toolcall import ToolCallTurn
 
@@ -54,6 +54,15 @@ async def settled(app, pilot, answers: int) -> None:
     pane = chat(app)
     await wait_for(pilot, lambda: len(replies(app)) >= answers and pane.streaming is None
                    and pane.turns.asking is None and not pane.turns.busy(), timeout=20)
+
+
+async def answer_call(app, pilot, prompt: str, key: str, answers: int) -> None:
+    """Send `prompt`, answer the tool call it asks about with `key` (y, n or a), wait for the
+    `answers`-th reply to settle."""
+    await send(app, pilot, prompt)
+    await asking(app, pilot)
+    await pilot.press(key)
+    await settled(app, pilot, answers)
 
 
 async def test_approve_runs_the_tool_and_the_answer_uses_its_result(make_app, tmp_path):
@@ -100,10 +109,7 @@ async def test_refuse_tells_the_model_and_it_goes_on(make_app, tmp_path):
         app = make_app(sim.url, config_path=config(tmp_path))
         async with app.run_test(size=(110, 40)) as pilot:
             await ready(app, pilot)
-            await send(app, pilot, "use the add tool with a=2 b=3")
-            await asking(app, pilot)
-            await pilot.press("n")
-            await settled(app, pilot, 1)
+            await answer_call(app, pilot, "use the add tool with a=2 b=3", "n", 1)
             assert calls_made(tmp_path) == []
             last = chat_requests(sim)[-1]["messages"][-1]
             assert last["role"] == "tool" and last["tool_name"] == "add" and "refused" in last["content"]
@@ -115,10 +121,7 @@ async def test_always_allow_runs_the_next_call_without_asking(make_app, tmp_path
         app = make_app(sim.url, config_path=config(tmp_path))
         async with app.run_test(size=(110, 40)) as pilot:
             await ready(app, pilot)
-            await send(app, pilot, "use the add tool with a=1 b=2")
-            await asking(app, pilot)
-            await pilot.press("a")
-            await settled(app, pilot, 1)
+            await answer_call(app, pilot, "use the add tool with a=1 b=2", "a", 1)
             await send(app, pilot, "use the add tool with a=3 b=4")
             await settled(app, pilot, 2)
             turns = tool_turns(app)
@@ -155,10 +158,7 @@ async def test_tool_error_is_shown_and_sent(make_app, tmp_path):
         app = make_app(sim.url, config_path=config(tmp_path))
         async with app.run_test(size=(110, 40)) as pilot:
             await ready(app, pilot)
-            await send(app, pilot, "use the fail tool")
-            await asking(app, pilot)
-            await pilot.press("y")
-            await settled(app, pilot, 1)
+            await answer_call(app, pilot, "use the fail tool", "y", 1)
             assert "✕ the tool reported an error" in text(app)
             last = chat_requests(sim)[-1]["messages"][-1]
             assert last["role"] == "tool" and "failed on purpose" in last["content"]
@@ -169,10 +169,7 @@ async def test_server_crash_mid_call_is_said_and_chat_goes_on(make_app, tmp_path
         app = make_app(sim.url, config_path=config(tmp_path))
         async with app.run_test(size=(110, 40)) as pilot:
             await ready(app, pilot)
-            await send(app, pilot, "use the crash tool")
-            await asking(app, pilot)
-            await pilot.press("y")
-            await settled(app, pilot, 1)
+            await answer_call(app, pilot, "use the crash tool", "y", 1)
             assert any("Tool server calc failed" in t for t in toasts(app))
             assert any("Tool server calc failed" in n for n in notices(app))
             assert "stopped during the call" in chat_requests(sim)[-1]["messages"][-1]["content"]
@@ -229,10 +226,7 @@ async def test_regenerate_reuses_the_results_and_esc_then_regenerate_asks_again(
         app = make_app(sim.url, config_path=config(tmp_path))
         async with app.run_test(size=(110, 40)) as pilot:
             await ready(app, pilot)
-            await send(app, pilot, "use the add tool with a=2 b=3")
-            await asking(app, pilot)
-            await pilot.press("y")
-            await settled(app, pilot, 1)
+            await answer_call(app, pilot, "use the add tool with a=2 b=3", "y", 1)
             await pilot.press("ctrl+r")  # a finished answer: answered again from the same result
             await wait_for(pilot, lambda: len(chat_requests(sim)) == 3)
             await settled(app, pilot, 1)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 
-from tests.ui.conftest import wait_for
 from tests.ui.chat.test_chat_support import (
     chat,
     chat_requests,
@@ -23,12 +22,14 @@ from tests.ui.chat.test_chat_support import (
 )
 from tests.ui.chat.test_chat_tools import (
     SERVER,
+    answer_call,
     asking,
     calls_made,
     config,
     settled,
     tool_turns,
 )
+from tests.ui.conftest import wait_for
 from tests.waiting import type_text
 from tui.simulator import Simulator
 
@@ -111,10 +112,7 @@ async def test_editing_the_message_of_a_tool_turn_moves_the_calls_to_an_earlier_
         app = make_app(sim.url, config_path=config(tmp_path))
         async with app.run_test(size=(110, 40)) as pilot:
             await ready(app, pilot)
-            await send(app, pilot, "use the add tool with a=2 b=3")
-            await asking(app, pilot)
-            await pilot.press("y")
-            await settled(app, pilot, 1)
+            await answer_call(app, pilot, "use the add tool with a=2 b=3", "y", 1)
             await send(app, pilot, "thanks, now say bye")
             await settled(app, pilot, 2)
             before = messages(db)
@@ -187,10 +185,7 @@ async def test_search_finds_a_tool_result_and_its_arguments_and_opens_the_call(m
         app = make_app(sim.url, config_path=config(tmp_path))
         async with app.run_test(size=(110, 30)) as pilot:
             pane = await ready(app, pilot)
-            await send(app, pilot, "use the add tool with a=4242 b=1")
-            await asking(app, pilot)
-            await pilot.press("y")
-            await settled(app, pilot, 1)
+            await answer_call(app, pilot, "use the add tool with a=4242 b=1", "y", 1)
             prompt = pane.query_one("PromptArea")
             for n in range(4):  # later turns, so the call is off screen at the bottom
                 prompt.focus()
