@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.ui.conftest import wait_for
 from tests.ui.chat.test_chat_support import ready, send, text, toasts
+from tests.ui.conftest import wait_for
 from tests.ui.models.test_models_pane_support import open_models
 from tests.waiting import type_text
 from tui.simulator import Simulator

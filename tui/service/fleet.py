@@ -41,11 +41,14 @@ KEEPALIVE = 120.0
 
 
 class FleetClient(Protocol):
-    """What the fleet watch needs of a host's client (the Ollama client has it). A client whose
+    """What the fleet watch needs of a host's client (every `Provider` has it). A client whose
     `supports("ps")` is false (an OpenAI-compatible server) is asked `ping()` instead of `ps()`."""
 
     base_url: str
+    kind: str
 
+    def supports(self, feature: str) -> bool: ...
+    async def ping(self) -> float: ...
     async def version(self) -> str: ...
     async def ps(self) -> list[RunningModel]: ...
     async def aclose(self) -> None: ...
@@ -104,15 +107,6 @@ class FleetSnapshot:
         return next((r for r in self.rows if r.name == name), None)
 
 
-def _has_ps(client: object) -> bool:
-    supports = getattr(client, "supports", None)
-    return bool(supports("ps")) if callable(supports) else True
-
-
-def _kind(client: object) -> str:
-    return "ollama" if _has_ps(client) else str(getattr(client, "kind", "openai"))
-
-
 class FleetWatcher:
     def __init__(self, hosts: Sequence[FleetHost], on_update: Callable[[FleetSnapshot], None], *,
                  interval: float = 2.0, prometheus: str | None = None, probe_timeout: float | None = None,
@@ -159,8 +153,8 @@ class FleetWatcher:
         self._hosts = list(hosts)
         for h in self._hosts:
             row = self._rows.get(h.name)
-            if row is None or row.url != h.client.base_url or row.kind != _kind(h.client):
-                self._rows[h.name] = HostRow(h.name, h.client.base_url, kind=_kind(h.client))
+            if row is None or row.url != h.client.base_url or row.kind != h.client.kind:
+                self._rows[h.name] = HostRow(h.name, h.client.base_url, kind=h.client.kind)
         self._wake.set()
 
     def poke(self) -> None:
@@ -213,7 +207,7 @@ class FleetWatcher:
             await self._close_readers(readers)
 
     async def _probe(self, host: FleetHost) -> None:
-        kind = _kind(host.client)
+        kind = host.client.kind
         before = self._rows.get(host.name) or HostRow(host.name, host.client.base_url, kind=kind)
         # The exporters are read alongside the server: a box whose Ollama is down may still
         # report its GPUs, and one whose exporter fails still chats.
@@ -226,7 +220,7 @@ class FleetWatcher:
         try:
             async with asyncio.timeout(self.probe_timeout):
                 started = time.perf_counter()
-                if _has_ps(host.client):
+                if host.client.supports("ps"):
                     loaded = tuple(await host.client.ps())
                 else:  # up from a cheap call; its load is in its serving metrics
                     await host.client.ping()  # type: ignore[attr-defined]

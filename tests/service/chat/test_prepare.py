@@ -15,6 +15,8 @@ class FakeServer:
     """A provider with these models (name → capabilities); counts /api/show."""
 
     features: frozenset[str] = frozenset()
+    kind = "ollama"
+    timings = "server"
 
     def __init__(self, host: Host, models: dict[str, tuple[str, ...]]) -> None:
         self.base_url = host.url

@@ -39,6 +39,8 @@ def test_the_ollama_client_is_a_provider_with_every_feature():
 
 class FakeProvider:
     features: frozenset[str] = frozenset()
+    kind = "ollama"
+    timings = "server"
 
     def __init__(self, host: Host) -> None:
         self.base_url = host.url

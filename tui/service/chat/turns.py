@@ -207,7 +207,7 @@ class ChatService:
             return []
         if (self.hosts.key, model) in self._no_tools:
             return []
-        if getattr(self.client, "kind", "ollama") != "openai":
+        if self.client.kind != "openai":
             capabilities = await self.capabilities(model)
             if capabilities is None or "tools" not in capabilities:
                 return []

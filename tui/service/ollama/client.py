@@ -83,6 +83,8 @@ class OllamaClient:
     It is a `tui.service.providers.Provider` offering every optional feature."""
 
     features: frozenset[str] = ALL_FEATURES
+    kind = "ollama"
+    timings = "server"
 
     # The transport's settings and counters (see OllamaTransport for each).
     base_url: _OnTransport[str] = _OnTransport()

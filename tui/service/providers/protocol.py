@@ -55,6 +55,11 @@ class FeatureUnavailable(errors.Unsupported):
 class Provider(Protocol):
     """One model server as the app uses it (see the module docstring)."""
 
+    #: Which API speaks behind it: "ollama" or "openai" (OpenAI-compatible servers).
+    kind: str
+    #: Who measures a reply's durations: "server" (Ollama reports them in its final chunk) or
+    #: "client" (the server reports only counts; the stats are this side's clock).
+    timings: str
     #: The server's URL as requests go to it.
     base_url: str
     #: The optional features this provider offers (a subset of ALL_FEATURES).

@@ -23,6 +23,7 @@ from tui.service.monitor.procs import ProcessScanner, local_port_from_host
 from tui.service.monitor.thresholds import Alert, ThresholdWatcher, fit_warning
 from tui.service.ollama.names import same_model
 from tui.service.untrusted import inert
+from tui.ui.access import tui_app
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -83,12 +84,13 @@ class MonitorFeed:
     """
 
     def __init__(self, app: App[Any], gpu_backend: GpuBackend | None = None) -> None:
-        self.app = app
-        config = app.config
+        self.app = app  # Textual's App API: workers, timers, toasts
+        self.tui = tui_app(app)  # what the app adds: its config, client and connection
+        config = self.tui.config
         self.gpu = gpu_backend if gpu_backend is not None else NvmlBackend()
         # While no server is found, a full process scan looks for a newly started one every 10 s
         # (a scan reads every process's name: ~2 ms for 65 processes, ~0.02 ms more for each).
-        self.scanner = ProcessScanner(local_port_from_host(app.client.base_url), rescan_interval=10.0)
+        self.scanner = ProcessScanner(local_port_from_host(self.tui.client.base_url), rescan_interval=10.0)
         self.thresholds = ThresholdWatcher(warn_levels(config.monitor))
         self.sampler = Sampler(
             self.gpu,
@@ -101,7 +103,7 @@ class MonitorFeed:
         self._subscribers: list[Subscriber] = []
         self._ps_cache: list[RunningModel] | None = None
         self._ps_at = float("-inf")  # monotonic time of the last /api/ps answer
-        self._ps_host = app.client.base_url
+        self._ps_host = self.tui.client.base_url
         self.ps_latency: float | None = None  # last /api/ps round trip, seconds
         self.alerts_shown = 0
         self._pending: dict[str, tuple[Alert, int]] = {}  # alert key -> (alert, seq it was raised at)
@@ -209,13 +211,13 @@ class MonitorFeed:
         if not size or snapshot is None or host is None or host.ram_available is None:
             return None
         try:
-            if any(same_model(name, m.name) for m in await self.app.client.ps()):
+            if any(same_model(name, m.name) for m in await self.tui.client.ps()):
                 return None
         except Exception:  # OllamaError and the like: the request itself will say what is wrong
             return None
         gpu = snapshot.gpu
         free_vram = sum(g.mem_free or 0 for g in gpu.gpus) if gpu.available and gpu.gpus else None
-        margin = self.app.config.monitor.fit_margin
+        margin = self.tui.config.monitor.fit_margin
         return fit_warning(size, free_vram, host.ram_available, margin, name=name)
 
     # -- /api/ps
@@ -223,13 +225,13 @@ class MonitorFeed:
         return any(w.wants_models for w in self._subscribers)
 
     async def _fetch_ps(self) -> list[RunningModel]:
-        client = self.app.client
+        client = self.tui.client
         if client.base_url != self._ps_host:  # the host was changed in the app
             self._ps_host = client.base_url
             self._ps_cache = None
             self.ps_latency = None
             self.scanner.port = local_port_from_host(client.base_url)
-        if self.app.connection.state.status == "down":
+        if self.tui.connection.state.status == "down":
             self._ps_cache = None
             raise ConnectionError("server not reachable")
         if not self._models_wanted():

@@ -26,6 +26,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from tui.service.fleet import FleetHosts, FleetSnapshot, FleetWatcher, HostRow
+from tui.ui.access import tui_app
 from tui.ui.monitor import fleet_text as ft
 from tui.ui.monitor.cards import Card
 from tui.ui.monitor.text import Levels, Line
@@ -69,7 +70,7 @@ class FleetFeed:
         self.published = 0  # FleetUpdated messages posted (tests, benchmarks)
         self._subscribers: list[Widget] = []
         self._flush: Timer | None = None
-        self._config: Config = app.config
+        self._config: Config = tui_app(app).config
 
     @property
     def configured(self) -> bool:
