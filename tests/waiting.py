@@ -5,7 +5,11 @@
 - `wait_sync(predicate)`: the same from plain threads (the simulator's own tests, a process
   started by the test).
 
-All three are bounded and fail the test loudly, naming the condition (`what`, else the
+`toasts_up(app)` and `new_toast(pilot, app, up)` wait for a toast by identity: counting toasts
+races their expiry (an older one timing out as the awaited one comes up leaves the count as it
+was).
+
+All three waits are bounded and fail the test loudly, naming the condition (`what`, else the
 predicate), instead of hoping; each returns the predicate's first true value (a scan's result,
 say). A predicate may also fail the test itself, at once (the process it waits on died).
 (tests/e2e/tmux.py waits on a real terminal's screen: a different thing, kept there.)
@@ -57,3 +61,17 @@ async def type_text(pilot: Any, text: str) -> None:
     """Type `text` into the focused widget key by key: a newline as Ctrl+J (the chat prompt's
     newline; Enter would send), a space as "space"."""
     await pilot.press(*("ctrl+j" if ch == "\n" else "space" if ch == " " else ch for ch in text))
+
+
+def toasts_up(app: Any) -> set[str]:
+    """The identities of the toasts up now (take before the action whose toast is awaited)."""
+    return {n.identity for n in app._notifications}
+
+
+async def new_toast(pilot: Any, app: Any, up: set[str], containing: str = "", timeout: float = 10.0) -> str:
+    """Wait for a toast that was not among `up` (and holds `containing`); its "title: message"."""
+    def fresh() -> str | None:
+        return next((f"{n.title}: {n.message}" for n in app._notifications
+                     if n.identity not in up and containing in f"{n.title}: {n.message}"), None)
+
+    return await wait_for(pilot, fresh, timeout, what=f"a new toast holding {containing!r}")

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from tests.ui.chat.test_chat_support import ready, send, text, toasts
 from tests.ui.conftest import wait_for
 from tests.ui.models.test_models_pane_support import open_models
-from tests.waiting import type_text
+from tests.waiting import new_toast, toasts_up, type_text
 from tui.simulator import Simulator
 from tui.ui.chat.session_options import SessionOptionsDialog
 
@@ -221,14 +221,12 @@ async def typed_into_forms_is_text(make_app, tmp_path, typed: list[str]) -> None
         except AssertionError:
             raise AssertionError(f"not met: {what}; typed {typed!r}\n{text(app)}\n{toasts(app)}") from None
 
-    def shown_ids() -> set[str]:
-        return {n.identity for n in app._notifications}
-
-    async def a_new_toast(seen: set[str], what: str) -> str:
-        """The text of a toast that was not up in `seen`. Counting toasts raced their expiry: an
-        earlier toast timing out as this one came up left the count where it was."""
-        await until(lambda: shown_ids() - seen, what)
-        return next(f"{n.title}: {n.message}" for n in app._notifications if n.identity not in seen)
+    async def a_new_toast(up: set[str], what: str) -> str:
+        """A toast that was not up before (see tests.waiting.new_toast), failing as `until` does."""
+        try:
+            return await new_toast(pilot, app, up)
+        except AssertionError:
+            raise AssertionError(f"not met: {what}; typed {typed!r}\n{text(app)}\n{toasts(app)}") from None
 
     with Simulator(token_rate=0, pull_rate=0, reply="ok") as sim:
         app = make_app(sim.url)
@@ -263,11 +261,11 @@ async def typed_into_forms_is_text(make_app, tmp_path, typed: list[str]) -> None
                     await pilot.click("#--content-tab-batch")  # the Batch tab
                 await until(lambda f=field: screen.query_one(f, Input).region.width, f"{field} shown")
                 screen.query_one(field, Input).focus()
-                seen = shown_ids()
+                up = toasts_up(app)
                 await type_text(pilot, value)
                 await until(lambda v=value, f=field: shown(v, screen.query_one(f, Input)), f"{value!r} shown in {field}")
                 await pilot.press("ctrl+r")
-                toast = await a_new_toast(seen, f"{field}: a toast")
+                toast = await a_new_toast(up, f"{field}: a toast")
                 assert any(w in toast for w in ("no prompt file", "cannot read", "holds no prompts")), toast
             await pilot.press("escape")
             await until(lambda: not isinstance(app.screen, BenchScreen), "the bench screen closed")
@@ -281,9 +279,9 @@ async def typed_into_forms_is_text(make_app, tmp_path, typed: list[str]) -> None
             await pilot.press("down", "down")
             await type_text(pilot, typed[7])
             await until(lambda: shown(typed[7]), f"{typed[7]!r} shown in the field")
-            seen = shown_ids()
+            up = toasts_up(app)
             await pilot.press("f5")
-            await a_new_toast(seen, "F5: a toast")
+            await a_new_toast(up, "F5: a toast")
             assert app.is_running and app.return_code is None
             assert not any("went wrong" in t for t in toasts(app)), toasts(app)  # no worker failed
 

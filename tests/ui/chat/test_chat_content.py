@@ -8,7 +8,6 @@ import zlib
 
 from textual.widgets import Collapsible
 
-from tests.ui.conftest import wait_for
 from tests.ui.chat.test_chat_support import (
     chat_requests,
     messages,
@@ -18,10 +17,10 @@ from tests.ui.chat.test_chat_support import (
     rows,
     send,
     text,
-    toasts,
     user_turns,
 )
-from tests.waiting import type_text
+from tests.ui.conftest import wait_for
+from tests.waiting import new_toast, toasts_up, type_text
 from tui.service.history import HistoryStore
 from tui.simulator import Simulator
 from tui.ui.chat.messages import Notice
@@ -181,12 +180,13 @@ async def test_an_empty_prompt_is_refused(make_app, tmp_path):
         app = make_app(sim.url)
         async with app.run_test(size=(80, 24)) as pilot:
             await ready(app, pilot)
+            up = toasts_up(app)
             await pilot.press("enter")
-            await wait_for(pilot, lambda: any("prompt is empty" in t for t in toasts(app)))
+            await new_toast(pilot, app, up, "prompt is empty")
             await type_text(pilot, "   \n  ")
+            up = toasts_up(app)
             await pilot.press("enter")
-            await pilot.pause()
-            assert sum("prompt is empty" in t for t in toasts(app)) == 2
+            await new_toast(pilot, app, up, "prompt is empty")  # blanks are empty too
             assert chat_requests(sim) == [] and not user_turns(app)
             assert messages(tmp_path / "history.sqlite3") == []
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.conftest import wait_for
 from tests.ui.chat.test_chat_support import (
     chat_requests,
     ready,
@@ -15,7 +14,8 @@ from tests.ui.chat.test_chat_support import (
     text,
     toasts,
 )
-from tests.waiting import type_text
+from tests.ui.conftest import wait_for
+from tests.waiting import new_toast, toasts_up, type_text
 from tui.service.ollama import OllamaClient
 from tui.simulator import Simulator
 from tui.simulator.openai import OpenAISimulator
@@ -89,9 +89,10 @@ async def test_the_palette_points_the_chat_at_a_host_and_the_session_remembers_i
         pane = await ready(app, pilot)
         await wait_for(pilot, lambda: "connected" in status(app))
         assert "@ A" in header(app) and " A " in status(app)
+        up = toasts_up(app)
         await palette(pilot, app, "Chat on host: B")
+        await new_toast(pilot, app, up, "Chat on host B")  # read first: it is up for 4 s
         await wait_for(pilot, lambda: "@ B" in header(app) and "connected" in status(app) and " B " in status(app))
-        assert any("Chat on host B" in t for t in toasts(app))
         await send(app, pilot, "hello bee", replies_count=1)
         assert [r["messages"][-1]["content"] for r in chat_requests(b)] == ["hello bee"]
         assert chat_requests(a) == []
@@ -107,10 +108,11 @@ async def test_the_palette_points_the_chat_at_a_host_and_the_session_remembers_i
         await send(app, pilot, "hello ay", replies_count=1)
         assert [s["host"] for s in sessions(db)] == ["B", "A"]
         assert len(chat_requests(a)) == 1
+        up = toasts_up(app)
         await pilot.press("ctrl+l", "down", "enter")  # the older session: B's
+        await new_toast(pilot, app, up, "this session's host")
         await wait_for(pilot, lambda: pane.session is not None and pane.session.title == "hello bee")
         await wait_for(pilot, lambda: app.services.hosts.host.name == "B" and "@ B" in header(app))
-        assert any("this session's host" in t for t in toasts(app))
         await send(app, pilot, "again", replies_count=2)
         assert [r["messages"][-1]["content"] for r in chat_requests(b)] == ["hello bee", "again"]
 
@@ -178,9 +180,10 @@ async def test_a_model_on_several_hosts_goes_to_the_one_that_has_it_loaded(fleet
         await pilot.press("ctrl+o")
         await wait_for(pilot, lambda: isinstance(app.screen, PickDialog), timeout=10)
         await type_text(pilot, "any of")
+        up = toasts_up(app)
         await pilot.press("enter")
+        await new_toast(pilot, app, up, "chose B, where it is loaded")
         await wait_for(pilot, lambda: app.services.hosts.host.name == "B")
-        assert any("chose B, where it is loaded" in t for t in toasts(app))
         await send(app, pilot, "where", replies_count=1)
         assert chat_requests(b)[-1]["messages"][-1]["content"] == "where" and chat_requests(a) == []
 
