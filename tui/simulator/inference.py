@@ -27,7 +27,6 @@ from tui.simulator.support import (
     default_reply,
     json_reply,
     last_user_text,
-    parse_name,
     pick_tools,
     rfc3339_local,
     rfc3339_utc,
@@ -144,14 +143,7 @@ def _infer(state: SimState, req: Request, resp: Response, *, chat: bool) -> None
     t0 = time.monotonic()
     body = req.body
     raw = body_str(body, "model")
-    if not raw:
-        raise HTTPError(400, "model is required")
-    n = parse_name(raw)
-    if n is None:
-        raise HTTPError(400, "invalid model name")
-    inst = state.lookup(n)
-    if inst is None:
-        raise HTTPError(404, f"model '{raw}' not found")
+    n, inst = state.find(raw)
     keep_alive = body_keep_alive(body)
     options = body.get("options") or {}
     if not isinstance(options, dict):
@@ -359,14 +351,7 @@ def _vector(n: Name, spec: M.ModelSpec, text: str, dims: int = 0) -> list[float]
 
 def _embed_common(state: SimState, req: Request) -> tuple[str, Name, Installed, float | None, dict]:
     raw = body_str(req.body, "model")
-    if not raw:
-        raise HTTPError(400, "model is required")
-    n = parse_name(raw)
-    if n is None:
-        raise HTTPError(400, "invalid model name")
-    inst = state.lookup(n)
-    if inst is None:
-        raise HTTPError(404, f"model '{raw}' not found")
+    n, inst = state.find(raw)
     options = req.body.get("options") or {}
     if not isinstance(options, dict):
         raise HTTPError(400, "json: cannot unmarshal options into Go struct field .options")

@@ -32,15 +32,7 @@ def handle_tags(state: SimState, req: Request, resp: Response) -> None:
 
 
 def handle_show(state: SimState, req: Request, resp: Response) -> None:
-    raw = body_str(req.body, "model") or body_str(req.body, "name")
-    if not raw:
-        raise HTTPError(400, "model is required")
-    n = parse_name(raw)
-    if n is None:
-        raise HTTPError(400, "invalid model name")
-    inst = state.lookup(n)
-    if inst is None:
-        raise HTTPError(404, f"model '{raw}' not found")
+    _n, inst = state.find(body_str(req.body, "model") or body_str(req.body, "name"))
     spec = inst.spec
     system = body_str(req.body, "system")
     if system:

@@ -164,6 +164,19 @@ class SimState:
         with self.lock:
             return self.installed.get(n.key)
 
+    def find(self, raw: str) -> tuple[Name, Installed]:
+        """The installed model a request names (`raw`, as sent), or the error Ollama answers:
+        400 when no name or no valid one is given, 404 when it is not installed."""
+        if not raw:
+            raise HTTPError(400, "model is required")
+        n = parse_name(raw)
+        if n is None:
+            raise HTTPError(400, "invalid model name")
+        inst = self.lookup(n)
+        if inst is None:
+            raise HTTPError(404, f"model '{raw}' not found")
+        return n, inst
+
 
 def model_name(name: str) -> Name:
     """A model name parsed, or ValueError (for the Simulator's knobs: a test's typo)."""
