@@ -506,7 +506,8 @@ class OllamaTUI(App[None]):
     def action_tools(self) -> None:
         from tui.ui.tools.screen import ToolsScreen
 
-        self.push_screen(ToolsScreen())
+        session = self.query_one(ChatPane).session
+        self.push_screen(ToolsScreen(session.id if session is not None else None))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         from tui.ui.keymap import keys_label

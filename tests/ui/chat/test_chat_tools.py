@@ -128,6 +128,18 @@ async def test_always_allow_runs_the_next_call_without_asking(make_app, tmp_path
             assert len(turns) == 2 and not turns[1].asking and turns[1].result == "7"
             assert calls_made(tmp_path) == ["add 1 2", "add 3 4"]
             assert "always allowed" in text(app)
+            app.action_tools()  # the Tools view (palette → Tools) marks it for this chat
+            await wait_for(pilot, lambda: "✓ always allowed in this chat add" in text(app))
+            await pilot.press("escape")
+            # The permission belongs to that chat: a new chat asks again, and its Tools view
+            # marks nothing.
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda: chat(app).session is None and not tool_turns(app))
+            await answer_call(app, pilot, "use the add tool with a=5 b=6", "y", 1)
+            assert calls_made(tmp_path)[-1] == "add 5 6"
+            app.action_tools()
+            await wait_for(pilot, lambda: "✓ add" in text(app))
+            assert "always allowed" not in text(app)
 
 
 async def test_two_calls_in_one_turn_and_another_round(make_app, tmp_path):

@@ -156,7 +156,7 @@ async def test_switching_a_server_off_in_the_tools_view_offers_none_of_its_tools
             await wait_for(pilot, lambda: "● calc  not started" in text(app))
             await pilot.press("space")  # the server is the first line
             await wait_for(pilot, lambda: "○ calc  off" in text(app))
-            assert any("Server calc: off for this session" in t for t in toasts(app))
+            assert any("Server calc: off until you quit" in t for t in toasts(app))
             await pilot.press("escape")
             await send(app, pilot, "use the add tool with a=2 b=3", replies_count=1)
             await idle(app, pilot)

@@ -72,7 +72,7 @@ class ServerState:
     state: State = "not started"
     reason: str = ""
     tools: list[ToolInfo] = field(default_factory=list)
-    off: bool = False  # switched off for the session (the Tools view)
+    off: bool = False  # switched off until the app quits (the Tools view)
     _session: ClientSession | None = field(default=None, repr=False)
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
@@ -106,9 +106,21 @@ class ToolHub:
         self.servers: dict[str, ServerState] = {name: ServerState(cfg) for name, cfg in servers.items()}
         self.timeout = timeout
         self.on_state = on_state
-        self.tools_off: set[str] = set()  # tool names switched off for the session
-        self.allowed: set[str] = set()  # tool names the user allowed to run without asking
+        self.tools_off: set[str] = set()  # tool names switched off until the app quits
+        # chat session id → the tool names the user allowed to run without asking in that chat
+        self._allowed: dict[int, set[str]] = {}
         self._closing = False
+
+    # -- what runs without asking ---------------------------------------------------------------
+
+    def allowed(self, session_id: int | None) -> frozenset[str]:
+        """The tools "always allow" was answered for in this chat (none for no chat): a
+        permission given in one chat is not carried into another."""
+        return frozenset(self._allowed.get(session_id, ())) if session_id is not None else frozenset()
+
+    def allow(self, session_id: int, tool: str) -> None:
+        """From now on `tool` runs without asking in this chat (until the app quits)."""
+        self._allowed.setdefault(session_id, set()).add(tool)
 
     # -- what is offered ---------------------------------------------------------------------
 

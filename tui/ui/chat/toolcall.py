@@ -40,7 +40,7 @@ class ToolCallTurn(Vertical, can_focus=True):
     BINDINGS = [
         Binding("y", "answer('run')", "Run the tool", id="tool_run"),
         Binding("n", "answer('refuse')", "Refuse", id="tool_refuse"),
-        Binding("a", "answer('always')", "Always allow this tool (this session)", id="tool_always"),
+        Binding("a", "answer('always')", "Always allow this tool (in this chat)", id="tool_always"),
     ]
 
     def __init__(self, name: str, arguments: Mapping[str, Any], *, result: str | None = None,
@@ -73,7 +73,7 @@ class ToolCallTurn(Vertical, can_focus=True):
         self.add_class("-asking")
         self.query_one(".tool-state", Static).update(Content.from_markup(
             "[b]Run this tool?[/b]  [b]y[/b] run · [b]n[/b] refuse · [b]a[/b] always allow "
-            "[b]$tool[/b] this session", tool=inert_short(self.tool, 80)))
+            "[b]$tool[/b] in this chat", tool=inert_short(self.tool, 80)))
         self.screen.set_focus(self)
         self.scroll_visible(animate=False)
         try:

@@ -251,7 +251,7 @@ class TurnRunner:
                 note = ""
                 if call.error:  # not runnable as made: shown and sent to the model as the result
                     answer, note = "refuse", "not run"
-                elif hub is not None and call.name in hub.allowed:
+                elif hub is not None and call.name in hub.allowed(session.id):
                     answer, note = "run", "always allowed"
                 else:
                     self.asking = widget
@@ -264,8 +264,8 @@ class TurnRunner:
                             pane.refresh_bindings()
                             pane.focus_default()
                 if answer == "always" and hub is not None:
-                    hub.allowed.add(call.name)
-                    note = f"{call.name} now runs without asking this session"
+                    hub.allow(session.id, call.name)
+                    note = f"{call.name} now runs without asking in this chat"
                 if answer != "refuse":
                     widget.running(" — Esc stops it")
                     self.running, in_flight = widget, (call, widget)

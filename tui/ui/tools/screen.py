@@ -1,6 +1,7 @@
 """The Tools view (palette → Tools): the MCP servers of [mcp.servers], their state (not started,
 running, failed: reason) and their tools; Space switches the selected server or tool off (or
-on again) for this session, s starts (or restarts) the selected server."""
+on again) until the app quits, s starts (or restarts) the selected server. A tool the open chat
+always allows says so."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ _STATE_STYLE = {"running": "$text-success", "failed": "$text-error", "starting":
 class ToolsScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape,q", "dismiss", "Close", id="tools_close"),
-        Binding("space", "toggle", "Switch off / on (this session)", id="tools_toggle"),
+        Binding("space", "toggle", "Switch off / on (until you quit)", id="tools_toggle"),
         Binding("s", "start", "Start / restart the server", id="tools_start"),
     ]
     DEFAULT_CSS = """
@@ -33,9 +34,13 @@ class ToolsScreen(ModalScreen[None]):
     ToolsScreen OptionList { height: 1fr; }
     """
 
+    def __init__(self, session_id: int | None = None) -> None:
+        super().__init__()
+        self.session_id = session_id  # the open chat's: the tools it always allows are marked
+
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Tools — MCP servers of [mcp.servers] · Space: off/on for this session · "
+            yield Static("Tools — MCP servers of [mcp.servers] · Space: off/on until you quit · "
                          "s: start/restart · Esc closes", classes="title", markup=False)
             yield OptionList(id="tools-list")
 
@@ -52,6 +57,7 @@ class ToolsScreen(ModalScreen[None]):
         options = self.query_one(OptionList)
         highlighted = options.highlighted_option.id if options.highlighted_option else None
         items: list[Option] = []
+        allowed = hub.allowed(self.session_id) if hub is not None else frozenset()
         if hub is None or not hub.servers:
             items.append(Option(Content("No MCP servers configured: add [mcp.servers.<name>] tables to the "
                                         "config (see the README's Tools section)."), id="none", disabled=True))
@@ -74,7 +80,7 @@ class ToolsScreen(ModalScreen[None]):
                     continue
                 for tool in server.tools:
                     off = tool.name in hub.tools_off
-                    mark = "✕ off" if off else ("✓ always allowed" if tool.name in hub.allowed else "✓")
+                    mark = "✕ off" if off else ("✓ always allowed in this chat" if tool.name in allowed else "✓")
                     text = (Content("    ") + Content.styled(f"{mark} ", "$text-muted" if off else "$text-success")
                             + Content.styled(tool.name, "strike" if off else "bold")
                             + Content.styled(f"  {inert_short(tool.description.splitlines()[0] if tool.description else '', 80)}",
@@ -101,11 +107,11 @@ class ToolsScreen(ModalScreen[None]):
         if kind == "server":
             server = hub.servers[name]
             hub.set_server_off(name, not server.off)
-            self.notify(f"Server {name}: {'off' if server.off else 'on'} for this session", timeout=2)
+            self.notify(f"Server {name}: {'off' if server.off else 'on'} until you quit", timeout=2)
         else:
             off = name not in hub.tools_off
             hub.set_tool_off(name, off)
-            self.notify(f"Tool {name}: {'off' if off else 'on'} for this session", timeout=2)
+            self.notify(f"Tool {name}: {'off' if off else 'on'} until you quit", timeout=2)
         self.show()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
