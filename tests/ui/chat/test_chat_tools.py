@@ -129,7 +129,7 @@ async def test_always_allow_runs_the_next_call_without_asking(make_app, tmp_path
             assert calls_made(tmp_path) == ["add 1 2", "add 3 4"]
             assert "always allowed" in text(app)
             app.action_tools()  # the Tools view (palette → Tools) marks it for this chat
-            await wait_for(pilot, lambda: "✓ always allowed in this chat add" in text(app))
+            await wait_for(pilot, lambda: "✓ add  · always allowed in this chat" in text(app))
             await pilot.press("escape")
             # The permission belongs to that chat: a new chat asks again, and its Tools view
             # marks nothing.

@@ -80,9 +80,11 @@ class ToolsScreen(ModalScreen[None]):
                     continue
                 for tool in server.tools:
                     off = tool.name in hub.tools_off
-                    mark = "✕ off" if off else ("✓ always allowed in this chat" if tool.name in allowed else "✓")
+                    mark = "✕ off" if off else "✓"
+                    always = "  · always allowed in this chat" if tool.name in allowed and not off else ""
                     text = (Content("    ") + Content.styled(f"{mark} ", "$text-muted" if off else "$text-success")
                             + Content.styled(tool.name, "strike" if off else "bold")
+                            + Content.styled(always, "$text-success")
                             + Content.styled(f"  {inert_short(tool.description.splitlines()[0] if tool.description else '', 80)}",
                                              "$text-muted"))
                     items.append(Option(text, id=f"tool:{tool.name}"))
