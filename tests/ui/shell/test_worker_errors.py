@@ -180,6 +180,23 @@ async def _fleet(app, pilot, monkeypatch) -> None:
     await pilot.press("f3")  # the watch starts when the Monitor is first shown
 
 
+async def _fleet_close(app, pilot, monkeypatch) -> None:
+    from dataclasses import replace
+
+    from tui.ui.monitor.fleet import FleetFeed
+
+    await pilot.press("f3")
+    await wait_for(pilot, lambda: app.fleet.watcher is not None)
+    monkeypatch.setattr(FleetFeed, "_close", staticmethod(aboom))
+    app.fleet.apply_config(replace(app.config, hosts={}))  # what saving the config without the host does
+
+
+async def _relist_chats(app, pilot, monkeypatch) -> None:
+    screen = await _compare_screen(app, pilot)
+    monkeypatch.setattr(app.query_one(ChatPane), "refresh_sessions", aboom)
+    screen._list_chats_again()  # what a finished batch starts
+
+
 def _before_tools(app, monkeypatch) -> None:
     from tui.ui.tools.screen import ToolsScreen
 
@@ -232,6 +249,8 @@ GROUPS: dict[str, tuple[Callable | None, Callable | None, str]] = {
     "bench-run": (None, _bench_run, "compare the models failed"),
     "bench-misc": (None, _bench_misc, "delete the saved run failed"),
     "fleet": (_before_fleet, _fleet, "watch the [hosts] fleet failed"),
+    "fleet-close": (None, _fleet_close, "close the clients of hosts no longer watched failed"),
+    "relist-chats": (None, _relist_chats, "list the chats again failed"),
     "tools": (_before_tools, _tools, "start a tool server failed"),
     "connection": (_before_connection, None, "watch the Ollama server failed"),
     "start": (_before_start, None, "start the history, server watch and sampler failed"),
@@ -239,7 +258,8 @@ GROUPS: dict[str, tuple[Callable | None, Callable | None, str]] = {
 }
 
 # The groups that need a config: the fleet watch runs only with a [hosts] table.
-CONFIGS = {"fleet": '[hosts."other"]\nurl = "http://127.0.0.1:9"\nkind = "ollama"\n'}
+CONFIGS = {group: '[hosts."other"]\nurl = "http://127.0.0.1:9"\nkind = "ollama"\n'
+           for group in ("fleet", "fleet-close")}
 
 
 @pytest.mark.parametrize("group", list(GROUPS))

@@ -384,10 +384,15 @@ class BenchScreen(Screen[None]):
         bar.update(total=run.total, progress=0)
         result = await self._execute(run, save=False)  # the batch saves itself (its id tags the sessions)
         status.update(Text(f"Batch #{result.id} {result.status}: {len(run.session_ids)} chat sessions written"))
+        self._list_chats_again()
+        self.show_results(result)
+
+    def _list_chats_again(self) -> None:
+        """The chat's session list, after a batch wrote sessions into the history."""
         chat = self.app.query_one(ChatPane)
         if chat.store is not None:
-            self.run_worker(chat.refresh_sessions(), exit_on_error=False, description="list the chats again")
-        self.show_results(result)
+            self.run_worker(chat.refresh_sessions(), group="relist-chats", exit_on_error=False,
+                            description="list the chats again")
 
     async def _execute(self, run: Run, *, save: bool = True) -> BenchResult:
         """Run, then remember and save the result however it ended."""

@@ -142,7 +142,7 @@ class FleetFeed:
         self.watcher.interval = self.interval
         self.watcher.set_hosts(self.hosts.hosts)  # probes the new ones now
         if stale:
-            self.app.run_worker(self._close(stale), name="fleet-close", exit_on_error=False,
+            self.app.run_worker(self._close(stale), name="fleet-close", group="fleet-close", exit_on_error=False,
                                 description="close the clients of hosts no longer watched")
         self.latest = self.watcher.snapshot
         self._publish()
