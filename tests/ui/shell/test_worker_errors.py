@@ -380,3 +380,38 @@ async def test_a_saved_log_level_applies_at_once_unless_the_flag_set_one(sim, ma
         app.config_store.save()
         app.apply_config()
         assert logging.getLevelName(logging.getLogger("tui").level) == level
+
+
+async def test_a_screen_closed_while_its_worker_waits_is_no_error_to_show(sim, make_app, monkeypatch):
+    """F10 twice in a row: the Compare screen's model listing returns after the screen's widgets
+    were removed and before Textual cancels the screen's workers. Its query for a widget that
+    is gone is no failure to show (the log says it stopped, at info level)."""
+    import asyncio
+
+    from textual.css.query import NoMatches
+    from textual.widgets import SelectionList
+
+    import tui.ui.compare.screen as compare
+
+    gate = asyncio.Event()
+
+    async def listing(*_args: Any, **_kwargs: Any) -> list:
+        await gate.wait()  # the answer comes as the screen's widgets are being removed
+        return []
+
+    monkeypatch.setattr(compare, "list_everywhere", listing)
+    monkeypatch.setattr(SelectionList, "on_unmount", lambda self: gate.set(), raising=False)
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f10")
+        await wait_for(pilot, lambda: isinstance(app.screen, compare.BenchScreen))
+        worker = next(w for w in app.workers if w.group == "bench-models")
+        await pilot.press("f10")
+        await wait_for(pilot, lambda: worker.is_finished and not isinstance(app.screen, compare.BenchScreen))
+        assert isinstance(worker.error, NoMatches)  # the race happened: the listing found no list
+        await pilot.pause(0.1)
+        assert not any("went wrong" in t for t in toasts(app)), toasts(app)
+        log = paths.log_path()
+        assert not log.exists() or "list the installed models failed" not in log.read_text(encoding="utf-8")
+        assert app.is_running

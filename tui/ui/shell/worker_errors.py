@@ -14,6 +14,7 @@ import logging
 from time import monotonic
 from typing import TYPE_CHECKING
 
+from textual.css.query import NoMatches
 from textual.worker import Worker, WorkerState
 from textual.worker_manager import WorkerManager
 
@@ -47,12 +48,32 @@ def failure_text(worker: Worker, error: BaseException) -> str:
 TOAST_TIMEOUT = 10.0
 
 
+def closed_meanwhile(app: App, worker: Worker) -> bool:
+    """The worker's screen was closed while the worker waited (F10 twice, Esc on a dialog), and
+    what failed was a query for one of that screen's widgets, gone with it. Textual cancels a
+    screen's workers only once all of its widgets are removed, so a worker that resumes in
+    between finds none: not a failure to show."""
+    from textual.screen import Screen
+
+    if not isinstance(worker.error, NoMatches) or worker.node is app:
+        return False
+    node = worker.node
+    try:
+        screen = node if isinstance(node, Screen) else node.screen  # type: ignore[attr-defined]
+    except Exception:  # no screen: the widget itself was removed
+        return True
+    return screen not in app.screen_stack
+
+
 def report(app: App, worker: Worker, shown: dict[str, float] | None = None) -> None:
     """Log one failed worker with its traceback, and toast it — unless the same toast is still
     on screen (`shown`: text → when it was shown): a worker run at each key (search) that fails
     each time is logged each time and shown once."""
     error = worker.error
     if error is None:
+        return
+    if closed_meanwhile(app, worker):
+        log.info("%s stopped: its screen was closed meanwhile (%s)", what_failed(worker), error)
         return
     log.error("%s failed (worker %r, group %r, started by %s)", what_failed(worker), worker.name,
               worker.group, type(worker.node).__name__, exc_info=(type(error), error, error.__traceback__))
