@@ -13,7 +13,7 @@ __all__ = [
 _WHERE = {
     "PullJob": "manager",
     "PullManager": "manager",
-    "ensure_free_space": "manager",
+    "ensure_free_space": "space",
 }
 
 
