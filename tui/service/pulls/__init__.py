@@ -5,6 +5,7 @@ from __future__ import annotations
 from tui.lazy import lazy_exports
 
 __all__ = [
+    "ProviderOpener",
     "PullJob",
     "PullManager",
     "ensure_free_space",
@@ -13,6 +14,7 @@ __all__ = [
 _WHERE = {
     "PullJob": "manager",
     "PullManager": "manager",
+    "ProviderOpener": "manager",
     "ensure_free_space": "space",
 }
 

@@ -152,12 +152,15 @@ class PullRow(Widget):
     # -- text ---------------------------------------------------------------------------------
 
     def title(self) -> str:
+        """The model, with the host when the job runs on another one ("llama3.2 @ gpu2"); the
+        caller makes it inert (the host's name is config text, the model's may be a server's)."""
         job = self.job
+        name = f"{job.name} @ {job.host}" if job.host else job.name
         if job.kind == "create":
-            return f"create {job.name}"
+            return f"create {name}"
         if self.update_check:
-            return f"update {job.name}"
-        return job.name
+            return f"update {name}"
+        return name
 
     def percent_text(self) -> str:
         if self.job.state == "success":
