@@ -140,6 +140,29 @@ async def test_a_job_on_another_host_names_it_and_posts_no_finished(sim, tmp_hom
             assert "tiny:latest" in b.installed() and "tiny:latest" not in sim.installed()
 
 
+async def test_a_broken_opener_is_the_rows_error_not_a_crash(sim, tmp_home, monkeypatch):
+    """The job's provider is opened when it starts: anything that goes wrong there (a bug, a
+    host that cannot be reached) ends the job in error with the reason, made inert."""
+    (tmp_home / "config.toml").write_text(f'[hosts.A]\nurl = "{sim.url}"\n\n[hosts.B]\nurl = "http://127.0.0.1:9"\n')
+    app = PanelApp(sim.url, tmp_home)
+    store = ConfigStore(tmp_home / "config.toml")
+    store.load()
+    app.services = Services.build(store, sim.url, db_path=":memory:", provider=app.client)
+
+    def broken(_host):
+        raise ValueError("no [b]provider[/b] \x1b[31m")
+
+    async with app.run_test(size=(100, 24)) as pilot:
+        panel = app.query_one(PullPanel)
+        monkeypatch.setattr(app.services.hosts, "borrow", broken)
+        panel.start_pull("tiny @ B")
+        await wait_for(pilot, lambda: "Pull failed: tiny on B: no [b]provider[/b] ␛[31m" in toasts(app))
+        [row] = panel.pull_list.rows
+        assert row.job.state == "error" and row.job.error_type == "ValueError"
+        assert "error: no [b]provider[/b] ␛[31m" in row_text(row)
+        assert app.finished == [] and app.is_running
+
+
 # -- as the Models pane's part: its keys work wherever the focus is in the pane --------------------
 
 
