@@ -122,7 +122,8 @@ async def test_a_job_on_another_host_names_it_and_posts_no_finished(sim, tmp_hom
     a job on another host toasts with the host's name and posts nothing."""
     with Simulator(token_rate=0, pull_rate=1e12, pull_tick=0.001) as b:
         b.add_remote_model("tiny:latest", [1_000_000])
-        (tmp_home / "config.toml").write_text(f'[hosts.A]\nurl = "{sim.url}"\n\n[hosts.B]\nurl = "{b.url}"\n')
+        (tmp_home / "config.toml").write_text(f'[hosts.A]\nurl = "{sim.url}"\n\n[hosts.B]\nurl = "{b.url}"\n\n'
+                                              '[hosts.oa]\nurl = "http://127.0.0.1:9/v1"\nkind = "openai"\n')
         app = PanelApp(sim.url, tmp_home)
         store = ConfigStore(tmp_home / "config.toml")
         store.load()  # the hosts A (current) and B
@@ -138,6 +139,10 @@ async def test_a_job_on_another_host_names_it_and_posts_no_finished(sim, tmp_hom
             assert "2 done" in title(app)
             assert app.finished == []
             assert "tiny:latest" in b.installed() and "tiny:latest" not in sim.installed()
+            panel.start_pull("tiny @ oa")  # what the dialog refuses, handed in from elsewhere
+            await wait_for(pilot, lambda: "Pull refused: oa is not an Ollama host: pulls are not available there"
+                           in toasts(app))
+            assert len(panel.pull_list.rows) == 2
 
 
 async def test_a_broken_opener_is_the_rows_error_not_a_crash(sim, tmp_home, monkeypatch):

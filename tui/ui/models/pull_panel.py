@@ -190,6 +190,8 @@ class PullPanel(Vertical):
         target = hosts.named(host)
         if target is None:
             raise ValueError(f"no configured host is named {host!r}")
+        if target.kind != "ollama":  # what the dialog refuses; a pull handed in from the chat too
+            raise ValueError(f"{host} is not an Ollama host: pulls are not available there")
         return lambda: hosts.borrow(target)
 
     def start_create(self, request: CreateRequest) -> PullJob | None:
