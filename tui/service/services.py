@@ -176,6 +176,6 @@ class Services:
 def _local_models_dir(provider: Provider) -> Path | None:
     """Ollama's models folder when the server runs on this machine (its disk is ours to judge)."""
     from tui.service.hosts import is_loopback
-    from tui.service.pulls.manager import default_models_dir
+    from tui.service.pulls.space import default_models_dir
 
     return default_models_dir() if is_loopback(provider.base_url) else None

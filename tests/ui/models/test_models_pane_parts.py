@@ -23,7 +23,7 @@ from tui.ui.models.library import (
     row_texts,
     table_width,
 )
-from tui.ui.models.pull_rows import ShownProgress, bar, layer_line
+from tui.ui.models.pull_rows import PullRow, ShownProgress, bar, layer_line
 from tui.ui.models.running import expires_in, gpu_share
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -219,3 +219,12 @@ def test_a_column_is_as_wide_as_its_widest_cell_up_to_its_cap():
     assert needs["family"] == 12  # capped: the cell ends in "…"
     assert needs["params"] == len("Params")
     assert column_needs([row_texts(odd)], "params")["params"] == len("Params ▲")
+
+
+def test_a_row_on_another_host_names_it_and_keeps_it_when_the_name_is_cut():
+    job = replace(job_from(PullProgress(clock=Clock())), name="llama3.2", host="gpu\x1b2")
+    assert "llama3.2 @ gpu␛2  " in str(PullRow(job).lines(80)[0])  # the host's name made inert
+    long = replace(job, name="hf.co/someone/" + "x" * 60 + ":Q4_K_M")
+    first = str(PullRow(long).lines(80)[0])
+    assert "⇣ hf.co/someone/xxx… @ gpu␛2  ░" in first and len(first) <= 80
+    assert "update llama3.2 @ gpu␛2" in str(PullRow(job, update_check=True).lines(80)[0])

@@ -13,6 +13,7 @@ from tui.service.config import ConfigStore
 from tui.service.ollama import OllamaClient
 from tui.service.pulls import PullJob
 from tui.service.services import Services
+from tui.simulator import Simulator
 from tui.ui.models.library import LibraryTable
 from tui.ui.models.pull_panel import PullPanel
 from tui.ui.models.pull_rows import PullList
@@ -114,6 +115,57 @@ async def test_checking_no_models_for_updates_warns_and_asks_nothing(sim, tmp_ho
         app.query_one(PullPanel).check_updates([])
         await wait_for(pilot, lambda: "No installed models to check." in toasts(app))
         assert not isinstance(app.screen, ConfirmDialog)
+
+
+async def test_a_job_on_another_host_names_it_and_posts_no_finished(sim, tmp_home):
+    """Finished makes the pane list this host's models again as if the model had arrived here:
+    a job on another host toasts with the host's name and posts nothing."""
+    with Simulator(token_rate=0, pull_rate=1e12, pull_tick=0.001) as b:
+        b.add_remote_model("tiny:latest", [1_000_000])
+        (tmp_home / "config.toml").write_text(f'[hosts.A]\nurl = "{sim.url}"\n\n[hosts.B]\nurl = "{b.url}"\n\n'
+                                              '[hosts.oa]\nurl = "http://127.0.0.1:9/v1"\nkind = "openai"\n')
+        app = PanelApp(sim.url, tmp_home)
+        store = ConfigStore(tmp_home / "config.toml")
+        store.load()  # the hosts A (current) and B
+        app.services = Services.build(store, sim.url, db_path=":memory:", provider=app.client)
+        async with app.run_test(size=(100, 24)) as pilot:
+            panel = app.query_one(PullPanel)
+            panel.start_pull("tiny @ B")
+            await wait_for(pilot, lambda: "Pull: Pulled tiny on B (1.0 MB)" in toasts(app))
+            panel.start_pull("no-such-model @ B")
+            await wait_for(pilot, lambda: "Pull failed: no-such-model on B: " in toasts(app))
+            assert [(r.job.name, r.job.host, r.job.state) for r in panel.pull_list.rows] == [
+                ("tiny", "B", "success"), ("no-such-model", "B", "error")]
+            assert "2 done" in title(app)
+            assert app.finished == []
+            assert "tiny:latest" in b.installed() and "tiny:latest" not in sim.installed()
+            panel.start_pull("tiny @ oa")  # what the dialog refuses, handed in from elsewhere
+            await wait_for(pilot, lambda: "Pull refused: oa is not an Ollama host: pulls are not available there"
+                           in toasts(app))
+            assert len(panel.pull_list.rows) == 2
+
+
+async def test_a_broken_opener_is_the_rows_error_not_a_crash(sim, tmp_home, monkeypatch):
+    """The job's provider is opened when it starts: anything that goes wrong there (a bug, a
+    host that cannot be reached) ends the job in error with the reason, made inert."""
+    (tmp_home / "config.toml").write_text(f'[hosts.A]\nurl = "{sim.url}"\n\n[hosts.B]\nurl = "http://127.0.0.1:9"\n')
+    app = PanelApp(sim.url, tmp_home)
+    store = ConfigStore(tmp_home / "config.toml")
+    store.load()
+    app.services = Services.build(store, sim.url, db_path=":memory:", provider=app.client)
+
+    def broken(_host):
+        raise ValueError("no [b]provider[/b] \x1b[31m")
+
+    async with app.run_test(size=(100, 24)) as pilot:
+        panel = app.query_one(PullPanel)
+        monkeypatch.setattr(app.services.hosts, "borrow", broken)
+        panel.start_pull("tiny @ B")
+        await wait_for(pilot, lambda: "Pull failed: tiny on B: no [b]provider[/b] ␛[31m" in toasts(app))
+        [row] = panel.pull_list.rows
+        assert row.job.state == "error" and row.job.error_type == "ValueError"
+        assert "error: no [b]provider[/b] ␛[31m" in row_text(row)
+        assert app.finished == [] and app.is_running
 
 
 # -- as the Models pane's part: its keys work wherever the focus is in the pane --------------------

@@ -129,15 +129,6 @@ async def _model_action(app, pilot, monkeypatch) -> None:
     models.model_actions.unload("llama3.2:latest")  # what k does on a loaded model
 
 
-async def _remote_pull(app, pilot, monkeypatch) -> None:
-    from tests.ui.models.test_models_pane_support import open_models
-    from tui.ui.models.pull_panel import PullPanel
-
-    await open_models(app, pilot)
-    monkeypatch.setattr(app.services.hosts, "named", boom)
-    app.query_one(PullPanel).pull_on_host("llama3.2", "other")  # what the pull dialog starts
-
-
 async def _compare_screen(app, pilot) -> Any:
     from tui.ui.compare.screen import BenchScreen
 
@@ -244,7 +235,6 @@ GROUPS: dict[str, tuple[Callable | None, Callable | None, str]] = {
     "request-pull": (None, _request_pull, "hand a pull to the Models pane failed"),
     "status-ps": (None, _status_ps, "ask what is loaded failed"),
     "model-action": (None, _model_action, "unload a model failed"),
-    "remote-pull": (None, _remote_pull, "pull a model on another host failed"),
     "bench-saved": (_before_bench_saved, _bench_saved, "list the saved runs failed"),
     "bench-run": (None, _bench_run, "compare the models failed"),
     "bench-misc": (None, _bench_misc, "delete the saved run failed"),

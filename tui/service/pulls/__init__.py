@@ -5,6 +5,7 @@ from __future__ import annotations
 from tui.lazy import lazy_exports
 
 __all__ = [
+    "ProviderOpener",
     "PullJob",
     "PullManager",
     "ensure_free_space",
@@ -13,7 +14,8 @@ __all__ = [
 _WHERE = {
     "PullJob": "manager",
     "PullManager": "manager",
-    "ensure_free_space": "manager",
+    "ProviderOpener": "manager",
+    "ensure_free_space": "space",
 }
 
 

@@ -1,7 +1,8 @@
 """PullManager: concurrent model pulls (and creates) as asyncio tasks, with coalesced progress.
 
 No Textual here: the UI hands an `on_change` callback (which posts a message) and reads
-immutable `PullJob` snapshots.
+immutable `PullJob` snapshots. A job runs on the manager's client as it is when the job starts
+(bound for the job's whole run), or on another host through an `opener` the caller hands in.
 """
 
 from __future__ import annotations
@@ -12,18 +13,17 @@ import functools
 import itertools
 import logging
 import os
-import shutil
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tui.service.ollama.errors import InvalidModelName, OllamaError
 from tui.service.ollama.names import normalize_model_name, validate_model_name
 from tui.service.pulls.progress import LayerProgress, PullProgress, Stage
-from tui.service.units import format_size
+from tui.service.pulls.space import default_models_dir, ensure_free_space
 
 if TYPE_CHECKING:
     from tui.service.providers.protocol import Provider
@@ -33,6 +33,7 @@ __all__ = [
     "UpdateResult",
     "PullJob",
     "PullManager",
+    "ProviderOpener",
     "ensure_free_space",
     "default_models_dir",
 ]
@@ -42,6 +43,9 @@ log = logging.getLogger(__name__)
 JobState = Literal["queued", "running", "success", "error", "cancelled"]
 UpdateResult = Literal["up to date", "updated", "new"]
 JobKind = Literal["pull", "create"]
+#: Opens a provider for another host for one job's run and closes it afterwards
+#: (`lambda: hosts.borrow(host)`).
+ProviderOpener = Callable[[], AbstractAsyncContextManager["Provider"]]
 
 # At most this many on_change calls per job per second (plus state changes and the final one).
 DEFAULT_NOTIFY_HZ = 10.0
@@ -76,6 +80,7 @@ class PullJob:
     queued_at: float = 0.0
     started_at: float | None = None
     ended_at: float | None = None
+    host: str = ""  # the other host it runs on; "" = the manager's own client when it started
 
     @property
     def active(self) -> bool:
@@ -111,6 +116,10 @@ class _Job:
     progress: PullProgress
     queued_at: float
     create_args: Mapping[str, Any] = field(default_factory=dict)
+    host: str = ""
+    opener: ProviderOpener | None = None  # None: the manager's own client, bound in `client`
+    client: Provider | None = None  # bound when the job starts running
+    models_dir: str | os.PathLike[str] | None = None  # the own client's, bound with it
     state: JobState = "queued"
     error: str | None = None
     error_type: str | None = None
@@ -148,6 +157,7 @@ class _Job:
             queued_at=self.queued_at,
             started_at=self.started_at,
             ended_at=self.ended_at,
+            host=self.host,
         )
 
 
@@ -188,7 +198,7 @@ class PullManager:
         self._jobs: dict[int, _Job] = {}
         self._queue: deque[int] = deque()
         self._running: set[int] = set()
-        self._sizes: dict[str, _KnownSize] = {}
+        self._sizes: dict[tuple[str, str], _KnownSize] = {}  # by (job's host, model)
         self._closed = False
         #: Where the server keeps its models, when that is on this machine (a local server):
         #: a pull is stopped as soon as its layers' totals, as they arrive, won't fit there.
@@ -197,26 +207,36 @@ class PullManager:
     # -- public API ----------------------------------------------------------------------------
 
     def set_client(self, client: Provider) -> None:
-        """Later pulls go to `client` (the app switched hosts); running ones keep theirs."""
+        """Jobs that start from now on go to `client` (the app switched hosts); running ones
+        keep the client they started on, for their digests too. Queued ones are not started yet:
+        they go to `client`."""
         self._client = client
 
     @property
     def concurrency(self) -> int:
         return self._concurrent
 
-    def start(self, name: str) -> PullJob:
+    def start(self, name: str, *, host: str = "", opener: ProviderOpener | None = None) -> PullJob:
         """Queue a pull of `name`; an invalid name raises InvalidModelName before any request.
 
-        If the same model is already being pulled (or is queued), that job is returned: Ollama
-        shares one download between concurrent pulls of a model anyway.
+        `host` and `opener` (both or neither): the pull runs on that other host, through the
+        provider `opener()` yields, held open from the job's start to its end. Such a job is
+        never stopped for our disk's free space (that disk is not where it downloads to).
+
+        If the same model is already being pulled (or is queued) on the same host, that job is
+        returned: Ollama shares one download between concurrent pulls of a model anyway.
         """
         self._check_open()
+        if bool(host) != (opener is not None):
+            raise ValueError("a pull on another host needs both the host's name and an opener")
         validate_model_name(name)
         key = normalize_model_name(name)
-        existing = self._active_job(key, "pull")
+        existing = self._active_job(key, "pull", host)
         if existing is not None:
             return existing.snapshot()
-        return self._enqueue(self._new_job(name, key, "pull"))
+        job = self._new_job(name, key, "pull", host)
+        job.opener = opener
+        return self._enqueue(job)
 
     def create(
         self,
@@ -268,9 +288,9 @@ class PullManager:
     def job(self, job_id: int) -> PullJob:
         return self._jobs[job_id].snapshot()
 
-    def active_job(self, name: str) -> PullJob | None:
-        """The queued or running pull of `name`, if any."""
-        job = self._active_job(normalize_model_name(name), "pull")
+    def active_job(self, name: str, host: str = "") -> PullJob | None:
+        """The queued or running pull of `name` (on `host`; "": the own client), if any."""
+        job = self._active_job(normalize_model_name(name), "pull", host)
         return job.snapshot() if job is not None else None
 
     def clear_finished(self) -> None:
@@ -330,17 +350,17 @@ class PullManager:
 
     # -- sizes remembered from earlier attempts ------------------------------------------------
 
-    def known_size(self, name: str) -> int | None:
-        """The model's size in bytes as far as an earlier job saw it (a lower bound unless that
-        job got to verifying); None if no job has seen any of its layers."""
-        known = self._sizes.get(normalize_model_name(name))
+    def known_size(self, name: str, host: str = "") -> int | None:
+        """The model's size in bytes as far as an earlier job (on `host`) saw it (a lower bound
+        unless that job got to verifying); None if no job has seen any of its layers."""
+        known = self._sizes.get((host, normalize_model_name(name)))
         return known.total if known else None
 
     def free_space_warning(self, name: str, models_dir: str | os.PathLike[str] | None = None
                            ) -> str | None:
         """A warning if the disk holding `models_dir` (default: Ollama's) lacks room for the rest
-        of `name`, judged from an earlier attempt; None when fine or unknown."""
-        known = self._sizes.get(normalize_model_name(name))
+        of `name`, judged from an earlier attempt on the own client; None when fine or unknown."""
+        known = self._sizes.get(("", normalize_model_name(name)))
         if known is None:
             return None
         needed = max(0, known.total - known.downloaded)
@@ -352,21 +372,21 @@ class PullManager:
         if self._closed:
             raise RuntimeError("PullManager is closed")
 
-    def _active_job(self, key: str, kind: JobKind) -> _Job | None:
+    def _active_job(self, key: str, kind: JobKind, host: str = "") -> _Job | None:
         for job in self._jobs.values():
-            if job.key == key and job.kind == kind and job.state in _ACTIVE:
+            if job.key == key and job.kind == kind and job.host == host and job.state in _ACTIVE:
                 return job
         return None
 
-    def _new_job(self, name: str, key: str, kind: JobKind) -> _Job:
-        known = self._sizes.get(key)
+    def _new_job(self, name: str, key: str, kind: JobKind, host: str = "") -> _Job:
+        known = self._sizes.get((host, key))
         progress = PullProgress(
             clock=self._clock,
             expected_total=known.total if known else None,
             expected_layers=known.layers if known and known.complete else None,
         )
         return _Job(id=next(self._ids), name=name, key=key, kind=kind, progress=progress,
-                    queued_at=self._clock())
+                    queued_at=self._clock(), host=host)
 
     def _enqueue(self, job: _Job) -> PullJob:
         asyncio.get_running_loop()  # fail before recording a job that could never run
@@ -397,33 +417,27 @@ class PullManager:
             job = self._jobs[self._queue.popleft()]
             job.state = "running"
             job.started_at = self._clock()
+            if job.opener is None:  # the own client as it is now, for the whole run
+                job.client, job.models_dir = self._client, self.models_dir
             self._running.add(job.id)
             job.task = loop.create_task(self._run(job), name=f"{job.kind} {job.name}")
             job.task.add_done_callback(functools.partial(self._finished, job))
             self._notify(job, force=True)
 
-    def _stream(self, job: _Job) -> AsyncIterator[Any]:
+    @staticmethod
+    def _stream(job: _Job, client: Provider) -> AsyncIterator[Any]:
         if job.kind == "create":
             args = {k: v for k, v in job.create_args.items() if v is not None}
-            return self._client.create(job.name, **args)
-        return self._client.pull(job.name)
+            return client.create(job.name, **args)
+        return client.pull(job.name)
 
     async def _run(self, job: _Job) -> None:
         try:
-            before = await self._digest(job.key)
-            checked = 0  # the bytes_total the free space was last judged against
-            async with contextlib.aclosing(self._stream(job)) as events:
-                async for event in events:
-                    job.progress.update(event)
-                    if self.models_dir is not None and job.kind == "pull" and job.progress.bytes_total > checked:
-                        checked = job.progress.bytes_total  # a new layer's size came in
-                        self._check_space(job)
-                    self._notify(job)
-            if job.progress.stage != "success":
-                raise OllamaError("the server ended the stream without reporting success")
-            after = await self._digest(job.key)
-            job.update_result = _compare(before, after)
-            job.state = "success"
+            async with contextlib.AsyncExitStack() as held:
+                if job.opener is not None:  # another host's provider, closed when the job ends
+                    job.client = await held.enter_async_context(job.opener())
+                assert job.client is not None
+                await self._pull(job, job.client)
         except asyncio.CancelledError:
             job.state = "cancelled"
             raise
@@ -433,10 +447,27 @@ class PullManager:
             log.exception("%s of %s failed", job.kind, job.name)
             self._fail(job, str(exc) or type(exc).__name__, type(exc).__name__)
 
+    async def _pull(self, job: _Job, client: Provider) -> None:
+        """The stream and the digests before and after it, all from `client`."""
+        before = await _digest(client, job.key)
+        checked = 0  # the bytes_total the free space was last judged against
+        async with contextlib.aclosing(self._stream(job, client)) as events:
+            async for event in events:
+                job.progress.update(event)
+                if job.models_dir is not None and job.kind == "pull" and job.progress.bytes_total > checked:
+                    checked = job.progress.bytes_total  # a new layer's size came in
+                    self._check_space(job)
+                self._notify(job)
+        if job.progress.stage != "success":
+            raise OllamaError("the server ended the stream without reporting success")
+        after = await _digest(client, job.key)
+        job.update_result = _compare(before, after)
+        job.state = "success"
+
     def _check_space(self, job: _Job) -> None:
         """Stop a pull whose layers (as far as their totals are known) won't fit on the disk."""
-        assert self.models_dir is not None
-        warning = ensure_free_space(self.models_dir, job.progress.bytes_total - job.progress.bytes_done)
+        assert job.models_dir is not None
+        warning = ensure_free_space(job.models_dir, job.progress.bytes_total - job.progress.bytes_done)
         if warning:
             raise OllamaError(f"{warning}; pull stopped (free some space, then pull again: it resumes)")
 
@@ -447,6 +478,7 @@ class PullManager:
             job.state = "cancelled"
         job.ended_at = self._clock()
         self._running.discard(job.id)
+        job.client = None  # the job holds no client once it is over
         self._remember_size(job)
         job.done.set()
         self._notify(job, force=True)
@@ -460,31 +492,20 @@ class PullManager:
         job.error_type = error_type
         job.progress.fail(message)
 
-    async def _digest(self, key: str) -> str | None | _Unknown:
-        """The installed model's digest (None: not installed; UNKNOWN: tags failed)."""
-        try:
-            models = await self._client.tags()
-        except OllamaError:
-            return UNKNOWN
-        for info in models:
-            for spelling in (info.name, getattr(info, "model", "")):
-                if spelling and normalize_model_name(spelling) == key:
-                    return info.digest
-        return None
-
     def _remember_size(self, job: _Job) -> None:
         p = job.progress
         if p.layer_count == 0 or job.kind != "pull":
             return
         complete = p.total_known
-        old = self._sizes.get(job.key)
+        where = (job.host, job.key)  # what one host has downloaded says nothing about another's
+        old = self._sizes.get(where)
         if old is not None and not complete and old.total > p.bytes_total:
             # this attempt saw fewer layers than an earlier one: keep the larger estimate
-            self._sizes[job.key] = _KnownSize(old.total, old.layers, old.complete,
-                                              max(old.downloaded, p.bytes_done))
+            self._sizes[where] = _KnownSize(old.total, old.layers, old.complete,
+                                            max(old.downloaded, p.bytes_done))
             return
         downloaded = p.bytes_total if job.state == "success" else p.bytes_done
-        self._sizes[job.key] = _KnownSize(p.bytes_total, p.layer_count, complete, downloaded)
+        self._sizes[where] = _KnownSize(p.bytes_total, p.layer_count, complete, downloaded)
 
     # -- coalesced notifications ---------------------------------------------------------------
 
@@ -530,46 +551,23 @@ class _Unknown:
 UNKNOWN = _Unknown()
 
 
+async def _digest(client: Provider, key: str) -> str | None | _Unknown:
+    """The installed model's digest on `client`'s server (None: not installed; UNKNOWN: tags
+    failed)."""
+    try:
+        models = await client.tags()
+    except OllamaError:
+        return UNKNOWN
+    for info in models:
+        for spelling in (info.name, getattr(info, "model", "")):
+            if spelling and normalize_model_name(spelling) == key:
+                return info.digest
+    return None
+
+
 def _compare(before: str | None | _Unknown, after: str | None | _Unknown) -> UpdateResult | None:
     if isinstance(before, _Unknown) or isinstance(after, _Unknown) or after is None:
         return None
     if before is None:
         return "new"
     return "up to date" if before == after else "updated"
-
-
-# -- disk space ---------------------------------------------------------------------------------
-
-
-def default_models_dir() -> Path:
-    """Where a local Ollama keeps blobs: $OLLAMA_MODELS, else ~/.ollama/models, else the Linux
-    service's /usr/share/ollama/.ollama/models when only that exists."""
-    env = os.environ.get("OLLAMA_MODELS", "").strip()
-    if env:
-        return Path(env).expanduser()
-    home = Path.home() / ".ollama" / "models"
-    service = Path("/usr/share/ollama/.ollama/models")
-    if not home.exists() and service.exists():
-        return service
-    return home
-
-
-def ensure_free_space(models_dir: str | os.PathLike[str], needed_bytes: int | None) -> str | None:
-    """A warning when the disk holding `models_dir` has less free space than `needed_bytes`.
-
-    None when there is room, when the size is unknown, or when the disk cannot be read (the
-    directory may not exist yet: its nearest existing parent is measured).
-    """
-    if not needed_bytes or needed_bytes <= 0:
-        return None
-    path = Path(models_dir).expanduser()
-    while not path.exists() and path.parent != path:
-        path = path.parent
-    try:
-        free = shutil.disk_usage(path).free
-    except OSError:
-        return None
-    if free >= needed_bytes:
-        return None
-    return (f"not enough disk space: needs {format_size(needed_bytes)}, "
-            f"{format_size(free)} free on {path}")

@@ -1,13 +1,13 @@
 """The Models pane's pulls and creates: the pull rows and their title, the download manager that
-runs them, starting one (with the free-space check), cancelling, clearing, update checks, and
-what a finished job tells the user."""
+runs them, starting one (with the free-space check; `name @ host` on another configured Ollama
+host), cancelling, clearing, update checks, and what a finished job tells the user."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -19,7 +19,7 @@ from textual.widgets import Static
 from tui.service.hosts import is_loopback
 from tui.service.ollama.errors import InvalidModelName
 from tui.service.ollama.names import normalize_model_name, validate_model_name
-from tui.service.pulls import PullJob, PullManager
+from tui.service.pulls import ProviderOpener, PullJob, PullManager
 from tui.service.units import format_size
 from tui.service.untrusted import inert
 from tui.ui.access import services
@@ -43,7 +43,9 @@ class PullPanel(Vertical):
 
     It owns the `PullManager` that runs the jobs and the rows' bookkeeping (which rows are update
     checks, which were cleared, which finished job was reported). A job that ends in success or
-    failure is toasted here and posted as `PullPanel.Finished` (the installed models changed).
+    failure is toasted here; one on the current host's client is posted as `PullPanel.Finished`
+    (the installed models changed). A job on another host (`name @ host`) is a row like any other
+    ("name @ host") but changes nothing in this host's list, so it is not posted.
     """
 
     #: The keys of this panel. They work anywhere in the Models pane, so the pane binds them
@@ -61,7 +63,8 @@ class PullPanel(Vertical):
     ]
 
     class Finished(Message):
-        """A pull or create ended in success or failure: the installed models may have changed."""
+        """A pull or create on the current host's client ended in success or failure: the
+        installed models may have changed. (Never for a job on another host.)"""
 
         def __init__(self, job: PullJob) -> None:
             super().__init__()
@@ -137,7 +140,7 @@ class PullPanel(Vertical):
         name = name.strip()
         remote = self.remote_target(name)
         if remote is not None:
-            self.pull_on_host(*remote)
+            self._begin_pull(*remote)
             return
         name = name.rpartition("@")[0].strip() if "@" in name else name  # `name @ <this host>`
         error = name_error(name)
@@ -155,18 +158,20 @@ class PullPanel(Vertical):
 
         self.app.push_screen(ConfirmDialog(f"{warning}. Pull {name} anyway?"), answer)
 
-    def _begin_pull(self, name: str, *, update_check: bool = False) -> PullJob | None:
+    def _begin_pull(self, name: str, host: str = "", *, update_check: bool = False) -> PullJob | None:
+        """Start (or find) the pull of `name` on the current host, or on the configured `host`:
+        its row replaces a finished row of the same model there."""
         assert self.manager is not None
         try:
-            job = self.manager.start(name)
-        except (InvalidModelName, RuntimeError) as exc:
-            self.notify(str(exc), title="Pull refused", severity="error")
+            job = self.manager.start(name, host=host, opener=self._opener(host))
+        except (InvalidModelName, RuntimeError, ValueError) as exc:
+            self.notify(inert(str(exc)), title="Pull refused", severity="error")
             return None
         pull_list = self.pull_list
         if pull_list.row(job.id) is None:
             key = normalize_model_name(name)
-            stale = [r for r in pull_list.rows
-                     if r.job.finished and r.job.kind == "pull" and normalize_model_name(r.job.name) == key]
+            stale = [r for r in pull_list.rows if r.job.finished and r.job.kind == "pull"
+                     and r.job.host == host and normalize_model_name(r.job.name) == key]
             self._cleared.update(r.job.id for r in stale)
             pull_list.remove_rows(stale)
             if update_check:
@@ -176,28 +181,18 @@ class PullPanel(Vertical):
         self._show_title()
         return job
 
-    @work(group="remote-pull", exit_on_error=False, description="pull a model on another host")
-    async def pull_on_host(self, name: str, host_name: str) -> None:
-        """A pull aimed at another configured host: its progress in toasts (start, end)."""
-        from tui.service.ollama.errors import OllamaError
-        from tui.service.providers.protocol import PULL
-
+    def _opener(self, host: str) -> ProviderOpener | None:
+        """How a job on the configured `host` gets its provider: borrowed from the registry for
+        the job's run (closed at its end unless it is the current host's). None for ""."""
+        if not host:
+            return None
         hosts = services(self).hosts
-        host = hosts.named(host_name)
-        if host is None:
-            return
-        self.notify(f"Pulling {name} on {host_name}…", timeout=4)
-        try:
-            async with hosts.borrow(host) as provider:
-                if not provider.supports(PULL):
-                    self.notify(f"pulls are not available on {host_name}", severity="warning")
-                    return
-                async for _event in provider.pull(name):
-                    pass
-        except OllamaError as exc:
-            self.notify(f"Pull of {name} on {host_name} failed: {exc}", title="Pull failed", severity="error")
-        else:
-            self.notify(f"{name} pulled on {host_name}.", title="Pull done")
+        target = hosts.named(host)
+        if target is None:
+            raise ValueError(f"no configured host is named {host!r}")
+        if target.kind != "ollama":  # what the dialog refuses; a pull handed in from the chat too
+            raise ValueError(f"{host} is not an Ollama host: pulls are not available there")
+        return lambda: hosts.borrow(target)
 
     def start_create(self, request: CreateRequest) -> PullJob | None:
         """Create a model (from the create dialog); its progress is a row like a pull's."""
@@ -220,7 +215,7 @@ class PullPanel(Vertical):
         value = ""
         row = self.pull_list.selected
         if self.app.focused is self.pull_list and row is not None and row.job.kind == "pull":
-            value = row.job.name
+            value = f"{row.job.name} @ {row.job.host}" if row.job.host else row.job.name
 
         def done(name: str | None) -> None:
             if name:
@@ -300,20 +295,23 @@ class PullPanel(Vertical):
 
     def _job_finished(self, job: PullJob) -> None:
         name = inert(job.name)
+        where = f" on {inert(job.host)}" if job.host else ""
         if job.state == "success":
             if job.kind == "create":
                 self.notify(f"Created {name}", title="Create")
             elif job.update_result == "up to date":
-                self.notify(f"{name} is up to date", title="Update check")
+                self.notify(f"{name}{where} is up to date", title="Update check")
             elif job.update_result == "updated":
-                self.notify(f"{name} was updated", title="Update check")
+                self.notify(f"{name}{where} was updated", title="Update check")
             else:
-                self.notify(f"Pulled {name} ({format_size(job.bytes_total)})", title="Pull")
-            self.post_message(self.Finished(job))
+                self.notify(f"Pulled {name}{where} ({format_size(job.bytes_total)})", title="Pull")
         elif job.state == "error":
             verb = "Create" if job.kind == "create" else "Pull"
-            self.notify(f"{name}: {inert(job.error or 'failed')}", title=f"{verb} failed", severity="error")
-            self.post_message(self.Finished(job))  # a create may have half-happened: list again
+            self.notify(f"{name}{where}: {inert(job.error or 'failed')}", title=f"{verb} failed", severity="error")
+        else:
+            return
+        if not job.host:  # another host's models are not this list's (a create may have half-happened)
+            self.post_message(self.Finished(job))
 
     def _show_title(self) -> None:
         jobs = [r.job for r in self.pull_list.rows]

@@ -152,12 +152,23 @@ class PullRow(Widget):
     # -- text ---------------------------------------------------------------------------------
 
     def title(self) -> str:
+        """The model, with the host when the job runs on another one ("llama3.2 @ gpu2"); the
+        caller makes it inert (the host's name is config text, the model's may be a server's)."""
         job = self.job
+        name = f"{job.name} @ {job.host}" if job.host else job.name
         if job.kind == "create":
-            return f"create {job.name}"
+            return f"create {name}"
         if self.update_check:
-            return f"update {job.name}"
-        return job.name
+            return f"update {name}"
+        return name
+
+    def _cut_title(self, title: str, width: int) -> str:
+        """`title` in `width` cells; a long model name is cut before " @ host", so the host of a
+        job on another host stays in sight while there is room for a few letters of the name."""
+        suffix = f" @ {inert(self.job.host)}" if self.job.host else ""
+        if len(title) <= width or not suffix or width - len(suffix) < 4:
+            return _cut(title, width)
+        return _cut(title[: -len(suffix)], width - len(suffix)) + suffix
 
     def percent_text(self) -> str:
         if self.job.state == "success":
@@ -213,7 +224,7 @@ class PullRow(Widget):
         state_style = {"error": "bold $text-error", "success": "$text-success",
                        "cancelled": "$text-warning"}.get(job.state, "")
         lines = [Content.assemble(
-            marker, (f"{symbol} ", state_style), (_cut(title, name_width), "bold"), "  ",
+            marker, (f"{symbol} ", state_style), (self._cut_title(title, name_width), "bold"), "  ",
             (filled, "$accent"), (empty, "$text-muted"), " ", pct,
             (f" {word}", state_style) if word else "",
         )]
