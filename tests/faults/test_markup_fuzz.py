@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from tests.ui.chat.test_chat_support import ready, send, text, toasts
@@ -66,6 +66,7 @@ async def test_markup_typed_into_every_text_field_is_text(make_app, tmp_path, ma
 
 @GENERATED
 @given(markup=MARKUPISH)
+@example(markup="b  [@click=app.bell()]@b")  # found by a longer run: the header puts it on one line
 async def test_generated_markup_typed_into_every_text_field_is_text(make_app, tmp_path, markup):
     await typed_everywhere_is_text(make_app, markup)
 
@@ -88,7 +89,7 @@ async def typed_everywhere_is_text(make_app, markup: str) -> None:
             app.screen.query_one("#system-prompt").text = markup
             await pilot.press("enter")  # from the overrides field: saves both
             await wait_for(pilot, lambda: pane.session.system_prompt == markup
-                           and f"system “{markup[:20]}" in text(app))
+                           and f"system “{' '.join(markup.split())[:20]}" in text(app))  # on one line
             await pilot.press("ctrl+f")  # search all chats
             await dialog_input(pilot, app, markup)
             await pilot.press("escape")

@@ -23,7 +23,6 @@ from tui.service.monitor.procs import ProcessScanner, local_port_from_host
 from tui.service.monitor.thresholds import Alert, ThresholdWatcher, fit_warning
 from tui.service.ollama.names import same_model
 from tui.service.untrusted import inert
-from tui.ui.access import tui_app
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -84,6 +83,9 @@ class MonitorFeed:
     """
 
     def __init__(self, app: App[Any], gpu_backend: GpuBackend | None = None) -> None:
+        # Imported here: tui.ui.access names this class for its types.
+        from tui.ui.access import tui_app
+
         self.app = app  # Textual's App API: workers, timers, toasts
         self.tui = tui_app(app)  # what the app adds: its config, client and connection
         config = self.tui.config

@@ -26,7 +26,6 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from tui.service.fleet import FleetHosts, FleetSnapshot, FleetWatcher, HostRow
-from tui.ui.access import tui_app
 from tui.ui.monitor import fleet_text as ft
 from tui.ui.monitor.cards import Card
 from tui.ui.monitor.text import Levels, Line
@@ -70,6 +69,9 @@ class FleetFeed:
         self.published = 0  # FleetUpdated messages posted (tests, benchmarks)
         self._subscribers: list[Widget] = []
         self._flush: Timer | None = None
+        # Imported here: tui.ui.access names this class for its types.
+        from tui.ui.access import tui_app
+
         self._config: Config = tui_app(app).config
 
     @property
