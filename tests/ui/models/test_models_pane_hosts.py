@@ -99,6 +99,7 @@ async def test_x_cancels_a_pull_on_another_host(fleet, make_app):  # noqa: F811
         await wait_for(pilot, lambda: row.job.state == "cancelled")
         await wait_for(pilot, lambda: "1 done" in title(app))
         assert "cancelled at" in row_text(row) and "bigfar @ B" in row_text(row)
+        assert "p and the same name @ host resumes it" in row_text(row)
         assert 0 < row.job.bytes_done < 10_000_000_000
         assert "bigfar:latest" not in b.installed() and requests_to(a, "/api/pull") == []
         # p with the rows focused offers the same pull again, host and all

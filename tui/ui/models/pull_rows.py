@@ -204,7 +204,8 @@ class PullRow(Widget):
             return f"error: {job.error or 'unknown error'}"
         # cancelled
         kept = f" at {sizes}" if sizes else ""
-        again = "p and the same name resumes it" if job.kind == "pull" else "n starts it again"
+        same = "the same name @ host" if job.host else "the same name"
+        again = f"p and {same} resumes it" if job.kind == "pull" else "n starts it again"
         return f"cancelled{kept} — {again}"
 
     def lines(self, width: int) -> list[Content]:
