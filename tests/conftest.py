@@ -12,6 +12,14 @@ from tests.waiting import wait_until
 from tui.service.ollama import OllamaClient
 
 
+@pytest.fixture(autouse=True)
+def _robust_pilot_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pilot's wait after a key press counts widgets removed meanwhile as done (tests/pilot_wait.py)."""
+    from tests import pilot_wait
+
+    pilot_wait.install(monkeypatch)
+
+
 @pytest.fixture
 def sim():
     """A started Simulator on a random loopback port, as fast as possible; stopped afterwards."""

@@ -30,6 +30,8 @@ Textual
 - `LinuxDriver._file` (the terminal, for its size and terminfo) and what a frame is made of
   (`textual._compositor.LayoutUpdate.render_segments`: cursor moves, SGR, text, newlines) —
   tui/ui/shell/frame_diff.py (FrameDiff reads frames; anything else goes out unshortened)
+- `Pilot._wait_for_screen(timeout)`, `App._exception_event`, `MessagePump._closing/_closed` —
+  tests/pilot_wait.py (the tests' Pilot wait counts widgets removed meanwhile as done)
 - and no other private Textual name is overridden by accident (test_no_accidental_overrides:
   MarkdownLines once shadowed `Widget._render`, which text selection calls)
 
@@ -112,6 +114,19 @@ def test_character_to_key() -> None:
     _has(keys, "_character_to_key", "tui/ui/keymap.py parse_key")
     assert [keys._character_to_key(c) for c in "?/a"] == ["question_mark", "slash", "a"], \
         "textual.keys._character_to_key names keys differently; tui/ui/keymap.py parse_key"
+
+
+def test_pilot_wait_for_screen() -> None:
+    from textual.app import App
+    from textual.pilot import Pilot
+
+    where = "tests/pilot_wait.py"
+    _has(Pilot, "_wait_for_screen", where)
+    assert _params(Pilot._wait_for_screen) == ["self", "timeout"], f"Pilot._wait_for_screen changed; {where}"
+    app = App()
+    _has(app, "_exception_event", where)
+    _has(app, "_closing", where)
+    _has(app, "_closed", where)
 
 
 def test_app_registered_themes() -> None:
