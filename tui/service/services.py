@@ -152,7 +152,8 @@ class Services:
         """A pull manager on the current host, following it when the host changes."""
         from tui.service.pulls import PullManager
 
-        pulls = PullManager(self.hosts.provider, concurrent=concurrent, on_change=on_change)
+        pulls = PullManager(self.hosts.provider, concurrent=concurrent, on_change=on_change,
+                            hold=self.hosts.hold)
         pulls.models_dir = _local_models_dir(self.hosts.provider)
         self._pulls.append(pulls)
         return pulls

@@ -4,6 +4,7 @@ mix the two servers' digests."""
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
 import pytest
@@ -193,3 +194,43 @@ async def test_a_host_without_an_opener_is_refused():
     with pytest.raises(ValueError):
         m.start("m", host="B")
     assert m.jobs() == ()
+
+
+async def test_switching_host_through_the_registry_lets_a_running_pull_finish(two, hosts, until):
+    """The app's wiring (Services.make_pulls): the registry closes a switched-away provider only
+    once no pull holds it. Before, the switch closed it under the pull ("the stream from Ollama
+    broke off")."""
+    a, b = two
+    hosts.switch(hosts.named("B"))
+    b.add_remote_model("demo/slow", layers=[60 * MB])
+    m = PullManager(hosts.provider, hold=hosts.hold)
+    job = m.start("demo/slow")  # on B, the current host
+    await until(lambda: m.job(job.id).bytes_done > 0)
+    on_b = hosts.provider
+    hosts.switch(hosts.named("A"))  # the user points the chat at A mid-pull
+    m.set_client(hosts.provider)
+    final = await m.wait(job.id)
+    assert final.state == "success", final.error
+    assert final.update_result == "new" and "demo/slow:latest" in b.installed()
+    await hosts.aclose_retired()  # B's provider closes once the pull let go of it
+    assert on_b.closed and not hosts.provider.closed
+    assert "demo/slow:latest" not in a.installed()
+    await m.aclose()
+
+
+async def test_the_app_ending_closes_a_held_provider_at_once(two, hosts, until):
+    _a, b = two
+    hosts.switch(hosts.named("B"))
+    b.add_remote_model("demo/slow", layers=[600 * MB])  # ~6 s at B's rate: longer than this test
+    m = PullManager(hosts.provider, hold=hosts.hold)
+    job = m.start("demo/slow")
+    await until(lambda: m.job(job.id).bytes_done > 0)
+    on_b = hosts.provider
+    hosts.switch(hosts.named("A"))
+    await asyncio.sleep(0.3)
+    assert not on_b.closed  # held by the running pull
+    await asyncio.wait_for(hosts.aclose(), 3)  # the app's end does not wait for the pull
+    assert on_b.closed
+    final = await m.wait(job.id)
+    assert final.state == "error"  # the pull was cut off with the app (Ollama keeps what came)
+    await m.aclose()

@@ -29,6 +29,9 @@ SERVER_HOST = "default"
 
 log = logging.getLogger(__name__)
 
+#: How often a switched-away provider that a pull still holds is looked at again (seconds).
+HELD_POLL = 0.25
+
 
 @dataclass(frozen=True, slots=True)
 class Host:
@@ -121,6 +124,8 @@ class HostRegistry:
         self._fill(known)
         self._listeners: list[Callable[[Provider], None]] = []
         self._closing: set[asyncio.Task[None]] = set()
+        self._holds: dict[int, int] = {}  # id(provider) → the blocks holding it open (hold)
+        self._ending = False
 
     @classmethod
     def fixed(cls, provider: Provider) -> HostRegistry:
@@ -187,13 +192,28 @@ class HostRegistry:
         """A provider for `host` for a moment (the current one when `host` is current, else one
         made for it and closed afterwards): listing another host's models, a pull aimed there."""
         if host.name == self._host.name and host.same_server(self._host):
-            yield self.provider
+            async with self.hold(self.provider) as provider:  # a switch meanwhile waits for it
+                yield provider
             return
         provider = self._factory(host)
         try:
             yield provider
         finally:
             await self._close(provider)
+
+    @asynccontextmanager
+    async def hold(self, provider: Provider) -> AsyncIterator[Provider]:
+        """Keep `provider` open for the block even if its host is switched away meanwhile: a pull
+        runs to its end on the server it started on (a switch closes the old provider once
+        nothing holds it; the app's end closes it anyway)."""
+        key = id(provider)
+        self._holds[key] = self._holds.get(key, 0) + 1
+        try:
+            yield provider
+        finally:
+            self._holds[key] -= 1
+            if not self._holds[key]:
+                del self._holds[key]
 
     def on_switch(self, callback: Callable[[Provider], None]) -> None:
         self._listeners.append(callback)
@@ -218,8 +238,9 @@ class HostRegistry:
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
-    @staticmethod
-    async def _close(provider: Provider) -> None:
+    async def _close(self, provider: Provider) -> None:
+        while id(provider) in self._holds and not self._ending:
+            await asyncio.sleep(HELD_POLL)  # a pull still runs on it
         try:
             await provider.aclose()
         except Exception:  # a broken pool must not break the switch
@@ -231,7 +252,8 @@ class HostRegistry:
             await asyncio.gather(*list(self._closing), return_exceptions=True)
 
     async def aclose(self) -> None:
-        """Close the current provider (the app is ending) and wait for the old ones."""
+        """Close the current provider (the app is ending) and the old ones, held or not."""
+        self._ending = True
         await self.aclose_retired()
         if self._provider is not None:
             await self._provider.aclose()

@@ -186,10 +186,14 @@ class PullManager:
         clock: Callable[[], float] = time.monotonic,
         on_change: Callable[[PullJob], None] | None = None,
         notify_hz: float = DEFAULT_NOTIFY_HZ,
+        hold: Callable[[Provider], AbstractAsyncContextManager[Any]] | None = None,
     ) -> None:
         if concurrent < 1:
             raise ValueError("concurrent must be at least 1")
         self._client = client
+        #: Keeps a job's own client open for the job's run although the app switches host
+        #: meanwhile (`HostRegistry.hold`); None: whoever closes the client stops its pulls.
+        self._hold = hold
         self._concurrent = concurrent
         self._clock = clock
         self._on_change = on_change
@@ -436,6 +440,8 @@ class PullManager:
             async with contextlib.AsyncExitStack() as held:
                 if job.opener is not None:  # another host's provider, closed when the job ends
                     job.client = await held.enter_async_context(job.opener())
+                elif self._hold is not None and job.client is not None:
+                    await held.enter_async_context(self._hold(job.client))  # before any await
                 assert job.client is not None
                 await self._pull(job, job.client)
         except asyncio.CancelledError:
