@@ -202,3 +202,25 @@ async def test_a_wrong_api_key_says_it_was_refused(fleet, make_app):
                        or any("the API key was refused" in t for t in toasts(app)))
         assert "sk-wrong" not in text(app) and not any("sk-wrong" in t for t in toasts(app))
         assert not replies(app) or "sk-wrong" not in replies(app)[0].content
+
+
+async def test_a_reply_streaming_when_the_chat_moves_to_another_host_finishes_there(fleet, make_app, tmp_path):
+    """Chat on host B while A is still answering: A's reply streams to its end (its client is
+    held open for it), and the next prompt goes to B."""
+    a, b, _oa, _write = fleet
+    a.token_rate = 10  # a reply of ~60 tokens: six seconds, longer than typing in the palette
+    a.reply = lambda model, msgs: " ".join(f"w{i}" for i in range(60))
+    app = make_app(a.url)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = await ready(app, pilot)
+        await wait_for(pilot, lambda: "connected" in status(app))
+        await send(app, pilot, "long one")
+        await wait_for(pilot, lambda: "w3" in text(app))  # streaming from A
+        await palette(pilot, app, "Chat on host: B")
+        await wait_for(pilot, lambda: app.services.hosts.host.name == "B")
+        assert "w59" not in text(app)  # switched while A was still answering
+        await wait_for(pilot, lambda: pane.streaming is None and replies(app)[-1].status != "streaming", timeout=20)
+        assert replies(app)[-1].status == "complete" and "w59" in text(app)
+        await send(app, pilot, "on bee", replies_count=2)
+        assert [r["messages"][-1]["content"] for r in chat_requests(b)] == ["on bee"]
+        assert [r["messages"][-1]["content"] for r in chat_requests(a)] == ["long one"]

@@ -318,43 +318,45 @@ class ChatService:
         notice: str | None = None
         while True:
             try:
-                stream = self.client.chat(
-                    request.model,
-                    messages,
-                    options=request.options or None,
-                    think=request.think,
-                    format=request.format or None,
-                    keep_alive=request.keep_alive,
-                    **({"tools": offered} if offered else {}),
-                )
-                async with aclosing(stream):  # leaving early (too long) closes the HTTP response
-                    async for chunk in stream:
-                        piece, thought = chunk.content, chunk.thinking or ""
-                        calls.extend(chunk.tool_calls)
-                        room = self.max_reply_chars - received
-                        if len(piece) + len(thought) > room:
-                            thought = thought[:room]
-                            piece = piece[: room - len(thought)]
-                            overflow = True
-                        received += len(piece) + len(thought)
-                        if piece or thought:
-                            if first_token is None:
-                                first_token = time.perf_counter() - started
-                            if piece:
-                                content.append(piece)
-                            if thought:
-                                thinking.append(thought)
-                            on_delta(piece, thought)
-                        if chunk.done and chunk.stats is not None:
-                            stats = asdict(chunk.stats)
-                            if first_token is not None:
-                                stats["ttft"] = first_token
-                        if overflow:
-                            raise ReplyTooLong
-                        now = time.perf_counter()
-                        if now - last_save >= self.save_interval:
-                            last_save = now
-                            snapshot_save()
+                client = self.client  # held open: a host switch meanwhile lets the reply finish
+                async with self.hosts.hold(client):
+                    stream = client.chat(
+                        request.model,
+                        messages,
+                        options=request.options or None,
+                        think=request.think,
+                        format=request.format or None,
+                        keep_alive=request.keep_alive,
+                        **({"tools": offered} if offered else {}),
+                    )
+                    async with aclosing(stream):  # leaving early (too long) closes the HTTP response
+                        async for chunk in stream:
+                            piece, thought = chunk.content, chunk.thinking or ""
+                            calls.extend(chunk.tool_calls)
+                            room = self.max_reply_chars - received
+                            if len(piece) + len(thought) > room:
+                                thought = thought[:room]
+                                piece = piece[: room - len(thought)]
+                                overflow = True
+                            received += len(piece) + len(thought)
+                            if piece or thought:
+                                if first_token is None:
+                                    first_token = time.perf_counter() - started
+                                if piece:
+                                    content.append(piece)
+                                if thought:
+                                    thinking.append(thought)
+                                on_delta(piece, thought)
+                            if chunk.done and chunk.stats is not None:
+                                stats = asdict(chunk.stats)
+                                if first_token is not None:
+                                    stats["ttft"] = first_token
+                            if overflow:
+                                raise ReplyTooLong
+                            now = time.perf_counter()
+                            if now - last_save >= self.save_interval:
+                                last_save = now
+                                snapshot_save()
             except ReplyTooLong:
                 # Leaving the loop closes the stream: Ollama stops generating.
                 return await finish("error", f"the reply passed {self.max_reply_chars:,} characters; "
