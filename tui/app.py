@@ -522,7 +522,7 @@ class OllamaTUI(App[None]):
             yield SystemCommand(f"Chat on host: {name}", f"Point the chat at {host.url} ({host.kind})",
                                 lambda n=name: self.action_chat_on_host(n))
         yield SystemCommand("Retry connection", "Try to reach the server now", self.action_retry)
-        yield SystemCommand("Tools", "MCP servers and their tools: state, switch off for this session",
+        yield SystemCommand("Tools", "MCP servers and their tools: state, switch off until you quit",
                             self.action_tools)
         for tab, title, help_text in (
                 ("compare", "Compare models", "Stream one prompt on several models side by side (F10)"),
