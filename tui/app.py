@@ -336,6 +336,10 @@ class OllamaTUI(App[None]):
         def done(url: str | None) -> None:
             if url and url != self.client.base_url:
                 hosts = self._services.hosts
+                named = next((h for h in hosts.known.values() if h.url == url), None)
+                if named is not None:  # a configured host's URL: that host, its own headers and kind
+                    self.chat_on_host(named.name)
+                    return
                 hosts.switch(hosts.host.moved_to(url))  # the new host's client; the old one closed
                 self.notify(f"Host set to {url}")
                 self._warn_cleartext_secrets()

@@ -224,3 +224,22 @@ async def test_a_reply_streaming_when_the_chat_moves_to_another_host_finishes_th
         await send(app, pilot, "on bee", replies_count=2)
         assert [r["messages"][-1]["content"] for r in chat_requests(b)] == ["on bee"]
         assert [r["messages"][-1]["content"] for r in chat_requests(a)] == ["long one"]
+
+
+async def test_h_with_a_configured_hosts_url_picks_that_host(fleet, make_app, tmp_path):
+    """`h` and B's URL: the chat is on host B (its name, its own settings), not on an unnamed host
+    carrying A's."""
+    a, b, _oa, _write = fleet
+    app = make_app(a.url)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(app, pilot)
+        await wait_for(pilot, lambda: "connected" in status(app))
+        await pilot.press("f3", "h")  # off the prompt, so 'h' is a key
+        await wait_for(pilot, lambda: app.screen.query("#host-input"))
+        app.screen.query_one("#host-input").value = b.url
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.services.hosts.host.name == "B" and " B " in status(app))
+        assert app.services.hosts.host.url == app.services.hosts.named("B").url
+        await pilot.press("f1")
+        await send(app, pilot, "to bee", replies_count=1)
+        assert [r["messages"][-1]["content"] for r in chat_requests(b)] == ["to bee"]
