@@ -223,7 +223,7 @@ class FleetWatcher:
                 if host.client.supports("ps"):
                     loaded = tuple(await host.client.ps())
                 else:  # up from a cheap call; its load is in its serving metrics
-                    await host.client.ping()  # type: ignore[attr-defined]
+                    await host.client.ping()
                 latency = time.perf_counter() - started
                 if not before.up or version is None:
                     version = await host.client.version()
